@@ -1,0 +1,152 @@
+"""Shared CLI plumbing: bilingual errors with exit codes, settings, progress bars on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import click
+
+from survey.db import Database
+from survey.errors import SurveyError
+from survey.register.dates import DateFormatError, parse_date
+from survey.settings import Settings, load_settings
+
+
+class SurveyGroup(click.Group):
+    """Root group: runs click in non-standalone mode and maps every failure to an exit code.
+
+    Exit 1: bad data (a register with bad rows, a study already drawn).
+    Exit 2: bad usage (unknown option, malformed setting).
+    """
+
+    def main(  # type: ignore[override]
+        self, args: Any = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        extra.pop("standalone_mode", None)
+        try:
+            rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            exc.show()
+            click.echo("使い方が正しくありません（--help で使い方を表示します）。", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("中断しました。 / Aborted.", err=True)
+            sys.exit(1)
+        except SurveyError as exc:
+            report_error(exc)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def report_error(exc: SurveyError) -> None:
+    for detail in getattr(exc, "errors", ()):
+        click.echo(str(detail), err=True)
+    click.echo(f"エラー: {exc.ja}", err=True)
+    click.echo(f"Error: {exc.en}", err=True)
+
+
+class AppContext:
+    """What every command needs, created lazily so --help never touches the database."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+
+pass_app = click.make_pass_decorator(AppContext, ensure=True)
+
+
+class DateParam(click.ParamType[date]):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_date(str(value))
+        except DateFormatError as exc:
+            self.fail(f"{exc.ja} / {exc.en}: {value}", param, ctx)
+
+
+DATE = DateParam()
+
+study_option = click.option(
+    "--study",
+    "study_name",
+    metavar="NAME",
+    default=None,
+    help="調査名（省略時は唯一の調査、または SURVEY_STUDY）. Study name.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="結果を JSON で標準出力へ. Print figures as JSON."
+)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """Pad to a display width, counting East Asian wide characters as two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    fill = " " * max(0, width - shown)
+    return fill + text if right else text + fill
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def progress_bar(label: str, length: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr; yields ``set_position(n)``."""
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:
+
+        def set_position(n: int) -> None:
+            bar.update(max(0, min(length, n) - bar.pos))
+
+        yield set_position
+
+
+class StepProgress:
+    """Adapts services' ``progress(label, done, total)`` calls to one stderr bar per label."""
+
+    def __init__(self) -> None:
+        self._label: str | None = None
+        self._bar: Any = None
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        stem = label.split(":")[0]
+        if stem != self._label:
+            self.close()
+            self._label = stem
+            self._bar = click.progressbar(length=total, label=stem, file=sys.stderr, show_pos=True)
+            self._bar.__enter__()
+        self._bar.update(max(0, done - self._bar.pos))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+            self._label = None

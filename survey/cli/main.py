@@ -1,0 +1,36 @@
+"""The ``survey`` command."""
+
+from __future__ import annotations
+
+import click
+
+import survey
+from survey.cli.common import AppContext, SurveyGroup
+from survey.cli.demo import demo
+from survey.cli.sample import register_group, roster_group, sample_group
+from survey.cli.study import study_group
+
+
+@click.group(cls=SurveyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(survey.__version__, prog_name="survey")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """匿名市民意識調査の管理ツール. Anonymous citizen survey platform.
+
+    \b
+    設定 (environment):
+      SURVEY_DATA_DIR      データフォルダ (default ./var)
+      SURVEY_KEY_DIR       鍵フォルダ、データフォルダの外 (default ./keys)
+      SURVEY_DATABASE_URL  sqlite:///... (default) or postgresql+psycopg://...
+      SURVEY_STUDY         既定の調査名
+    """
+    app = ctx.ensure_object(AppContext)
+    ctx.call_on_close(app.close)
+
+
+for command in (study_group, register_group, sample_group, roster_group, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli.main(prog_name="survey")

@@ -1,0 +1,246 @@
+"""``survey sample``, ``survey register`` and ``survey roster``: the draw and what it touches."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from survey.cli.common import (
+    DATE,
+    AppContext,
+    StepProgress,
+    emit_json,
+    json_option,
+    pad,
+    pass_app,
+    progress_bar,
+    study_option,
+)
+from survey.errors import DataError, UsageError
+from survey.register.synth import DATE_STYLES, DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
+from survey.roster import load_roster, write_csv
+from survey.sampling.cohorts import COHORT_LABELS
+from survey.sampling.service import (
+    DrawReport,
+    commit_seed,
+    draw_study,
+    get_draw,
+    parse_allocation,
+    parse_seed,
+    verify_draw,
+)
+from survey.study import require_as_of, resolve_study
+
+register_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    """The draw's figures as a table on stdout."""
+    click.echo(f"調査 {report['study']}  基準日 {report['as_of']}")
+    widths = (36, 9, 8, 9, 8)
+    head = ("対象 cohort", "N_h", "m_h", "N'_h", "n_h")
+    click.echo("".join(pad(h, w, i > 0) for i, (h, w) in enumerate(zip(head, widths, strict=True))))
+    for cohort, n_frame in report["frame"].items():
+        cells = (
+            f"{COHORT_LABELS[cohort]} {cohort}",
+            f"{n_frame:,}",
+            f"{report['removed'][cohort]:,}",
+            f"{report['available'][cohort]:,}",
+            f"{report['sample'][cohort]:,}",
+        )
+        click.echo(
+            "".join(pad(c, w, i > 0) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        )
+    total = f"{sum(report['sample'].values()):,}"
+    click.echo(pad("計 total", sum(widths[:4])) + pad(total, widths[4], True))
+    click.echo(f"どの枠にも入らない中学生以上 (g≥7, no person frame): {report['no_frame']:,}")
+    click.echo("（保護者の対象は世帯数 / guardian cohorts counted in households）")
+    click.echo(f"seed: {report['seed']}")
+    click.echo(f"register SHA-256: {report['register_sha256']}")
+
+
+@click.group("sample", invoke_without_command=True)
+@click.option(
+    "--register", "register_path", type=register_file, help="住民基本台帳 CSV. Register extract."
+)
+@click.option("--as-of", type=DATE, default=None, help="基準日 D. Reference date.")
+@click.option(
+    "--allocation",
+    default=None,
+    metavar="C=N,...",
+    help="割当 Allocation (default: infant_guardian=500, elementary_guardian=500,"
+    " junior_high=500, high_school=500, general=1250).",
+)
+@click.option(
+    "--seed", default=None, metavar="HEX", help="256ビットのシード（16進64桁）. 256-bit seed."
+)
+@click.option(
+    "--committed", is_flag=True, help="公開済みのシードで抽出. Draw with the committed seed."
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="記録された抽出を再実行して照合. Re-run and compare the recorded draw.",
+)
+@study_option
+@json_option
+@click.pass_context
+def sample_group(
+    ctx: click.Context,
+    register_path: Path | None,
+    as_of: date | None,
+    allocation: str | None,
+    seed: str | None,
+    committed: bool,
+    verify: bool,
+    study_name: str | None,
+    as_json: bool,
+) -> None:
+    """標本を抽出します. Draw the study's stratified sample from a register extract."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = ctx.ensure_object(AppContext)
+    if register_path is None:
+        raise UsageError("--register FILE を指定してください。", "Give --register FILE.")
+    progress = StepProgress()
+    try:
+        if verify:
+            _verify(app, register_path, study_name, as_json, progress)
+            return
+        alloc = parse_allocation(allocation)
+        seed_bytes = parse_seed(seed) if seed else None
+        with app.db.session() as session:
+            study = resolve_study(
+                session, study_name or app.settings.study, create_with_as_of=as_of
+            )
+            d = require_as_of(study, as_of)
+            report = draw_study(
+                session,
+                app.settings,
+                study,
+                register_path,
+                d,
+                alloc,
+                seed=seed_bytes,
+                committed=committed,
+                progress=progress,
+            )
+            data = report.as_json()
+    finally:
+        progress.close()
+    if as_json:
+        emit_json(data)
+    else:
+        print_summary(data)
+        if committed:
+            click.echo(f"公開済みシードを使用しました。シードを公表してください: {data['seed']}")
+
+
+def _verify(
+    app: AppContext,
+    register_path: Path,
+    study_name: str | None,
+    as_json: bool,
+    progress: StepProgress,
+) -> None:
+    with app.db.session() as session:
+        study = resolve_study(session, study_name or app.settings.study)
+        result = verify_draw(session, study, register_path, progress)
+    progress.close()
+    if as_json:
+        emit_json(result.as_json())
+    elif result.identical:
+        click.echo(
+            "抽出を再実行し、記録と一致しました。 The re-run draw is identical to the record."
+        )
+        click.echo(f"selection SHA-256: {result.rerun['selection_sha256']}")
+    if not result.identical:
+        raise DataError(
+            "再実行の結果が記録と一致しません: " + ", ".join(result.differences),
+            "The re-run draw differs from the record: " + ", ".join(result.differences),
+        )
+
+
+@sample_group.command("commit")
+@study_option
+@click.option(
+    "--as-of",
+    type=DATE,
+    default=None,
+    help="調査がなければ作成する基準日. Reference date if no study exists.",
+)
+@json_option
+@pass_app
+def commit(app: AppContext, study_name: str | None, as_of: date | None, as_json: bool) -> None:
+    """抽出前にシードを固定し SHA-256 を表示します（公表用）. Commit a seed; print its SHA-256."""
+    with app.db.session() as session:
+        study = resolve_study(session, study_name or app.settings.study, create_with_as_of=as_of)
+        digest = commit_seed(session, study)
+        name = study.name
+    if as_json:
+        emit_json({"study": name, "seed_sha256": digest})
+    else:
+        click.echo(
+            f"シードの SHA-256（抽出前に公表してください） / publish before the draw:\n{digest}"
+        )
+
+
+@sample_group.command("show")
+@study_option
+@json_option
+@pass_app
+def show(app: AppContext, study_name: str | None, as_json: bool) -> None:
+    """記録された抽出の結果を表示します. Show the recorded draw."""
+    with app.db.session() as session:
+        study = resolve_study(session, study_name or app.settings.study)
+        data = DrawReport(study.name, get_draw(session, study)).as_json()
+    emit_json(data) if as_json else print_summary(data)
+
+
+@click.group("register")
+def register_group() -> None:
+    """住民基本台帳ファイル. Register extracts."""
+
+
+@register_group.command("synth")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--people", type=click.IntRange(1), default=DEFAULT_PEOPLE, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--encoding", type=click.Choice(["cp932", "utf-8"]), default="cp932", show_default=True
+)
+@click.option("--as-of", type=DATE, default=DEFAULT_AS_OF, show_default=True, help="年齢の基準日.")
+@click.option(
+    "--date-style", type=click.Choice(sorted(DATE_STYLES)), default="iso", show_default=True
+)
+def synth(out: Path, people: int, seed: int, encoding: str, as_of: date, date_style: str) -> None:
+    """架空の住民基本台帳を書き出します. Write a synthetic, deterministic register."""
+    with progress_bar("生成 synth", people) as set_position:
+        households = write_register(out, people, seed, encoding, as_of, date_style, set_position)
+        set_position(people)
+    click.echo(f"{out}: {people:,} 人 / {households:,} 世帯 ({encoding})", err=True)
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """抽出名簿（暗号化保存）. The drawn roster, encrypted at rest."""
+
+
+@roster_group.command("export")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@study_option
+@pass_app
+def export(app: AppContext, csv_path: Path, study_name: str | None) -> None:
+    """名簿を復号して CSV に書き出します（取扱注意）. Decrypt the roster to CSV (personal data)."""
+    with app.db.session() as session:
+        study = resolve_study(session, study_name or app.settings.study)
+        draw = get_draw(session, study)
+        assert draw.id is not None
+        records = load_roster(session, app.settings, study.name, draw.id)
+    count = write_csv(records, csv_path)
+    click.echo(f"{csv_path}: {count:,} 件（個人情報を含みます / contains personal data）", err=True)
+    sys.stdout.flush()

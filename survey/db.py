@@ -1,0 +1,123 @@
+"""Database engine: durability settings verified on every connection, schema via Alembic.
+
+SQLite is the default (one file under the data folder). Every connection gets WAL,
+``synchronous=FULL``, foreign keys, ``secure_delete`` and a busy timeout, and each is read
+back: a connection that did not take them is refused rather than silently used.
+PostgreSQL (``SURVEY_DATABASE_URL``) must run with ``fsync`` on and
+``synchronous_commit`` not off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+from survey.errors import DataError
+from survey.settings import Settings
+
+BUSY_TIMEOUT_MS = 10_000
+
+# pragma -> value expected when read back. journal_mode answers in lower case.
+SQLITE_PRAGMAS: dict[str, tuple[str, str]] = {
+    "journal_mode": ("WAL", "wal"),
+    "synchronous": ("FULL", "2"),
+    "foreign_keys": ("ON", "1"),
+    # Deleted roster rows and erased data are overwritten with zeros, not left in free pages.
+    "secure_delete": ("ON", "1"),
+    "busy_timeout": (str(BUSY_TIMEOUT_MS), str(BUSY_TIMEOUT_MS)),
+}
+
+
+class DatabaseSettingsError(DataError):
+    """A connection lacks a durability or safety setting we rely on."""
+
+
+def _configure_sqlite(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        for name, (value, _expected) in SQLITE_PRAGMAS.items():
+            cur.execute(f"PRAGMA {name}={value}")
+        for name, (_value, expected) in SQLITE_PRAGMAS.items():
+            got = str(cur.execute(f"PRAGMA {name}").fetchone()[0]).lower()
+            if got != expected.lower():
+                raise DatabaseSettingsError(
+                    f"SQLite の設定 {name} が {expected} になりません（{got}）。",
+                    f"SQLite setting {name} did not take (expected {expected}, got {got}).",
+                )
+    finally:
+        cur.close()
+
+
+def _verify_postgresql(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("SHOW fsync")
+        fsync = str(cur.fetchone()[0])
+        cur.execute("SHOW synchronous_commit")
+        sync_commit = str(cur.fetchone()[0])
+    finally:
+        cur.close()
+    dbapi_conn.rollback()
+    if fsync != "on" or sync_commit == "off":
+        raise DatabaseSettingsError(
+            f"PostgreSQL は fsync=on, synchronous_commit≠off で動かしてください"
+            f"（fsync={fsync}, synchronous_commit={sync_commit}）。",
+            f"PostgreSQL must run with fsync=on and synchronous_commit not off "
+            f"(fsync={fsync}, synchronous_commit={sync_commit}).",
+        )
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            settings.database_url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+    else:
+        engine = create_engine(settings.database_url, pool_pre_ping=True)
+        event.listen(engine, "connect", _verify_postgresql)
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("survey") / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (a no-op when it is current)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+class Database:
+    """One engine per process, schema upgraded on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings)
+        upgrade(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends normally and rolls back otherwise."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,92 @@
+"""Database tables (SQLModel). Every schema change goes through an Alembic migration.
+
+Nothing here may hold a register row in clear: the draw keeps aggregate counts and the
+drawn roster, and each roster unit's personal columns are one secretbox ciphertext.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Study(SQLModel, table=True):
+    __tablename__ = "study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=32, unique=True)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_on: date
+
+
+class SeedCommitment(SQLModel, table=True):
+    """A seed fixed (and its SHA-256 published) before the register is drawn from."""
+
+    __tablename__ = "seed_commitment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    seed_hex: str = Field(max_length=64)
+    seed_sha256: str = Field(max_length=64)
+    created_on: date
+    used: bool = False
+
+
+class Draw(SQLModel, table=True):
+    """The one sample draw of a study, with everything needed to re-run and verify it."""
+
+    __tablename__ = "draw"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", unique=True)
+    seed_hex: str = Field(max_length=64)
+    committed: bool = False
+    register_sha256: str = Field(max_length=64)
+    register_rows: int
+    as_of: date
+    allocation: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    settings: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    code_version: str = Field(max_length=64)
+    algorithm: str = Field(max_length=64)
+    selection_sha256: str = Field(max_length=64)
+    frame: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    removed: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    sample: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    no_frame: int
+    drawn_on: date
+
+
+class FrameCount(SQLModel, table=True):
+    """Aggregate frame counts: the only trace of undrawn residents the system keeps.
+
+    ``units`` is the cell's count in the full frame (N_h), ``removed`` how many of them
+    earlier draws took out (m_h); the sampled frame N'_h is their difference.
+    """
+
+    __tablename__ = "frame_count"
+    __table_args__ = (
+        UniqueConstraint("draw_id", "cohort", "sex", "age_band", "district", name="uq_frame_cell"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(foreign_key="draw.id", index=True)
+    cohort: str = Field(max_length=32)
+    sex: str = Field(max_length=8)
+    age_band: str = Field(max_length=16)
+    district: str = Field(max_length=64)
+    units: int
+    removed: int
+
+
+class RosterUnit(SQLModel, table=True):
+    """One drawn unit. Only the random id and the cohort are in clear."""
+
+    __tablename__ = "roster_unit"
+
+    id: str = Field(primary_key=True, max_length=32)
+    draw_id: int = Field(foreign_key="draw.id", index=True)
+    cohort: str = Field(max_length=32)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,0 +1,322 @@
+"""Reading a resident-register extract (住民基本台帳の抽出 CSV).
+
+Two passes over the file's bytes, so that a million-person register never sits in memory
+as Python strings: the first validates every row and keeps only what the draw needs
+(ids, birth date, sex, district); the second, after the draw, reads the full rows of the
+drawn units only. Nothing read here is ever written to the database.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import NamedTuple
+
+from survey.crypto import sha256_hex
+from survey.errors import DataError
+from survey.register.dates import DateFormatError, parse_date
+
+# canonical name -> (Japanese header, required)
+COLUMNS: dict[str, tuple[str, bool]] = {
+    "resident_id": ("住民コード", True),
+    "household_id": ("世帯番号", True),
+    "name": ("氏名", True),
+    "name_kana": ("氏名カナ", False),
+    "birth_date": ("生年月日", True),
+    "sex": ("性別", True),
+    "relation": ("続柄", False),
+    "postal_code": ("郵便番号", True),
+    "address": ("住所", True),
+    "building": ("方書", False),
+}
+_HEADER_ALIASES = {ja: key for key, (ja, _) in COLUMNS.items()} | {key: key for key in COLUMNS}
+# Only invalid values of these columns are echoed in error reports; names, addresses and
+# ids are personal data and never appear in a message, even when malformed.
+_ECHO_VALUE = frozenset({"birth_date", "sex", "postal_code", "relation"})
+
+SEX_CODES = {"男": 1, "女": 2, "1": 1, "2": 2, "男性": 1, "女性": 2}
+SEX_LABELS = {1: "男", 2: "女"}
+_POSTAL_DASHES = re.compile(r"[-‐‑–—−ーｰ]")
+_PREFECTURE = re.compile(r"^(東京都|北海道|京都府|大阪府|.{2,3}県)")
+_MUNICIPALITY = re.compile(r"^(.+?郡.+?[町村]|.+?市.+?区|.+?[市区町村])")
+_DISTRICT_END = re.compile(r"[0-9０-９]|[一二三四五六七八九十]+丁目|番地|字")
+
+csv.field_size_limit(sys.maxsize)
+
+
+class Person(NamedTuple):
+    """The few fields of a register row that the draw needs."""
+
+    line: int
+    resident_id: str
+    household_id: str
+    birth_date: date
+    sex: int
+    district: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """A full register row, read only for drawn units."""
+
+    line: int
+    resident_id: str
+    household_id: str
+    name: str
+    name_kana: str
+    birth_date: date
+    sex: int
+    relation: str
+    postal_code: str
+    address: str
+    building: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    column: str
+    reason_ja: str
+    reason_en: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        header = COLUMNS[self.column][0] if self.column in COLUMNS else self.column
+        shown = f" 「{self.value}」" if self.value is not None else ""
+        ja = f"{self.line}行目 {header}{shown}: {self.reason_ja}"
+        return f"{ja} / line {self.line}, {self.column}: {self.reason_en}"
+
+
+class RegisterError(DataError):
+    """The register has bad rows; nothing may be drawn from it."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(
+            f"住民基本台帳ファイルに誤りが {len(errors)} 件あります。抽出は行いません。",
+            f"The register file has {len(errors)} error(s); nothing was drawn.",
+        )
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class Register:
+    """A validated register: its hash, the draw fields, and its bytes for the second pass."""
+
+    sha256: str
+    encoding: str
+    persons: list[Person]
+    data: bytes = field(repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+    def residents(self, lines: Collection[int]) -> dict[int, Resident]:
+        """Full rows of the given file lines (the drawn units), keyed by line."""
+        wanted = set(lines)
+        out: dict[int, Resident] = {}
+        for line, _extra, get in _rows(self.data, self.encoding):
+            if line in wanted:
+                out[line] = _full_row(line, get)
+                if len(out) == len(wanted):
+                    break
+        return out
+
+
+def postal_display(code: str) -> str:
+    return f"{code[:3]}-{code[3:]}"
+
+
+def district_of(address: str) -> str:
+    """The town (町域) of an address: prefecture and municipality removed, cut at the block number.
+
+    ``埼玉県志木市本町3丁目2番15号`` → ``本町``. Used only for aggregate frame counts.
+    """
+    rest = _PREFECTURE.sub("", address.strip(), count=1)
+    rest = _MUNICIPALITY.sub("", rest, count=1) or rest
+    m = _DISTRICT_END.search(rest)
+    district = (rest[: m.start()] if m else rest).strip()
+    return sys.intern(district or "不明")
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM) if the bytes are valid UTF-8, else CP932 (Shift_JIS)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "cp932"):
+        if _decodes(data, encoding):
+            return encoding
+    bad_at = _first_bad_offset(data, "cp932")
+    line = data.count(b"\n", 0, bad_at) + 1
+    raise DataError(
+        f"文字コードを判別できません（UTF-8 でも Shift_JIS/CP932 でもありません。{line}行目）。",
+        f"Cannot detect the encoding: neither UTF-8 nor Shift_JIS/CP932 (line {line}).",
+    )
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    # Incremental, so checking a 100 MB file never builds a 100 M-character string.
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(view), 1 << 20):
+            decoder.decode(view[i : i + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _first_bad_offset(data: bytes, encoding: str) -> int:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
+
+
+Getter = Callable[[str], str]
+
+
+def _rows(data: bytes, encoding: str) -> Iterator[tuple[int, int, Getter]]:
+    """Yield (first file line of the record, field count, getter by canonical name)."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None:
+        raise DataError("ファイルが空です。", "The file is empty.")
+    index = _map_header(header)
+    width = len(header)
+    last_line = reader.line_num
+    for fields in reader:
+        line = last_line + 1
+        last_line = reader.line_num
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # blank line
+
+        def get(key: str, _f: list[str] = fields) -> str:
+            i = index.get(key)
+            return _f[i].strip() if i is not None and i < len(_f) else ""
+
+        yield line, len(fields) - width, get
+
+
+def _map_header(header: list[str]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        name = unicodedata.normalize("NFKC", raw).strip().lstrip("\ufeff")
+        key = _HEADER_ALIASES.get(name) or _HEADER_ALIASES.get(name.lower())
+        if key is not None and key not in index:
+            index[key] = i
+    missing = [COLUMNS[k][0] for k, (_, req) in COLUMNS.items() if req and k not in index]
+    if missing:
+        raise DataError(
+            f"必要な列がありません: {', '.join(missing)}",
+            f"Required column(s) missing: {', '.join(missing)}",
+        )
+    return index
+
+
+def _parse_postal(value: str) -> str | None:
+    digits = _POSTAL_DASHES.sub("", unicodedata.normalize("NFKC", value).replace("〒", "")).strip()
+    return digits if len(digits) == 7 and digits.isascii() and digits.isdigit() else None
+
+
+def _full_row(line: int, get: Getter) -> Resident:
+    return Resident(
+        line=line,
+        resident_id=get("resident_id"),
+        household_id=get("household_id"),
+        name=get("name"),
+        name_kana=get("name_kana"),
+        birth_date=parse_date(get("birth_date")),
+        sex=SEX_CODES[unicodedata.normalize("NFKC", get("sex"))],
+        relation=get("relation"),
+        postal_code=_parse_postal(get("postal_code")) or "",
+        address=get("address"),
+        building=get("building"),
+    )
+
+
+def _check_row(line: int, extra: int, get: Getter, errors: list[RowError]) -> Person | None:
+    before = len(errors)
+
+    def bad(col: str, ja: str, en: str) -> None:
+        value = get(col) if col in _ECHO_VALUE else None
+        errors.append(RowError(line, col, ja, en, value))
+
+    if extra != 0:
+        errors.append(
+            RowError(line, "row", "列の数がヘッダーと合いません", "field count differs from header")
+        )
+        return None
+    for col, (_, required) in COLUMNS.items():
+        if required and not get(col) and col not in ("birth_date", "sex", "postal_code"):
+            bad(col, "空欄です", "empty")
+    birth: date | None = None
+    try:
+        birth = parse_date(get("birth_date"))
+    except DateFormatError as exc:
+        bad("birth_date", exc.ja, exc.en)
+    sex = SEX_CODES.get(unicodedata.normalize("NFKC", get("sex")))
+    if sex is None:
+        bad("sex", "男・女・1・2 のいずれかにしてください", "must be 男, 女, 1 or 2")
+    if _parse_postal(get("postal_code")) is None:
+        bad("postal_code", "郵便番号は7桁です", "postal code must have 7 digits")
+    if len(errors) > before or birth is None or sex is None:
+        return None
+    return Person(
+        line,
+        get("resident_id"),
+        sys.intern(get("household_id")),
+        birth,
+        sex,
+        district_of(get("address")),
+    )
+
+
+def read_register(path: Path, progress: Callable[[int, int], None] | None = None) -> Register:
+    """Validate the whole file; raise :class:`RegisterError` listing every bad row.
+
+    ``progress(done_lines, total_lines)`` is called now and then for a progress bar.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(
+            f"ファイルを読めません: {path}", f"Cannot read file: {path} ({exc.strerror})"
+        ) from exc
+    encoding = detect_encoding(data)
+    errors: list[RowError] = []
+    persons: list[Person] = []
+    first_line: dict[str, int] = {}
+    total = data.count(b"\n") + 1
+    for n, (line, extra, get) in enumerate(_rows(data, encoding)):
+        person = _check_row(line, extra, get, errors)
+        if person is not None:
+            seen = first_line.setdefault(person.resident_id, line)
+            if seen != line:
+                errors.append(
+                    RowError(
+                        line,
+                        "resident_id",
+                        f"住民コードが {seen}行目と重複しています",
+                        f"duplicate resident id (first on line {seen})",
+                    )
+                )
+            else:
+                persons.append(person)
+        if progress is not None and n % 20_000 == 0:
+            progress(line, total)
+    if progress is not None:
+        progress(total, total)
+    if errors:
+        raise RegisterError(errors)
+    if not persons:
+        raise DataError("住民のデータ行がありません。", "The register has no data rows.")
+    return Register(sha256=sha256_hex(data), encoding=encoding, persons=persons, data=data)

@@ -1,0 +1,181 @@
+"""The stratified draw itself: pure functions over validated register rows, no database.
+
+Stratified simple random sampling without replacement: within each cohort, every unit gets
+the rank BLAKE2b(key=seed, cohort ‖ unit id) and the n_h smallest ranks are drawn. The
+result depends only on the seed and the set of units, never on row order, so a re-sorted
+copy of the register reproduces the same sample (``survey sample --verify``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from survey.crypto import keyed_hash
+from survey.errors import DataError
+from survey.register.reader import SEX_LABELS, Person
+from survey.sampling.cohorts import (
+    COHORT_LABELS,
+    GUARDIAN_COHORTS,
+    Checkup,
+    FrameRules,
+    age_band,
+    age_on,
+    child_cohort,
+    in_no_frame,
+    person_cohort,
+)
+
+ALGORITHM = "stratified-srswor/blake2b-rank/v1"
+HOUSEHOLD_CELL = "-"  # sex and age band are not defined for a household unit
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnUnit:
+    cohort: str
+    unit_id: str  # resident id (person cohorts) or household id (guardian cohorts)
+    person: Person  # the drawn person, or the household's chosen child
+    checkup: Checkup | None = None
+
+
+@dataclass(slots=True)
+class Frames:
+    persons: dict[str, list[Person]] = field(default_factory=dict)
+    # cohort -> household id -> eligible children (with the check-up they reach, if any)
+    households: dict[str, dict[str, list[tuple[Person, Checkup | None]]]] = field(
+        default_factory=dict
+    )
+    no_frame: int = 0
+
+
+@dataclass(slots=True)
+class DrawResult:
+    frame: dict[str, int]
+    removed: dict[str, int]
+    sample: dict[str, int]
+    no_frame: int
+    units: list[DrawnUnit]
+    # (cohort, sex, age band, district) -> [units in full frame, units removed]
+    cells: dict[tuple[str, str, str, str], list[int]]
+
+    @property
+    def selection_sha256(self) -> str:
+        """A digest of exactly which units were drawn (and which child), for --verify."""
+        lines = sorted(f"{u.cohort}\t{u.unit_id}\t{u.person.resident_id}" for u in self.units)
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def build_frames(persons: Iterable[Person], rules: FrameRules, cohorts: Sequence[str]) -> Frames:
+    frames = Frames(
+        persons={c: [] for c in cohorts if c not in GUARDIAN_COHORTS},
+        households={c: {} for c in cohorts if c in GUARDIAN_COHORTS},
+    )
+    for p in persons:
+        cohort = person_cohort(p.birth_date, rules)
+        if cohort is not None:
+            frames.persons[cohort].append(p)
+        elif in_no_frame(p.birth_date, rules):
+            frames.no_frame += 1
+        child = child_cohort(p.birth_date, rules)
+        if child is not None:
+            frames.households[child[0]].setdefault(p.household_id, []).append((p, child[1]))
+    return frames
+
+
+def _rank(seed: bytes, *parts: str) -> bytes:
+    # NUL-separated so that ("ab", "c") and ("a", "bc") can never collide.
+    return keyed_hash(seed, "\0".join(parts).encode())
+
+
+def _cell(
+    cohort: str, unit: Person, rules: FrameRules, household: bool
+) -> tuple[str, str, str, str]:
+    if household:
+        return (cohort, HOUSEHOLD_CELL, HOUSEHOLD_CELL, unit.district)
+    band = age_band(age_on(unit.birth_date, rules.as_of))
+    return (cohort, SEX_LABELS[unit.sex], band, unit.district)
+
+
+def draw(
+    persons: Sequence[Person],
+    rules: FrameRules,
+    allocation: dict[str, int],
+    order: Sequence[str],
+    seed: bytes,
+    progress: Callable[[str], None] | None = None,
+) -> DrawResult:
+    """Draw every cohort in ``order``; raise :class:`DataError` if an allocation exceeds N'_h."""
+    frames = build_frames(persons, rules, order)
+    drawn_persons: set[str] = set()
+    touched_households: set[str] = set()  # households holding anyone drawn so far
+    result = DrawResult({}, {}, {}, frames.no_frame, [], {})
+    too_large: list[str] = []
+    for cohort in order:
+        if progress is not None:
+            progress(cohort)
+        n = allocation.get(cohort, 0)
+        cells: Counter[tuple[str, str, str, str]] = Counter()
+        removed_cells: Counter[tuple[str, str, str, str]] = Counter()
+        if cohort in GUARDIAN_COHORTS:
+            households = frames.households[cohort]
+            eligible: list[str] = []
+            for hid, children in households.items():
+                first = min(children, key=lambda c: c[0].line)[0]
+                cell = _cell(cohort, first, rules, household=True)
+                cells[cell] += 1
+                # A household holding anyone drawn earlier, in any cohort, is left out:
+                # one household should not receive two questionnaires.
+                if hid in touched_households:
+                    removed_cells[cell] += 1
+                else:
+                    eligible.append(hid)
+            result.frame[cohort] = len(households)
+            chosen_ids = heapq.nsmallest(
+                min(n, len(eligible)), eligible, key=lambda h: _rank(seed, cohort, h)
+            )
+            for hid in chosen_ids:
+                # The child is chosen at random too, with its own keyed rank, so the choice
+                # is reproducible and independent of the register's row order.
+                child, checkup = min(
+                    households[hid],
+                    key=lambda c: _rank(seed, cohort + ":child", hid, c[0].resident_id),
+                )
+                result.units.append(DrawnUnit(cohort, hid, child, checkup))
+                touched_households.add(hid)
+                drawn_persons.add(child.resident_id)
+        else:
+            frame = frames.persons[cohort]
+            eligible_p: list[Person] = []
+            for p in frame:
+                cell = _cell(cohort, p, rules, household=False)
+                cells[cell] += 1
+                if p.resident_id in drawn_persons:
+                    removed_cells[cell] += 1
+                else:
+                    eligible_p.append(p)
+            result.frame[cohort] = len(frame)
+            chosen = heapq.nsmallest(
+                min(n, len(eligible_p)),
+                eligible_p,
+                key=lambda p: _rank(seed, cohort, p.resident_id),
+            )
+            for p in chosen:
+                result.units.append(DrawnUnit(cohort, p.resident_id, p))
+                drawn_persons.add(p.resident_id)
+                touched_households.add(p.household_id)
+            eligible = [p.resident_id for p in eligible_p]
+        result.removed[cohort] = result.frame[cohort] - len(eligible)
+        result.sample[cohort] = min(n, len(eligible))
+        if n > len(eligible):
+            too_large.append(f"{cohort}（{COHORT_LABELS[cohort]}）: n={n} > N'={len(eligible)}")
+        for cell, count in cells.items():
+            result.cells[cell] = [count, removed_cells[cell]]
+    if too_large:
+        raise DataError(
+            "割当数が抽出枠の大きさを超えています: " + "; ".join(too_large),
+            "Allocation larger than the available frame N'_h: " + "; ".join(too_large),
+        )
+    return result

@@ -1,0 +1,304 @@
+"""Sampling service: commit a seed, draw a study's sample, verify a past draw.
+
+The register is read, validated and drawn from in memory; what is stored is its SHA-256,
+the aggregate frame counts, the parameters needed to re-run the draw, and the encrypted
+roster of drawn units. Undrawn residents leave no row behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+import survey
+from survey.crypto import new_seed
+from survey.errors import DataError, UsageError
+from survey.models import Draw, FrameCount, SeedCommitment, Study
+from survey.register.reader import Register, read_register
+from survey.roster import RosterRecord, store_roster
+from survey.sampling.cohorts import COHORTS, DEFAULT_ALLOCATION
+from survey.sampling.draw import ALGORITHM, DrawResult, draw
+from survey.settings import Settings
+from survey.study import effective_settings, frame_rules
+
+Progress = Callable[[str, int, int], None]
+
+
+def parse_allocation(text: str | None) -> dict[str, int]:
+    """``infant_guardian=500,general=1250``; unlisted cohorts get 0. None gives the default."""
+    if text is None:
+        return dict(DEFAULT_ALLOCATION)
+    allocation = {c: 0 for c in COHORTS}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        cohort, sep, n = item.partition("=")
+        if not sep or cohort.strip() not in COHORTS or not n.strip().isdigit():
+            raise UsageError(
+                f"割当は cohort=数 の形です（cohort は {', '.join(COHORTS)}）: {item}",
+                f"Allocation items are cohort=N with cohort one of {', '.join(COHORTS)}: {item!r}",
+            )
+        allocation[cohort.strip()] = int(n)
+    return allocation
+
+
+def parse_seed(text: str) -> bytes:
+    try:
+        seed = bytes.fromhex(text)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise UsageError(
+            "--seed は 256 ビット（16進数64桁）です。", "--seed must be 256 bits (64 hex digits)."
+        )
+    return seed
+
+
+# --- commit-then-reveal ------------------------------------------------------------------
+
+
+def commit_seed(session: Session, study: Study) -> str:
+    """Store a fresh seed for the study and return its SHA-256 for publication."""
+    if _existing_draw(session, study) is not None:
+        raise DataError("この調査はすでに抽出済みです。", "This study has already been drawn.")
+    seed = new_seed()
+    digest = hashlib.sha256(seed).hexdigest()
+    assert study.id is not None
+    for old in session.exec(
+        select(SeedCommitment).where(
+            SeedCommitment.study_id == study.id, col(SeedCommitment.used).is_(False)
+        )
+    ).all():
+        session.delete(old)  # a new commitment replaces an unused one
+    session.add(
+        SeedCommitment(
+            study_id=study.id, seed_hex=seed.hex(), seed_sha256=digest, created_on=date.today()
+        )
+    )
+    return digest
+
+
+def _take_commitment(session: Session, study: Study) -> SeedCommitment:
+    commitment = session.exec(
+        select(SeedCommitment).where(
+            SeedCommitment.study_id == study.id, col(SeedCommitment.used).is_(False)
+        )
+    ).first()
+    if commitment is None:
+        raise DataError(
+            "公開済みのシードがありません。先に survey sample commit を実行してください。",
+            "No committed seed: run `survey sample commit` first.",
+        )
+    commitment.used = True
+    session.add(commitment)
+    return commitment
+
+
+# --- the draw ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DrawReport:
+    study: str
+    draw: Draw
+
+    def as_json(self) -> dict[str, Any]:
+        d = self.draw
+        return {
+            "study": self.study,
+            "as_of": d.as_of.isoformat(),
+            "frame": d.frame,
+            "removed": d.removed,
+            "available": {c: d.frame[c] - d.removed[c] for c in d.frame},
+            "sample": d.sample,
+            "no_frame": d.no_frame,
+            "seed": d.seed_hex,
+            "committed": d.committed,
+            "register_sha256": d.register_sha256,
+            "register_rows": d.register_rows,
+            "selection_sha256": d.selection_sha256,
+            "algorithm": d.algorithm,
+            "code_version": d.code_version,
+        }
+
+
+def _existing_draw(session: Session, study: Study) -> Draw | None:
+    return session.exec(select(Draw).where(Draw.study_id == study.id)).first()
+
+
+def _run(
+    register: Register,
+    as_of: date,
+    recorded: dict[str, Any],
+    allocation: dict[str, int],
+    seed: bytes,
+    progress: Progress | None,
+) -> DrawResult:
+    rules = frame_rules(recorded, as_of)
+    if rules.infant_frame == "checkup" and (
+        rules.fieldwork_start is None or rules.fieldwork_end is None
+    ):
+        raise UsageError(
+            "infant_frame=checkup には fieldwork_start と fieldwork_end が必要です。",
+            "infant_frame=checkup needs fieldwork_start and fieldwork_end.",
+        )
+    order = list(recorded["draw_order"])
+    steps = len(order)
+
+    def step(cohort: str) -> None:
+        if progress is not None:
+            progress(f"抽出 draw: {cohort}", order.index(cohort), steps)
+
+    result = draw(register.persons, rules, allocation, order, seed, step)
+    if progress is not None:
+        progress("抽出 draw", steps, steps)
+    return result
+
+
+def draw_study(
+    session: Session,
+    settings: Settings,
+    study: Study,
+    register_path: Path,
+    as_of: date,
+    allocation: dict[str, int],
+    seed: bytes | None = None,
+    committed: bool = False,
+    progress: Progress | None = None,
+) -> DrawReport:
+    if _existing_draw(session, study) is not None:
+        raise DataError(
+            f"調査 {study.name} はすでに抽出済みです（確認は --verify）。",
+            f"Study {study.name!r} has already been drawn (check it with --verify).",
+        )
+    if committed:
+        if seed is not None:
+            raise UsageError(
+                "--seed と --committed は同時に使えません。",
+                "--seed and --committed exclude each other.",
+            )
+        seed = bytes.fromhex(_take_commitment(session, study).seed_hex)
+    elif seed is None:
+        seed = new_seed()
+    register = read_register(register_path, _reader_progress(progress))
+    recorded = effective_settings(study)
+    recorded["as_of"] = as_of.isoformat()
+    result = _run(register, as_of, recorded, allocation, seed, progress)
+
+    assert study.id is not None
+    row = Draw(
+        study_id=study.id,
+        seed_hex=seed.hex(),
+        committed=committed,
+        register_sha256=register.sha256,
+        register_rows=len(register.persons),
+        as_of=as_of,
+        allocation=allocation,
+        settings=recorded,
+        code_version=survey.__version__,
+        algorithm=ALGORITHM,
+        selection_sha256=result.selection_sha256,
+        frame=result.frame,
+        removed=result.removed,
+        sample=result.sample,
+        no_frame=result.no_frame,
+        drawn_on=date.today(),
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for (cohort, sex, band, district), (units, removed) in sorted(result.cells.items()):
+        session.add(
+            FrameCount(
+                draw_id=row.id,
+                cohort=cohort,
+                sex=sex,
+                age_band=band,
+                district=district,
+                units=units,
+                removed=removed,
+            )
+        )
+    # Second pass over the file: full rows for the drawn units only.
+    full = register.residents([u.person.line for u in result.units])
+    records = [
+        RosterRecord.from_resident(u.cohort, u.unit_id, full[u.person.line], u.checkup)
+        for u in result.units
+    ]
+    store_roster(session, settings, study.name, row.id, records)
+    return DrawReport(study.name, row)
+
+
+def _reader_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress("読込 read", done, total)
+
+
+@dataclass(slots=True)
+class Verification:
+    identical: bool
+    register_matches: bool
+    recorded: DrawReport
+    rerun: dict[str, Any]
+    differences: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "verified": self.identical,
+            "register_matches": self.register_matches,
+            "differences": self.differences,
+            "recorded": self.recorded.as_json(),
+            "rerun": self.rerun,
+        }
+
+
+def verify_draw(
+    session: Session, study: Study, register_path: Path, progress: Progress | None = None
+) -> Verification:
+    """Re-run the recorded draw (seed, D, allocation, settings) and compare."""
+    recorded = _existing_draw(session, study)
+    if recorded is None:
+        raise DataError(
+            f"調査 {study.name} はまだ抽出していません。",
+            f"Study {study.name!r} has not been drawn yet.",
+        )
+    register = read_register(register_path, _reader_progress(progress))
+    result = _run(
+        register,
+        recorded.as_of,
+        recorded.settings,
+        recorded.allocation,
+        bytes.fromhex(recorded.seed_hex),
+        progress,
+    )
+    rerun = {
+        "register_sha256": register.sha256,
+        "frame": result.frame,
+        "removed": result.removed,
+        "sample": result.sample,
+        "no_frame": result.no_frame,
+        "selection_sha256": result.selection_sha256,
+    }
+    differences = [key for key in rerun if rerun[key] != getattr(recorded, key)]
+    return Verification(
+        identical=not differences,
+        register_matches=register.sha256 == recorded.register_sha256,
+        recorded=DrawReport(study.name, recorded),
+        rerun=rerun,
+        differences=differences,
+    )
+
+
+def get_draw(session: Session, study: Study) -> Draw:
+    existing = _existing_draw(session, study)
+    if existing is None:
+        raise DataError(
+            f"調査 {study.name} はまだ抽出していません。",
+            f"Study {study.name!r} has not been drawn yet.",
+        )
+    return existing

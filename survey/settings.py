@@ -1,0 +1,61 @@
+"""Installation settings, read from the environment in one place.
+
+Study-level settings (cohorts on the web, draw order, crisis lines, ...) live in the
+database with each study; see :mod:`survey.study`. This module only holds what an
+operator sets for a machine: where data and keys live and which database to use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from survey.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    key_dir: Path
+    database_url: str
+    study: str | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def study_key_dir(self, study: str) -> Path:
+        return self.key_dir / study
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``SURVEY_*`` variables; relative paths resolve against the working directory."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("SURVEY_DATA_DIR") or "./var").expanduser().resolve()
+    key_dir = Path(env.get("SURVEY_KEY_DIR") or "./keys").expanduser().resolve()
+    # Keys must never sit inside the data folder: the data folder is backed up and
+    # copied around, and the roster key's whole point is that it can be destroyed
+    # (crypto-erasure) without chasing copies of it through backups.
+    if _inside(key_dir, data_dir):
+        raise UsageError(
+            f"SURVEY_KEY_DIR ({key_dir}) はデータフォルダ ({data_dir}) の外に置いてください。",
+            f"SURVEY_KEY_DIR ({key_dir}) must be outside the data folder ({data_dir}).",
+        )
+    url = env.get("SURVEY_DATABASE_URL") or f"sqlite:///{data_dir / 'survey.sqlite3'}"
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise UsageError(
+            "SURVEY_DATABASE_URL は sqlite:// か postgresql:// で始めてください。",
+            "SURVEY_DATABASE_URL must start with sqlite:// or postgresql://.",
+        )
+    return Settings(
+        data_dir=data_dir,
+        key_dir=key_dir,
+        database_url=url,
+        study=env.get("SURVEY_STUDY") or None,
+    )

@@ -1,0 +1,247 @@
+"""Studies and their settings.
+
+A study owns everything: its draw, roster, codes, answers. Settings have defaults, are
+changed with ``survey study set KEY=VALUE`` and are stored as JSON with the study; the draw
+copies the values it used, so later changes never alter how a past draw is verified.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from survey.errors import DataError, UsageError
+from survey.models import Study
+from survey.register.dates import DateFormatError, parse_date
+from survey.sampling.cohorts import COHORTS, DEFAULT_DRAW_ORDER, FrameRules
+
+NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,31})$")
+DEFAULT_STUDY = "default"
+
+DEFAULT_CRISIS_LINES: list[dict[str, str]] = [
+    {"name": "こころの健康相談統一ダイヤル", "number": "0570-064-556"},
+    {"name": "よりそいホットライン", "number": "0120-279-338"},
+    {"name": "いのちの電話", "number": "0570-783-556"},
+    {"name": "#いのちSOS", "number": "0120-061-338"},
+    {"name": "こころのほっとチャット（SNS相談）", "number": "LINE・X・Facebook @kokorohotchat"},
+]
+
+
+def _date(text: str) -> str:
+    try:
+        return parse_date(text).isoformat()
+    except DateFormatError as exc:
+        raise ValueError(f"{exc.ja} / {exc.en}") from exc
+
+
+def _cohort_list(text: str) -> list[str]:
+    items = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in items if c not in COHORTS]
+    if unknown:
+        raise ValueError(f"unknown cohort(s): {', '.join(unknown)}; known: {', '.join(COHORTS)}")
+    return items
+
+
+def _draw_order(text: str) -> list[str]:
+    items = _cohort_list(text)
+    if sorted(items) != sorted(COHORTS):
+        raise ValueError(f"must list each cohort exactly once: {', '.join(COHORTS)}")
+    return items
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _int_list(text: str) -> list[int]:
+    return sorted({_positive_int(x) for x in text.split(",") if x.strip()})
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _crisis_lines(text: str) -> list[dict[str, str]]:
+    value = json.loads(text)
+    if not (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and {"name", "number"} <= v.keys() for v in value)
+    ):
+        raise ValueError('a JSON list like [{"name": "...", "number": "..."}]')
+    return [{"name": str(v["name"]), "number": str(v["number"])} for v in value]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: dict[str, SettingSpec] = {
+    "as_of": SettingSpec(None, _date, "基準日 D (reference date of the draw)"),
+    "fieldwork_start": SettingSpec(None, _date, "調査開始日 (fieldwork start)"),
+    "fieldwork_end": SettingSpec(None, _date, "調査終了日 (fieldwork end)"),
+    "web_cohorts": SettingSpec(
+        ["elementary_guardian", "high_school", "general"],
+        _cohort_list,
+        "Web回答できる対象 (cohorts that may answer on the web)",
+    ),
+    "infant_frame": SettingSpec(
+        "preschool",
+        _choice("preschool", "checkup"),
+        "乳幼児の枠: preschool (未就学児) か checkup (健診対象児)",
+    ),
+    "checkup_ages": SettingSpec(
+        [4, 18, 36], _int_list, "健診の月齢 (check-up ages in months, comma-separated)"
+    ),
+    "general_min_age": SettingSpec(18, _positive_int, "一般市民の最低年齢 (minimum age)"),
+    "draw_order": SettingSpec(list(DEFAULT_DRAW_ORDER), _draw_order, "抽出順 (draw order)"),
+    "crisis_lines": SettingSpec(
+        DEFAULT_CRISIS_LINES, _crisis_lines, "相談窓口 (crisis lines, JSON list)"
+    ),
+    "suppression_threshold": SettingSpec(
+        10, _positive_int, "秘匿の閾値 (minimum respondents behind a published figure)"
+    ),
+}
+
+
+def effective_settings(study: Study) -> dict[str, Any]:
+    return {key: study.settings.get(key, spec.default) for key, spec in SETTINGS.items()}
+
+
+def parse_assignment(assignment: str) -> tuple[str, Any]:
+    key, sep, raw = assignment.partition("=")
+    key = key.strip()
+    if not sep or key not in SETTINGS:
+        raise UsageError(
+            f"設定は KEY=VALUE の形で、KEY は {', '.join(SETTINGS)} のいずれかです: {key}",
+            f"Settings are KEY=VALUE with KEY one of {', '.join(SETTINGS)}: {key!r}",
+        )
+    try:
+        return key, SETTINGS[key].parse(raw.strip())
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{key} の値が不正です: {exc}", f"Invalid value for {key}: {exc}") from exc
+
+
+def check_consistent(values: dict[str, Any]) -> None:
+    start, end = values.get("fieldwork_start"), values.get("fieldwork_end")
+    if start and end and start > end:
+        raise UsageError(
+            "調査開始日が終了日より後です。", "fieldwork_start is after fieldwork_end."
+        )
+
+
+def frame_rules(values: dict[str, Any], as_of: date) -> FrameRules:
+    def opt_date(key: str) -> date | None:
+        v = values.get(key)
+        return date.fromisoformat(v) if v else None
+
+    return FrameRules(
+        as_of=as_of,
+        general_min_age=int(values["general_min_age"]),
+        infant_frame=str(values["infant_frame"]),
+        checkup_ages=tuple(int(x) for x in values["checkup_ages"]),
+        fieldwork_start=opt_date("fieldwork_start"),
+        fieldwork_end=opt_date("fieldwork_end"),
+    )
+
+
+# --- persistence --------------------------------------------------------------------------
+
+
+def check_name(name: str) -> None:
+    if not NAME_RE.match(name):
+        raise UsageError(
+            "調査名は英小文字・数字・-・_ の32文字以内にしてください。",
+            "A study name is an ASCII slug: a-z, 0-9, '-' and '_', at most 32 characters.",
+        )
+
+
+def create_study(session: Session, name: str, assignments: Sequence[tuple[str, Any]] = ()) -> Study:
+    check_name(name)
+    if session.exec(select(Study).where(Study.name == name)).first() is not None:
+        raise UsageError(f"調査 {name} はすでにあります。", f"Study {name!r} already exists.")
+    values = dict(assignments)
+    check_consistent(values)
+    study = Study(name=name, settings=values, created_on=date.today())
+    session.add(study)
+    session.flush()
+    return study
+
+
+def update_settings(
+    session: Session, study: Study, assignments: Sequence[tuple[str, Any]]
+) -> Study:
+    values = dict(study.settings)
+    values.update(assignments)
+    check_consistent({**effective_settings(study), **values})
+    study.settings = values  # a new dict, so SQLAlchemy sees the change
+    session.add(study)
+    session.flush()
+    return study
+
+
+def list_studies(session: Session) -> list[Study]:
+    return list(session.exec(select(Study).order_by(Study.name)).all())
+
+
+def resolve_study(
+    session: Session, name: str | None, create_with_as_of: date | None = None
+) -> Study:
+    """The named study; else the only one; else create ``default`` if allowed."""
+    if name:
+        study = session.exec(select(Study).where(Study.name == name)).first()
+        if study is None:
+            raise UsageError(f"調査 {name} がありません。", f"No study named {name!r}.")
+        return study
+    studies = list_studies(session)
+    if len(studies) == 1:
+        return studies[0]
+    if len(studies) > 1:
+        names = ", ".join(s.name for s in studies)
+        raise UsageError(
+            f"調査が複数あります。--study で指定してください: {names}",
+            f"Several studies exist; choose one with --study: {names}",
+        )
+    if create_with_as_of is None:
+        raise UsageError(
+            "調査がありません。survey study create NAME --as-of DATE で作成してください。",
+            "No study yet: create one with `survey study create NAME --as-of DATE`.",
+        )
+    return create_study(session, DEFAULT_STUDY, [("as_of", create_with_as_of.isoformat())])
+
+
+def require_as_of(study: Study, given: date | None) -> date:
+    recorded = study.settings.get("as_of")
+    if given is not None and recorded and date.fromisoformat(recorded) != given:
+        raise UsageError(
+            f"調査 {study.name} の基準日は {recorded} です（--as-of {given} と違います）。"
+            " 変更は survey study set as_of=DATE で。",
+            f"Study {study.name!r} has reference date {recorded}, not {given};"
+            " change it with `survey study set as_of=DATE`.",
+        )
+    if recorded:
+        return date.fromisoformat(recorded)
+    if given is None:
+        raise DataError(
+            "基準日がありません。--as-of DATE を指定してください。",
+            "No reference date: give --as-of DATE.",
+        )
+    study.settings = {**study.settings, "as_of": given.isoformat()}
+    return given
