@@ -138,7 +138,7 @@ def district_of(address: str) -> str:
     ``埼玉県志木市本町3丁目2番15号`` → ``本町``. Used only for aggregate frame counts.
     """
     rest = _PREFECTURE.sub("", address.strip(), count=1)
-    rest = _MUNICIPALITY.sub("", rest, count=1) or rest
+    rest = _MUNICIPALITY.sub("", rest, count=1)
     m = _DISTRICT_END.search(rest)
     district = (rest[: m.start()] if m else rest).strip()
     return sys.intern(district or "不明")

@@ -1,0 +1,194 @@
+"""Shared fixtures: isolated data and key folders, a database, register files, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+import pytest
+from click.testing import CliRunner, Result
+
+from survey.cli.main import cli
+from survey.db import Database
+from survey.register.reader import COLUMNS
+from survey.settings import Settings, load_settings
+
+HEADERS_JA = [ja for ja, _ in COLUMNS.values()]
+
+
+def require_program(name: str, found: bool) -> None:
+    """Skip when an outside program is missing, but fail under CI (it must be installed)."""
+    if found:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required under CI but is not installed")
+    pytest.skip(f"{name} not installed")
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "SURVEY_DATA_DIR": str(tmp_path / "var"),
+        "SURVEY_KEY_DIR": str(tmp_path / "keys"),
+    }
+    for key in ("SURVEY_DATABASE_URL", "SURVEY_STUDY"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class Row:
+    """One register row; defaults make a valid adult."""
+
+    resident_id: str
+    household_id: str
+    birth_date: str
+    sex: str = "男"
+    name: str = "志木　太郎"
+    name_kana: str = "シキ　タロウ"
+    relation: str = "世帯主"
+    postal_code: str = "353-0004"
+    address: str = "埼玉県志木市本町1丁目1番1号"
+    building: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def cells(self) -> list[str]:
+        return [
+            self.resident_id, self.household_id, self.name, self.name_kana, self.birth_date,
+            self.sex, self.relation, self.postal_code, self.address, self.building,
+        ]
+
+
+def write_rows(
+    path: Path,
+    rows: Sequence[Row | Sequence[str]],
+    encoding: str = "utf-8",
+    headers: Sequence[str] = HEADERS_JA,
+) -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow(row.cells() if isinstance(row, Row) else row)
+    return path
+
+
+@pytest.fixture
+def register_file(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: ``register_file(rows, encoding="utf-8", name="register.csv")``."""
+    counter = iter(range(1_000_000))
+
+    def make(rows: Sequence[Row | Sequence[str]], encoding: str = "utf-8", name: str | None = None,
+             headers: Sequence[str] = HEADERS_JA) -> Path:
+        return write_rows(tmp_path / (name or f"register-{next(counter)}.csv"), rows, encoding, headers)
+
+    return make
+
+
+@pytest.fixture
+def synth_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic city (6,000 people), written once per test session."""
+    return _synth(tmp_path_factory, 6000, "cp932")
+
+
+_SYNTH_CACHE: dict[tuple[int, str], Path] = {}
+
+
+def _synth(factory: pytest.TempPathFactory, people: int, encoding: str) -> Path:
+    from survey.register.synth import write_register
+
+    key = (people, encoding)
+    if key not in _SYNTH_CACHE:
+        path = factory.mktemp("synth") / f"register-{people}-{encoding}.csv"
+        write_register(path, people=people, seed=7, encoding=encoding)
+        _SYNTH_CACHE[key] = path
+    return _SYNTH_CACHE[key]
+
+
+@pytest.fixture
+def run(env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Run the ``survey`` CLI in-process; returns click's Result (stdout and stderr apart)."""
+
+    def invoke(*args: str, extra_env: Mapping[str, str] | None = None, input: str | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(cli, list(args), env={**env, **(extra_env or {})}, input=input,
+                             catch_exceptions=False)
+
+    return invoke
+
+
+SMALL_ALLOCATION = "infant_guardian=20,elementary_guardian=20,junior_high=20,high_school=20,general=50"
+
+
+def pg_binaries() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    found = shutil.which("pg_ctl")
+    return Path(found).parent if found and (Path(found).parent / "initdb").exists() else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session; yields its base URL (no database)."""
+    bindir = pg_binaries()
+    require_program("PostgreSQL server (initdb, pg_ctl)", bindir is not None)
+    assert bindir is not None
+    base = Path(tempfile.mkdtemp(prefix="survey-pg-"))
+    data = base / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    as_root = os.geteuid() == 0
+
+    def sh(*args: str) -> None:
+        cmd = ["su", "postgres", "-c", shlex.join(args)] if as_root else list(args)
+        subprocess.run(cmd, check=True, capture_output=True)
+
+    if as_root:  # initdb refuses to run as root
+        shutil.chown(base, "postgres")
+    sh(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+       "--locale=C.UTF-8")
+    sh(str(bindir / "pg_ctl"), "-D", str(data), "-o",
+       f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "-l", str(base / "log"), "-w", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        sh(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_env(postgres_server: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """``env`` pointing at a fresh PostgreSQL database."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    url = f"{postgres_server}/{name}"
+    monkeypatch.setenv("SURVEY_DATABASE_URL", url)
+    env["SURVEY_DATABASE_URL"] = url
+    return env

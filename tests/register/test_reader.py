@@ -1,0 +1,162 @@
+import codecs
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from survey.errors import DataError
+from survey.register.reader import RegisterError, detect_encoding, district_of, read_register
+from tests.conftest import Row
+
+ENGLISH = [
+    "resident_id", "household_id", "name", "name_kana", "birth_date",
+    "sex", "relation", "postal_code", "address", "building",
+]
+
+
+def rows() -> list[Row]:
+    return [
+        Row("1001", "H1", "1980-05-05", name="髙橋　一郎", name_kana="タカハシ　イチロウ"),
+        Row("1002", "H1", "昭和57年3月3日", sex="女", name="山﨑　花子", relation="妻"),
+        Row("1003", "H1", "H30.10.10", sex="2", relation="子", postal_code="3530004"),
+        Row("1004", "H2", "2010/4/1", sex="1", building="パークハイツ志木101号室"),
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "shift_jis_2004", "utf-8", "utf-8-sig"])
+def test_reads_municipal_encodings(register_file, encoding: str) -> None:
+    data = rows() if encoding != "shift_jis_2004" else rows()[2:]  # SJIS lacks IBM kanji 髙﨑
+    path = register_file(data, encoding=encoding)
+    register = read_register(path)
+    assert len(register.persons) == len(data)
+    full = register.residents([p.line for p in register.persons])
+    if encoding != "shift_jis_2004":
+        assert [r.name for r in full.values()][:2] == ["髙橋　一郎", "山﨑　花子"]
+    assert register.persons[-1].birth_date == date(2010, 4, 1)
+    assert register.persons[-1].district == "本町"
+    expected = {"utf-8-sig": "utf-8-sig", "utf-8": "utf-8"}.get(encoding, "cp932")
+    assert register.encoding == expected
+
+
+def test_character_outside_cp932_survives_utf8(register_file) -> None:
+    path = register_file([Row("1", "H", "1990-01-01", name="𠮷田　太郎")])
+    register = read_register(path)
+    (resident,) = register.residents([register.persons[0].line]).values()
+    assert resident.name == "𠮷田　太郎"
+
+
+def test_english_headers_and_postcode_forms(register_file) -> None:
+    path = register_file(
+        [Row("1", "H", "1990-01-01", postal_code="３５３－０００５"),
+         Row("2", "H", "1990-01-01", postal_code="〒353-0005")],
+        headers=ENGLISH,
+    )
+    register = read_register(path)
+    full = register.residents([p.line for p in register.persons])
+    assert {r.postal_code for r in full.values()} == {"3530005"}
+
+
+def test_sha256_is_of_the_file_bytes(register_file) -> None:
+    import hashlib
+
+    path = register_file(rows())
+    assert read_register(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_bad_row_is_reported_with_line_column_and_reason(register_file) -> None:
+    path = register_file(
+        [
+            Row("1", "H1", "1980-01-01"),  # line 2: fine
+            Row("2", "H1", "平成31年5月1日"),  # line 3: outside the era
+            Row("3", "H1", "1980-01-01", sex="X"),  # line 4
+            Row("4", "H1", "1980-01-01", postal_code="35300"),  # line 5
+            Row("1", "H2", "1980-01-01"),  # line 6: duplicate of line 2
+            Row("6", "H2", "1980-01-01", name=""),  # line 7: empty name
+            Row("", "H2", "1980-01-01"),  # line 8: empty id
+            ["7", "H3", "志木　一"],  # line 9: too few fields
+        ]
+    )
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    found = {(e.line, e.column) for e in info.value.errors}
+    assert found == {
+        (3, "birth_date"), (4, "sex"), (5, "postal_code"), (6, "resident_id"),
+        (7, "name"), (8, "resident_id"), (9, "row"),
+    }
+    by_line = {e.line: e for e in info.value.errors}
+    assert by_line[3].value == "平成31年5月1日" and "平成" in by_line[3].reason_ja
+    assert by_line[4].value == "X"
+    assert "line 2" in by_line[6].reason_en
+
+
+def test_error_messages_never_show_names_addresses_or_ids(register_file) -> None:
+    secret_name, secret_address = "秘密　花子", "埼玉県志木市秘密町9丁目"
+    path = register_file(
+        [
+            Row("SECRET-ID-1", "H1", "1980-01-01", name=secret_name, address=secret_address),
+            Row("SECRET-ID-1", "H1", "bad", name=secret_name, address=secret_address, sex="?"),
+        ]
+    )
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    text = "\n".join(str(e) for e in info.value.errors) + str(info.value)
+    for secret in (secret_name, secret_address, "SECRET-ID-1", "H1"):
+        assert secret not in text
+    assert "bad" in text and "?" in text  # non-personal format values are echoed
+
+
+def test_line_numbers_count_quoted_newlines(register_file, tmp_path: Path) -> None:
+    path = tmp_path / "multiline.csv"
+    header = ",".join(ENGLISH)
+    path.write_text(
+        f'{header}\n1,H,"志木\n太郎",,1980-01-01,男,,3530004,本町1,\n2,H,x,,bad,男,,3530004,本町1,\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    assert [(e.line, e.column) for e in info.value.errors] == [(4, "birth_date")]
+
+
+def test_missing_required_columns(register_file) -> None:
+    path = register_file([["1", "H"]], headers=["住民コード", "世帯番号"])
+    with pytest.raises(DataError) as info:
+        read_register(path)
+    assert "生年月日" in info.value.ja and "住所" in info.value.en
+
+
+def test_empty_and_undecodable_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError):
+        read_register(empty)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(",".join(ENGLISH) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no data rows"):
+        read_register(header_only)
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(",".join(ENGLISH).encode() + b"\n\x82\xff\xfe\n")
+    with pytest.raises(DataError) as info:
+        read_register(garbage)
+    assert "line 2" in info.value.en
+
+
+def test_detect_encoding() -> None:
+    text = "住民コード,氏名\n1,髙橋\n"
+    assert detect_encoding(codecs.BOM_UTF8 + text.encode()) == "utf-8-sig"
+    assert detect_encoding(text.encode("utf-8")) == "utf-8"
+    assert detect_encoding(text.encode("cp932")) == "cp932"
+
+
+@pytest.mark.parametrize(
+    ("address", "district"),
+    [
+        ("埼玉県志木市本町3丁目2番15号", "本町"),
+        ("志木市中宗岡1-2-3", "中宗岡"),
+        ("埼玉県志木市館二丁目5番", "館"),
+        ("東京都世田谷区太子堂四丁目1番", "太子堂"),
+        ("北海道虻田郡倶知安町南1条", "南"),
+        ("埼玉県志木市", "不明"),
+    ],
+)
+def test_district_of(address: str, district: str) -> None:
+    assert district_of(address) == district
