@@ -25,6 +25,9 @@ from survey.sampling.cohorts import COHORT_LABELS, GUARDIAN_COHORTS, Checkup
 from survey.settings import Settings
 
 ROSTER_KEY_FILE = "roster.key"
+# Every roster ciphertext is padded to a multiple of 1 KiB: a real unit's columns fit in one
+# block, so ciphertext lengths do not tell long names or addresses from short ones.
+ROSTER_PAD = 1024
 EXPORT_COLUMNS = (
     "cohort",
     "cohort_label",
@@ -100,7 +103,9 @@ def store_roster(
                 id=uuid.uuid4().hex,
                 draw_id=draw_id,
                 cohort=record.cohort,
-                sealed=seal_secret(key, json.dumps(payload, ensure_ascii=False).encode()),
+                sealed=seal_secret(
+                    key, json.dumps(payload, ensure_ascii=False).encode(), block=ROSTER_PAD
+                ),
             )
         )
     session.flush()
@@ -112,7 +117,8 @@ def load_roster(
     key = read_key_file(roster_key_path(settings, study))
     units = session.exec(select(RosterUnit).where(RosterUnit.draw_id == draw_id)).all()
     records = [
-        RosterRecord(cohort=u.cohort, **json.loads(open_secret(key, u.sealed))) for u in units
+        RosterRecord(cohort=u.cohort, **json.loads(open_secret(key, u.sealed, block=ROSTER_PAD)))
+        for u in units
     ]
     records.sort(key=lambda r: (r.cohort, r.postal_code, r.address, r.building))
     return records

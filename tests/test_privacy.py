@@ -1,0 +1,127 @@
+"""Privacy invariant 1: register rows of residents not drawn are never stored, and the drawn
+roster is encrypted at rest with a key kept outside the database and the data folder."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from survey.crypto import DecryptionError, KeyMissingError, create_key_file
+from survey.db import Database
+from survey.errors import UsageError
+from survey.models import Draw, RosterUnit
+from survey.register.reader import read_register
+from survey.roster import load_roster, roster_key_path
+from survey.sampling.cohorts import FrameRules
+from survey.sampling.draw import draw
+from survey.sampling.service import draw_study, parse_allocation
+from survey.settings import Settings, load_settings
+from survey.study import create_study
+from tests.conftest import Row
+
+D = date(2026, 4, 1)
+ALLOCATION = "infant_guardian=5,elementary_guardian=5,junior_high=5,high_school=5,general=20"
+
+
+def canary_register(register_file) -> Path:  # type: ignore[no-untyped-def]
+    """Households whose every personal column carries a unique canary string."""
+    rows: list[Row] = []
+    births = [date(1970, 5, 5), date(1972, 6, 6), date(2023, 5, 1), date(2017, 5, 1),
+              date(2012, 5, 1), date(2009, 5, 1)]
+    for h in range(60):
+        for m, birth in enumerate(births):
+            tag = f"{h:03d}{m}"
+            rows.append(Row(
+                resident_id=f"RIDCANARY{tag}",
+                household_id=f"HIDCANARY{h:03d}",
+                birth_date=birth.isoformat(),
+                sex="男" if m % 2 == 0 else "女",
+                name=f"金糸雀{tag}　太郎",
+                name_kana=f"カナリア{tag}",
+                address=f"埼玉県志木市本町{h % 6 + 1}丁目{tag}番CANARYADDR",
+                building=f"カナリア荘{tag}号室",
+            ))
+    return register_file(rows)
+
+
+def database_bytes(settings: Settings) -> bytes:
+    base = settings.data_dir / "survey.sqlite3"
+    return b"".join(p.read_bytes() for p in (base, Path(f"{base}-wal")) if p.exists())
+
+
+def test_database_holds_no_register_value_in_clear(
+    db: Database, settings: Settings, register_file
+) -> None:
+    path = canary_register(register_file)
+    with db.session() as session:
+        study = create_study(session, "p", [("as_of", D.isoformat())])
+        draw_study(session, settings, study, path, D, parse_allocation(ALLOCATION))
+    raw = database_bytes(settings)
+    assert raw, "database file not found"
+    # (The district, 本町, is expected: the aggregate frame counts are kept by district.)
+    for marker in ("RIDCANARY", "HIDCANARY", "金糸雀", "カナリア", "CANARYADDR", "志木市"):
+        assert marker.encode() not in raw, marker
+    # The only dates in the database are the reference date and the day of the draw: no
+    # birth date of any resident (all of them are distinct from those two).
+    dates = set(re.findall(rb"\d{4}-\d{2}-\d{2}", raw))
+    assert dates <= {D.isoformat().encode(), date.today().isoformat().encode()}
+
+
+def test_only_drawn_units_are_stored(db: Database, settings: Settings, register_file) -> None:
+    path = canary_register(register_file)
+    alloc = parse_allocation(ALLOCATION)
+    with db.session() as session:
+        study = create_study(session, "p", [("as_of", D.isoformat())])
+        draw_study(session, settings, study, path, D, alloc, seed=bytes(32))
+        stored = session.exec(select(RosterUnit)).all()
+        draw_row = session.exec(select(Draw)).one()
+        assert draw_row.id is not None
+        records = load_roster(session, settings, "p", draw_row.id)
+    assert len(stored) == sum(alloc.values())
+    expected = draw(read_register(path).persons, FrameRules(as_of=D), alloc,
+                    draw_row.settings["draw_order"], bytes(32))
+    assert sorted(r.resident_id for r in records) == sorted(u.person.resident_id for u in expected.units)
+
+
+def test_roster_is_unreadable_without_its_key(db: Database, settings: Settings, register_file) -> None:
+    path = canary_register(register_file)
+    with db.session() as session:
+        study = create_study(session, "p", [("as_of", D.isoformat())])
+        draw_study(session, settings, study, path, D, parse_allocation(ALLOCATION))
+        draw_id = session.exec(select(Draw)).one().id
+        assert draw_id is not None
+        key_path = roster_key_path(settings, "p")
+        assert key_path.stat().st_mode & 0o077 == 0  # owner-only
+        assert settings.data_dir not in key_path.parents
+        key_path.unlink()  # crypto-erasure
+        with pytest.raises(KeyMissingError):
+            load_roster(session, settings, "p", draw_id)
+        create_key_file(key_path)  # a different key
+        with pytest.raises(DecryptionError):
+            load_roster(session, settings, "p", draw_id)
+
+
+def test_roster_ciphertexts_do_not_reveal_name_lengths(db: Database, settings: Settings,
+                                                       register_file) -> None:
+    short = Row("1", "H1", "1980-01-01", name="林　一")
+    long = Row("2", "H2", "1980-01-01", name="勅使河原　" + "寿限無" * 5, name_kana="テシガワラ" * 5,
+               address="埼玉県志木市本町" + "一" * 40, building="ライオンズマンション" * 4)
+    path = register_file([short, long])
+    with db.session() as session:
+        study = create_study(session, "p", [("as_of", D.isoformat())])
+        draw_study(session, settings, study, path, D, parse_allocation("general=2"))
+        sizes = {len(u.sealed) for u in session.exec(select(RosterUnit)).all()}
+    assert len(sizes) == 1
+
+
+def test_key_folder_must_be_outside_the_data_folder(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        load_settings({"SURVEY_DATA_DIR": str(tmp_path), "SURVEY_KEY_DIR": str(tmp_path / "keys")})
+    with pytest.raises(UsageError):
+        load_settings({"SURVEY_DATA_DIR": str(tmp_path), "SURVEY_KEY_DIR": str(tmp_path)})
+    ok = load_settings({"SURVEY_DATA_DIR": str(tmp_path / "var"), "SURVEY_KEY_DIR": str(tmp_path / "keys")})
+    assert ok.key_dir == (tmp_path / "keys").resolve()
