@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import pytest
 from click.testing import CliRunner, Result
 
@@ -76,8 +77,16 @@ class Row:
 
     def cells(self) -> list[str]:
         return [
-            self.resident_id, self.household_id, self.name, self.name_kana, self.birth_date,
-            self.sex, self.relation, self.postal_code, self.address, self.building,
+            self.resident_id,
+            self.household_id,
+            self.name,
+            self.name_kana,
+            self.birth_date,
+            self.sex,
+            self.relation,
+            self.postal_code,
+            self.address,
+            self.building,
         ]
 
 
@@ -100,9 +109,15 @@ def register_file(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Factory: ``register_file(rows, encoding="utf-8", name="register.csv")``."""
     counter = iter(range(1_000_000))
 
-    def make(rows: Sequence[Row | Sequence[str]], encoding: str = "utf-8", name: str | None = None,
-             headers: Sequence[str] = HEADERS_JA) -> Path:
-        return write_rows(tmp_path / (name or f"register-{next(counter)}.csv"), rows, encoding, headers)
+    def make(
+        rows: Sequence[Row | Sequence[str]],
+        encoding: str = "utf-8",
+        name: str | None = None,
+        headers: Sequence[str] = HEADERS_JA,
+    ) -> Path:
+        return write_rows(
+            tmp_path / (name or f"register-{next(counter)}.csv"), rows, encoding, headers
+        )
 
     return make
 
@@ -131,15 +146,20 @@ def _synth(factory: pytest.TempPathFactory, people: int, encoding: str) -> Path:
 def run(env: dict[str, str]):  # type: ignore[no-untyped-def]
     """Run the ``survey`` CLI in-process; returns click's Result (stdout and stderr apart)."""
 
-    def invoke(*args: str, extra_env: Mapping[str, str] | None = None, input: str | None = None) -> Result:
+    def invoke(
+        *args: str, extra_env: Mapping[str, str] | None = None, input: str | None = None
+    ) -> Result:
         runner = CliRunner()
-        return runner.invoke(cli, list(args), env={**env, **(extra_env or {})}, input=input,
-                             catch_exceptions=False)
+        return runner.invoke(
+            cli, list(args), env={**env, **(extra_env or {})}, input=input, catch_exceptions=False
+        )
 
     return invoke
 
 
-SMALL_ALLOCATION = "infant_guardian=20,elementary_guardian=20,junior_high=20,high_school=20,general=50"
+SMALL_ALLOCATION = (
+    "infant_guardian=20,elementary_guardian=20,junior_high=20,high_school=20,general=50"
+)
 
 
 def pg_binaries() -> Path | None:
@@ -169,10 +189,28 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     if as_root:  # initdb refuses to run as root
         shutil.chown(base, "postgres")
-    sh(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-       "--locale=C.UTF-8")
-    sh(str(bindir / "pg_ctl"), "-D", str(data), "-o",
-       f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "-l", str(base / "log"), "-w", "start")
+    sh(
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
+    sh(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
+        "-l",
+        str(base / "log"),
+        "-w",
+        "start",
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
@@ -181,12 +219,16 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_env(postgres_server: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def pg_env(
+    postgres_server: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """``env`` pointing at a fresh PostgreSQL database."""
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True) as c:
+    with psycopg.connect(
+        postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True
+    ) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     url = f"{postgres_server}/{name}"
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)

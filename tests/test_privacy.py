@@ -30,21 +30,29 @@ ALLOCATION = "infant_guardian=5,elementary_guardian=5,junior_high=5,high_school=
 def canary_register(register_file) -> Path:  # type: ignore[no-untyped-def]
     """Households whose every personal column carries a unique canary string."""
     rows: list[Row] = []
-    births = [date(1970, 5, 5), date(1972, 6, 6), date(2023, 5, 1), date(2017, 5, 1),
-              date(2012, 5, 1), date(2009, 5, 1)]
+    births = [
+        date(1970, 5, 5),
+        date(1972, 6, 6),
+        date(2023, 5, 1),
+        date(2017, 5, 1),
+        date(2012, 5, 1),
+        date(2009, 5, 1),
+    ]
     for h in range(60):
         for m, birth in enumerate(births):
             tag = f"{h:03d}{m}"
-            rows.append(Row(
-                resident_id=f"RIDCANARY{tag}",
-                household_id=f"HIDCANARY{h:03d}",
-                birth_date=birth.isoformat(),
-                sex="男" if m % 2 == 0 else "女",
-                name=f"金糸雀{tag}　太郎",
-                name_kana=f"カナリア{tag}",
-                address=f"埼玉県志木市本町{h % 6 + 1}丁目{tag}番CANARYADDR",
-                building=f"カナリア荘{tag}号室",
-            ))
+            rows.append(
+                Row(
+                    resident_id=f"RIDCANARY{tag}",
+                    household_id=f"HIDCANARY{h:03d}",
+                    birth_date=birth.isoformat(),
+                    sex="男" if m % 2 == 0 else "女",
+                    name=f"金糸雀{tag}　太郎",
+                    name_kana=f"カナリア{tag}",
+                    address=f"埼玉県志木市本町{h % 6 + 1}丁目{tag}番CANARYADDR",
+                    building=f"カナリア荘{tag}号室",
+                )
+            )
     return register_file(rows)
 
 
@@ -82,12 +90,21 @@ def test_only_drawn_units_are_stored(db: Database, settings: Settings, register_
         assert draw_row.id is not None
         records = load_roster(session, settings, "p", draw_row.id)
     assert len(stored) == sum(alloc.values())
-    expected = draw(read_register(path).persons, FrameRules(as_of=D), alloc,
-                    draw_row.settings["draw_order"], bytes(32))
-    assert sorted(r.resident_id for r in records) == sorted(u.person.resident_id for u in expected.units)
+    expected = draw(
+        read_register(path).persons,
+        FrameRules(as_of=D),
+        alloc,
+        draw_row.settings["draw_order"],
+        bytes(32),
+    )
+    assert sorted(r.resident_id for r in records) == sorted(
+        u.person.resident_id for u in expected.units
+    )
 
 
-def test_roster_is_unreadable_without_its_key(db: Database, settings: Settings, register_file) -> None:
+def test_roster_is_unreadable_without_its_key(
+    db: Database, settings: Settings, register_file
+) -> None:
     path = canary_register(register_file)
     with db.session() as session:
         study = create_study(session, "p", [("as_of", D.isoformat())])
@@ -105,11 +122,19 @@ def test_roster_is_unreadable_without_its_key(db: Database, settings: Settings, 
             load_roster(session, settings, "p", draw_id)
 
 
-def test_roster_ciphertexts_do_not_reveal_name_lengths(db: Database, settings: Settings,
-                                                       register_file) -> None:
+def test_roster_ciphertexts_do_not_reveal_name_lengths(
+    db: Database, settings: Settings, register_file
+) -> None:
     short = Row("1", "H1", "1980-01-01", name="林　一")
-    long = Row("2", "H2", "1980-01-01", name="勅使河原　" + "寿限無" * 5, name_kana="テシガワラ" * 5,
-               address="埼玉県志木市本町" + "一" * 40, building="ライオンズマンション" * 4)
+    long = Row(
+        "2",
+        "H2",
+        "1980-01-01",
+        name="勅使河原　" + "寿限無" * 5,
+        name_kana="テシガワラ" * 5,
+        address="埼玉県志木市本町" + "一" * 40,
+        building="ライオンズマンション" * 4,
+    )
     path = register_file([short, long])
     with db.session() as session:
         study = create_study(session, "p", [("as_of", D.isoformat())])
@@ -123,5 +148,7 @@ def test_key_folder_must_be_outside_the_data_folder(tmp_path: Path) -> None:
         load_settings({"SURVEY_DATA_DIR": str(tmp_path), "SURVEY_KEY_DIR": str(tmp_path / "keys")})
     with pytest.raises(UsageError):
         load_settings({"SURVEY_DATA_DIR": str(tmp_path), "SURVEY_KEY_DIR": str(tmp_path)})
-    ok = load_settings({"SURVEY_DATA_DIR": str(tmp_path / "var"), "SURVEY_KEY_DIR": str(tmp_path / "keys")})
+    ok = load_settings(
+        {"SURVEY_DATA_DIR": str(tmp_path / "var"), "SURVEY_KEY_DIR": str(tmp_path / "keys")}
+    )
     assert ok.key_dir == (tmp_path / "keys").resolve()

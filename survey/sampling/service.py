@@ -261,30 +261,29 @@ def verify_draw(
     session: Session, study: Study, register_path: Path, progress: Progress | None = None
 ) -> Verification:
     """Re-run the recorded draw (seed, D, allocation, settings) and compare."""
-    recorded = _existing_draw(session, study)
-    if recorded is None:
-        raise DataError(
-            f"調査 {study.name} はまだ抽出していません。",
-            f"Study {study.name!r} has not been drawn yet.",
-        )
+    recorded = get_draw(session, study)
     register = read_register(register_path, _reader_progress(progress))
-    result = _run(
-        register,
-        recorded.as_of,
-        recorded.settings,
-        recorded.allocation,
-        bytes.fromhex(recorded.seed_hex),
-        progress,
-    )
-    rerun = {
-        "register_sha256": register.sha256,
-        "frame": result.frame,
-        "removed": result.removed,
-        "sample": result.sample,
-        "no_frame": result.no_frame,
-        "selection_sha256": result.selection_sha256,
-    }
-    differences = [key for key in rerun if rerun[key] != getattr(recorded, key)]
+    rerun: dict[str, Any] = {"register_sha256": register.sha256}
+    try:
+        result = _run(
+            register,
+            recorded.as_of,
+            recorded.settings,
+            recorded.allocation,
+            bytes.fromhex(recorded.seed_hex),
+            progress,
+        )
+    except DataError as exc:  # e.g. this register's frames are too small for the allocation
+        rerun["error"] = exc.en
+    else:
+        rerun |= {
+            "frame": result.frame,
+            "removed": result.removed,
+            "sample": result.sample,
+            "no_frame": result.no_frame,
+            "selection_sha256": result.selection_sha256,
+        }
+    differences = [k for k in rerun if k == "error" or rerun[k] != getattr(recorded, k)]
     return Verification(
         identical=not differences,
         register_matches=register.sha256 == recorded.register_sha256,

@@ -9,8 +9,16 @@ from survey.register.reader import RegisterError, detect_encoding, district_of, 
 from tests.conftest import Row
 
 ENGLISH = [
-    "resident_id", "household_id", "name", "name_kana", "birth_date",
-    "sex", "relation", "postal_code", "address", "building",
+    "resident_id",
+    "household_id",
+    "name",
+    "name_kana",
+    "birth_date",
+    "sex",
+    "relation",
+    "postal_code",
+    "address",
+    "building",
 ]
 
 
@@ -47,8 +55,10 @@ def test_character_outside_cp932_survives_utf8(register_file) -> None:
 
 def test_english_headers_and_postcode_forms(register_file) -> None:
     path = register_file(
-        [Row("1", "H", "1990-01-01", postal_code="３５３－０００５"),
-         Row("2", "H", "1990-01-01", postal_code="〒353-0005")],
+        [
+            Row("1", "H", "1990-01-01", postal_code="３５３－０００５"),
+            Row("2", "H", "1990-01-01", postal_code="〒353-0005"),
+        ],
         headers=ENGLISH,
     )
     register = read_register(path)
@@ -80,8 +90,13 @@ def test_every_bad_row_is_reported_with_line_column_and_reason(register_file) ->
         read_register(path)
     found = {(e.line, e.column) for e in info.value.errors}
     assert found == {
-        (3, "birth_date"), (4, "sex"), (5, "postal_code"), (6, "resident_id"),
-        (7, "name"), (8, "resident_id"), (9, "row"),
+        (3, "birth_date"),
+        (4, "sex"),
+        (5, "postal_code"),
+        (6, "resident_id"),
+        (7, "name"),
+        (8, "resident_id"),
+        (9, "row"),
     }
     by_line = {e.line: e for e in info.value.errors}
     assert by_line[3].value == "平成31年5月1日" and "平成" in by_line[3].reason_ja

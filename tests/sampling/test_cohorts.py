@@ -150,5 +150,13 @@ def test_cohorts_are_disjoint_and_match_grades(birth: date) -> None:
 
 def test_age_bands() -> None:
     assert [age_band(a) for a in (12, 17, 18, 19, 20, 29, 79, 80, 101)] == [
-        "12", "17", "18-19", "18-19", "20-29", "20-29", "70-79", "80+", "80+",
+        "12",
+        "17",
+        "18-19",
+        "18-19",
+        "20-29",
+        "20-29",
+        "70-79",
+        "80+",
+        "80+",
     ]

@@ -50,7 +50,13 @@ def selection(result) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-
 
 def test_selection_does_not_depend_on_row_order() -> None:
     people = city()
-    alloc = {**ALL, "general": 40, "junior_high": 10, "infant_guardian": 15, "elementary_guardian": 15}
+    alloc = {
+        **ALL,
+        "general": 40,
+        "junior_high": 10,
+        "infant_guardian": 15,
+        "elementary_guardian": 15,
+    }
     first = draw(people, RULES, alloc, DEFAULT_DRAW_ORDER, SEED)
     shuffled = people[:]
     random.Random(9).shuffle(shuffled)
@@ -81,7 +87,13 @@ def test_sample_sizes_and_frame_counts() -> None:
 
 def test_households_of_earlier_draws_are_left_out_of_guardian_draws() -> None:
     people = city()
-    alloc = {**ALL, "general": 200, "junior_high": 20, "infant_guardian": 40, "elementary_guardian": 40}
+    alloc = {
+        **ALL,
+        "general": 200,
+        "junior_high": 20,
+        "infant_guardian": 40,
+        "elementary_guardian": 40,
+    }
     result = draw(people, RULES, alloc, DEFAULT_DRAW_ORDER, SEED)
     by_cohort: dict[str, set[str]] = {}
     household_of = {p.resident_id: p.household_id for p in people}
@@ -90,7 +102,9 @@ def test_households_of_earlier_draws_are_left_out_of_guardian_draws() -> None:
         by_cohort.setdefault(u.cohort, set()).add(hid)
     touched_before_infant = by_cohort["general"] | by_cohort["junior_high"]
     assert not by_cohort["infant_guardian"] & touched_before_infant
-    assert not by_cohort["elementary_guardian"] & (touched_before_infant | by_cohort["infant_guardian"])
+    assert not by_cohort["elementary_guardian"] & (
+        touched_before_infant | by_cohort["infant_guardian"]
+    )
     assert result.removed["infant_guardian"] > 0
     assert result.removed["elementary_guardian"] > 0
     assert result.removed["general"] == 0
@@ -103,7 +117,13 @@ def test_households_of_earlier_draws_are_left_out_of_guardian_draws() -> None:
 def test_draw_order_is_respected() -> None:
     people = city()
     alloc = {**ALL, "general": 200, "infant_guardian": 40}
-    guardians_first = ["infant_guardian", "elementary_guardian", "general", "junior_high", "high_school"]
+    guardians_first = [
+        "infant_guardian",
+        "elementary_guardian",
+        "general",
+        "junior_high",
+        "high_school",
+    ]
     result = draw(people, RULES, alloc, guardians_first, SEED)
     # Guardian households drawn first lose nothing; persons drawn later are not removed,
     # since the drawn child (an infant) is in no person frame.
@@ -134,7 +154,8 @@ def test_chosen_child_is_random_among_siblings() -> None:
     twins = [person("C1", "H", date(2017, 6, 1)), person("C2", "H", date(2017, 6, 1))]
     chosen = {
         draw(twins, RULES, {**ALL, "elementary_guardian": 1}, DEFAULT_DRAW_ORDER, bytes([s]) * 32)
-        .units[0].person.resident_id
+        .units[0]
+        .person.resident_id
         for s in range(20)
     }
     assert chosen == {"C1", "C2"}

@@ -27,14 +27,28 @@ D = date(2026, 4, 1)
 SEED = bytes.fromhex("ab" * 32)
 
 
-def _draw(db: Database, settings: Settings, register: Path, seed: bytes | None = SEED,
-          name: str = "s1", committed: bool = False) -> dict:
+def _draw(
+    db: Database,
+    settings: Settings,
+    register: Path,
+    seed: bytes | None = SEED,
+    name: str = "s1",
+    committed: bool = False,
+) -> dict:
     with db.session() as session:
         study = create_study(session, name, [("as_of", D.isoformat())])
         if committed:
             commit_seed(session, study)
-        report = draw_study(session, settings, study, register, D, parse_allocation(SMALL_ALLOCATION),
-                            seed=None if committed else seed, committed=committed)
+        report = draw_study(
+            session,
+            settings,
+            study,
+            register,
+            D,
+            parse_allocation(SMALL_ALLOCATION),
+            seed=None if committed else seed,
+            committed=committed,
+        )
         return report.as_json()
 
 
@@ -71,21 +85,39 @@ def test_same_seed_same_sample_even_on_a_reordered_register(
     assert c["selection_sha256"] != a["selection_sha256"]
 
 
-def test_verify_reruns_with_recorded_settings(db: Database, settings: Settings, synth_register: Path) -> None:
+def test_verify_reruns_with_recorded_settings(
+    db: Database, settings: Settings, synth_register: Path
+) -> None:
     _draw(db, settings, synth_register)
     with db.session() as session:
         study = session.exec(select(Draw)).one()
         s = session.get(Study, study.study_id)
         assert s is not None
         # Changing settings after the draw must not change how it verifies.
-        update_settings(session, s, [("general_min_age", 20), ("draw_order", [
-            "infant_guardian", "elementary_guardian", "general", "junior_high", "high_school"])])
+        update_settings(
+            session,
+            s,
+            [
+                ("general_min_age", 20),
+                (
+                    "draw_order",
+                    [
+                        "infant_guardian",
+                        "elementary_guardian",
+                        "general",
+                        "junior_high",
+                        "high_school",
+                    ],
+                ),
+            ],
+        )
         result = verify_draw(session, s, synth_register)
     assert result.identical and result.register_matches
 
 
-def test_verify_detects_a_different_register(db: Database, settings: Settings, synth_register: Path,
-                                             tmp_path: Path) -> None:
+def test_verify_detects_a_different_register(
+    db: Database, settings: Settings, synth_register: Path, tmp_path: Path
+) -> None:
     _draw(db, settings, synth_register)
     lines = synth_register.read_bytes().split(b"\r\n")
     altered = tmp_path / "altered.csv"
@@ -110,21 +142,34 @@ def test_commit_then_reveal(db: Database, settings: Settings, synth_register: Pa
         digest = commit_seed(session, study)
     with db.session() as session:
         study = session.exec(select(Study)).one()
-        report = draw_study(session, settings, study, synth_register, D,
-                            parse_allocation(SMALL_ALLOCATION), committed=True).as_json()
+        report = draw_study(
+            session,
+            settings,
+            study,
+            synth_register,
+            D,
+            parse_allocation(SMALL_ALLOCATION),
+            committed=True,
+        ).as_json()
     assert hashlib.sha256(bytes.fromhex(report["seed"])).hexdigest() == digest
     assert report["committed"] is True
     with db.session() as session:
         assert session.exec(select(SeedCommitment)).one().used
 
 
-def test_committed_draw_needs_a_commitment(db: Database, settings: Settings, synth_register: Path) -> None:
+def test_committed_draw_needs_a_commitment(
+    db: Database, settings: Settings, synth_register: Path
+) -> None:
     with pytest.raises(DataError, match="commit"), db.session() as session:
         study = create_study(session, "c", [("as_of", D.isoformat())])
-        draw_study(session, settings, study, synth_register, D, parse_allocation(None), committed=True)
+        draw_study(
+            session, settings, study, synth_register, D, parse_allocation(None), committed=True
+        )
 
 
-def test_roster_decrypts_to_the_drawn_units(db: Database, settings: Settings, synth_register: Path) -> None:
+def test_roster_decrypts_to_the_drawn_units(
+    db: Database, settings: Settings, synth_register: Path
+) -> None:
     _draw(db, settings, synth_register)
     with db.session() as session:
         draw = session.exec(select(Draw)).one()
@@ -138,14 +183,29 @@ def test_roster_decrypts_to_the_drawn_units(db: Database, settings: Settings, sy
     assert all(len(r.postal_code) == 7 and r.address.startswith("埼玉県志木市") for r in records)
 
 
-def test_checkup_frame_records_checkup_and_month(db: Database, settings: Settings,
-                                                 synth_register: Path) -> None:
+def test_checkup_frame_records_checkup_and_month(
+    db: Database, settings: Settings, synth_register: Path
+) -> None:
     with db.session() as session:
-        study = create_study(session, "k", [("as_of", D.isoformat()), ("infant_frame", "checkup"),
-                                            ("fieldwork_start", "2026-06-01"),
-                                            ("fieldwork_end", "2026-07-31")])
-        draw_study(session, settings, study, synth_register, D,
-                   parse_allocation("infant_guardian=5"), seed=SEED)
+        study = create_study(
+            session,
+            "k",
+            [
+                ("as_of", D.isoformat()),
+                ("infant_frame", "checkup"),
+                ("fieldwork_start", "2026-06-01"),
+                ("fieldwork_end", "2026-07-31"),
+            ],
+        )
+        draw_study(
+            session,
+            settings,
+            study,
+            synth_register,
+            D,
+            parse_allocation("infant_guardian=5"),
+            seed=SEED,
+        )
         draw = session.exec(select(Draw)).one()
         assert draw.id is not None
         records = load_roster(session, settings, "k", draw.id)
@@ -154,10 +214,14 @@ def test_checkup_frame_records_checkup_and_month(db: Database, settings: Setting
     assert len(records) == 5
 
 
-def test_checkup_frame_needs_fieldwork_dates(db: Database, settings: Settings, synth_register: Path) -> None:
+def test_checkup_frame_needs_fieldwork_dates(
+    db: Database, settings: Settings, synth_register: Path
+) -> None:
     with pytest.raises(UsageError, match="fieldwork"), db.session() as session:
         study = create_study(session, "k", [("as_of", D.isoformat()), ("infant_frame", "checkup")])
-        draw_study(session, settings, study, synth_register, D, parse_allocation("infant_guardian=5"))
+        draw_study(
+            session, settings, study, synth_register, D, parse_allocation("infant_guardian=5")
+        )
 
 
 @pytest.mark.parametrize("text", ["ab", "zz" * 32, "ab" * 31, "ab" * 33])

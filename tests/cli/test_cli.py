@@ -1,0 +1,282 @@
+"""The ``survey`` command as an officer uses it: exit codes, JSON, bilingual errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from survey.cli.main import cli
+from tests.conftest import SMALL_ALLOCATION, Row
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            out += all_commands(command, (*prefix, name))
+        else:
+            out.append((*prefix, name))
+    return out
+
+
+@pytest.mark.parametrize("path", all_commands(cli), ids=lambda p: " ".join(p) or "survey")
+def test_help_everywhere(run, path: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = run(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).parent / "survey"
+    result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "survey" in result.stdout
+
+
+def test_usage_errors_exit_2(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("sample", "--no-such-option").exit_code == 2
+    result = run("study", "create", "Bad Name!", "--as-of", "2026-04-01")
+    assert result.exit_code == 2
+    assert "調査名" in result.stderr and "ASCII slug" in result.stderr
+    assert run("study", "create", "x" * 33, "--as-of", "2026-04-01").exit_code == 2
+    assert run("study", "create", "ok", "--as-of", "平成31年5月1日").exit_code == 2
+    assert run("study", "set", "general_min_age=20").exit_code == 2  # no study yet
+
+
+def test_study_create_set_show(run) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        run(
+            "study",
+            "create",
+            "shiki2026",
+            "--as-of",
+            "2026-04-01",
+            "--fieldwork-start",
+            "2026-06-01",
+            "--fieldwork-end",
+            "2026-07-31",
+        ).exit_code
+        == 0
+    )
+    result = run(
+        "study", "set", "general_min_age=20", "infant_frame=checkup", "checkup_ages=4,18,36"
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("study", "show", "--json").stdout)
+    assert shown["study"] == "shiki2026"
+    settings = shown["settings"]
+    assert settings["general_min_age"] == 20
+    assert settings["infant_frame"] == "checkup"
+    assert settings["fieldwork_end"] == "2026-07-31"
+    assert settings["web_cohorts"] == ["elementary_guardian", "high_school", "general"]
+    assert any(line["number"] == "0570-064-556" for line in settings["crisis_lines"])
+    text = run("study", "show").stdout
+    assert "* suppression_threshold = 10" in text  # default marked
+    assert "  general_min_age = 20" in text
+    for bad in (
+        "nokey=1",
+        "general_min_age=zero",
+        "infant_frame=sometimes",
+        "draw_order=general",
+        "web_cohorts=aliens",
+        "fieldwork_start=2026-08-01",
+        "crisis_lines=[1]",
+        "general_min_age",
+    ):
+        result = run("study", "set", bad)
+        assert result.exit_code == 2, bad
+        assert "Error:" in result.stderr and "エラー:" in result.stderr
+
+
+def test_first_draw_creates_the_default_study(run, synth_register: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        SMALL_ALLOCATION,
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("frame", "removed", "sample", "no_frame", "seed", "register_sha256"):
+        assert key in data
+    assert data["study"] == "default"
+    assert sum(data["sample"].values()) == 130
+    assert len(data["seed"]) == 64
+    # Drawing again is refused; verification succeeds.
+    again = run("sample", "--register", str(synth_register), "--as-of", "2026-04-01")
+    assert again.exit_code == 1
+    assert "--verify" in again.stderr
+    verified = run("sample", "--verify", "--register", str(synth_register), "--json")
+    assert verified.exit_code == 0
+    assert json.loads(verified.stdout)["verified"] is True
+    shown = json.loads(run("sample", "show", "--json").stdout)
+    assert shown["selection_sha256"] == data["selection_sha256"]
+
+
+def test_verify_with_another_register_fails(run, synth_register: Path, register_file) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        "general=10",
+    )
+    other = register_file([Row("1", "H", "1980-01-01")])
+    result = run("sample", "--verify", "--register", str(other))
+    assert result.exit_code == 1
+    assert "一致しません" in result.stderr
+
+
+def test_bad_register_lists_every_row_and_draws_nothing(run, register_file) -> None:  # type: ignore[no-untyped-def]
+    path = register_file(
+        [
+            Row("1", "H", "1980-01-01", name="秘密　花子"),
+            Row("2", "H", "令和元年4月30日", name="秘密　花子"),
+            Row("3", "H", "1980-01-01", sex="?", name="秘密　花子"),
+        ]
+    )
+    result = run(
+        "sample", "--register", str(path), "--as-of", "2026-04-01", "--allocation", "general=1"
+    )
+    assert result.exit_code == 1
+    assert "3行目 生年月日 「令和元年4月30日」" in result.stderr
+    assert "line 4, sex" in result.stderr
+    assert "秘密" not in result.stderr + result.stdout
+    assert "2 error(s)" in result.stderr
+    # Nothing was kept, not even the default study the draw would have created.
+    assert json.loads(run("study", "list", "--json").stdout) == []
+
+
+def test_allocation_too_large_exits_1(run, synth_register: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        "junior_high=100000",
+    )
+    assert result.exit_code == 1
+    assert "junior_high" in result.stderr
+
+
+def test_several_studies_need_study_option(run, synth_register: Path) -> None:  # type: ignore[no-untyped-def]
+    run("study", "create", "a", "--as-of", "2026-04-01")
+    run("study", "create", "b", "--as-of", "2026-06-01")
+    result = run("sample", "--register", str(synth_register), "--allocation", "general=5")
+    assert result.exit_code == 2
+    assert "--study" in result.stderr
+    ok = run(
+        "sample",
+        "--study",
+        "b",
+        "--register",
+        str(synth_register),
+        "--allocation",
+        "general=5",
+        "--json",
+    )
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["as_of"] == "2026-06-01"
+    env_ok = run("sample", "show", "--json", extra_env={"SURVEY_STUDY": "b"})
+    assert json.loads(env_ok.stdout)["study"] == "b"
+    mismatch = run(
+        "sample", "--study", "a", "--register", str(synth_register), "--as-of", "2026-05-01"
+    )
+    assert mismatch.exit_code == 2
+
+
+def test_commit_then_reveal_from_the_cli(run, synth_register: Path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    committed = run("sample", "commit", "--as-of", "2026-04-01", "--json")
+    assert committed.exit_code == 0, committed.stderr
+    digest = json.loads(committed.stdout)["seed_sha256"]
+    result = run(
+        "sample", "--register", str(synth_register), "--committed", "--allocation", "general=5"
+    )
+    assert result.exit_code == 0, result.stderr
+    seed = result.stdout.strip().rsplit(" ", 1)[-1]
+    assert hashlib.sha256(bytes.fromhex(seed)).hexdigest() == digest
+
+
+def test_roster_export(run, synth_register: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        SMALL_ALLOCATION,
+    )
+    out = tmp_path / "roster.csv"
+    result = run("roster", "export", "--csv", str(out))
+    assert result.exit_code == 0, result.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert (
+        lines[0]
+        == "cohort,cohort_label,addressee,child,postal_code,address,building,checkup,checkup_month"
+    )
+    assert len(lines) == 131
+    guardian = next(line for line in lines if line.startswith("infant_guardian"))
+    assert "様 保護者様" in guardian and ",353-000" in guardian
+
+
+def test_register_synth_is_deterministic(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    assert run("register", "synth", "--out", str(a), "--people", "3000").exit_code == 0
+    run("register", "synth", "--out", str(b), "--people", "3000")
+    run("register", "synth", "--out", str(c), "--people", "3000", "--seed", "2")
+    assert a.read_bytes() == b.read_bytes() != c.read_bytes()
+
+
+def test_demo_no_serve(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("demo", "--no-serve")
+    assert result.exit_code == 0, result.stderr
+    assert "3,250" in result.stdout
+    again = run("demo", "--no-serve")
+    assert again.exit_code == 0 and "3,250" in again.stdout
+
+
+@pytest.mark.postgres
+def test_draw_on_postgresql(pg_env: dict[str, str], synth_register: Path) -> None:
+    exe = Path(sys.executable).parent / "survey"
+    result = subprocess.run(
+        [
+            str(exe),
+            "sample",
+            "--register",
+            str(synth_register),
+            "--as-of",
+            "2026-04-01",
+            "--allocation",
+            SMALL_ALLOCATION,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **pg_env},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sum(json.loads(result.stdout)["sample"].values()) == 130
+    verify = subprocess.run(
+        [str(exe), "sample", "--verify", "--register", str(synth_register)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **pg_env},
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stderr

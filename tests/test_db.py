@@ -1,0 +1,84 @@
+"""Database: durability settings on every connection, migrations match the models, PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import SQLModel
+
+from survey.db import SQLITE_PRAGMAS, Database, DatabaseSettingsError, alembic_config, make_engine
+from survey.settings import Settings, load_settings
+
+
+def schema_diff(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), SQLModel.metadata))
+
+
+def test_every_sqlite_connection_is_configured(db: Database) -> None:
+    connections = [db.engine.raw_connection() for _ in range(3)]
+    try:
+        for raw in connections:
+            cur = raw.cursor()
+            for name, (_value, expected) in SQLITE_PRAGMAS.items():
+                got = str(cur.execute(f"PRAGMA {name}").fetchone()[0]).lower()
+                assert got == expected.lower(), name
+    finally:
+        for raw in connections:
+            raw.close()
+
+
+def test_a_connection_that_cannot_take_wal_is_refused(settings: Settings) -> None:
+    # An in-memory database cannot use WAL: the read-back check must notice.
+    memory = Settings(settings.data_dir, settings.key_dir, "sqlite:///:memory:", None)
+    engine = make_engine(memory)
+    with pytest.raises(DatabaseSettingsError, match="journal_mode"):
+        engine.connect()
+
+
+def test_migrations_build_the_schema_and_autogenerate_finds_no_difference(db: Database) -> None:
+    assert schema_diff(db.engine) == []
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"study", "draw", "frame_count", "roster_unit", "seed_commitment"} <= tables
+
+
+def test_downgrade_and_upgrade_again(db: Database) -> None:
+    cfg = alembic_config(db.engine)
+    command.downgrade(cfg, "base")
+    assert "study" not in inspect(db.engine).get_table_names()
+    command.upgrade(cfg, "head")
+    assert schema_diff(db.engine) == []
+
+
+def test_database_lives_in_the_data_folder(db: Database, settings: Settings) -> None:
+    assert (settings.data_dir / "survey.sqlite3").exists()
+
+
+@pytest.mark.postgres
+def test_postgresql_schema_and_settings(pg_env: dict[str, str]) -> None:
+    database = Database(load_settings())
+    try:
+        assert schema_diff(database.engine) == []
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SHOW fsync")).scalar() == "on"
+    finally:
+        database.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_without_synchronous_commit_is_refused(pg_env: dict[str, str]) -> None:
+    url = pg_env["SURVEY_DATABASE_URL"]
+    name = url.rsplit("/", 1)[1]
+    settings = load_settings()
+    admin = make_engine(settings)
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        conn.commit()
+    admin.dispose()
+    engine = make_engine(settings)
+    with pytest.raises(DatabaseSettingsError, match="synchronous_commit"):
+        engine.connect()
+    engine.dispose()
