@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -120,9 +121,9 @@ class Register:
         """Full rows of the given file lines (the drawn units), keyed by line."""
         wanted = set(lines)
         out: dict[int, Resident] = {}
-        for line, _extra, get in _rows(self.data, self.encoding):
+        for line, _extra, row in _rows(self.data, self.encoding):
             if line in wanted:
-                out[line] = _full_row(line, get)
+                out[line] = _full_row(line, row)
                 if len(out) == len(wanted):
                     break
         return out
@@ -180,17 +181,18 @@ def _first_bad_offset(data: bytes, encoding: str) -> int:
     return 0
 
 
-Getter = Callable[[str], str]
+Fields = dict[str, str]
 
 
-def _rows(data: bytes, encoding: str) -> Iterator[tuple[int, int, Getter]]:
-    """Yield (first file line of the record, field count, getter by canonical name)."""
+def _rows(data: bytes, encoding: str) -> Iterator[tuple[int, int, Fields]]:
+    """Yield (first file line of the record, surplus field count, fields by canonical name)."""
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
         raise DataError("ファイルが空です。", "The file is empty.")
-    index = _map_header(header)
+    index = list(_map_header(header).items())
+    absent = {key: "" for key in COLUMNS if key not in dict(index)}
     width = len(header)
     last_line = reader.line_num
     for fields in reader:
@@ -198,12 +200,9 @@ def _rows(data: bytes, encoding: str) -> Iterator[tuple[int, int, Getter]]:
         last_line = reader.line_num
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue  # blank line
-
-        def get(key: str, _f: list[str] = fields) -> str:
-            i = index.get(key)
-            return _f[i].strip() if i is not None and i < len(_f) else ""
-
-        yield line, len(fields) - width, get
+        n = len(fields)
+        row = {key: fields[i].strip() if i < n else "" for key, i in index}
+        yield line, n - width, row | absent if absent else row
 
 
 def _map_header(header: list[str]) -> dict[str, int]:
@@ -222,32 +221,38 @@ def _map_header(header: list[str]) -> dict[str, int]:
     return index
 
 
+@lru_cache(maxsize=4096)
 def _parse_postal(value: str) -> str | None:
     digits = _POSTAL_DASHES.sub("", unicodedata.normalize("NFKC", value).replace("〒", "")).strip()
     return digits if len(digits) == 7 and digits.isascii() and digits.isdigit() else None
 
 
-def _full_row(line: int, get: Getter) -> Resident:
+@lru_cache(maxsize=64)
+def _parse_sex(value: str) -> int | None:
+    return SEX_CODES.get(unicodedata.normalize("NFKC", value))
+
+
+def _full_row(line: int, row: Fields) -> Resident:
     return Resident(
         line=line,
-        resident_id=get("resident_id"),
-        household_id=get("household_id"),
-        name=get("name"),
-        name_kana=get("name_kana"),
-        birth_date=parse_date(get("birth_date")),
-        sex=SEX_CODES[unicodedata.normalize("NFKC", get("sex"))],
-        relation=get("relation"),
-        postal_code=_parse_postal(get("postal_code")) or "",
-        address=get("address"),
-        building=get("building"),
+        resident_id=row["resident_id"],
+        household_id=row["household_id"],
+        name=row["name"],
+        name_kana=row["name_kana"],
+        birth_date=parse_date(row["birth_date"]),
+        sex=_parse_sex(row["sex"]) or 0,
+        relation=row["relation"],
+        postal_code=_parse_postal(row["postal_code"]) or "",
+        address=row["address"],
+        building=row["building"],
     )
 
 
-def _check_row(line: int, extra: int, get: Getter, errors: list[RowError]) -> Person | None:
+def _check_row(line: int, extra: int, row: Fields, errors: list[RowError]) -> Person | None:
     before = len(errors)
 
     def bad(col: str, ja: str, en: str) -> None:
-        value = get(col) if col in _ECHO_VALUE else None
+        value = row[col] if col in _ECHO_VALUE else None
         errors.append(RowError(line, col, ja, en, value))
 
     if extra != 0:
@@ -256,27 +261,27 @@ def _check_row(line: int, extra: int, get: Getter, errors: list[RowError]) -> Pe
         )
         return None
     for col, (_, required) in COLUMNS.items():
-        if required and not get(col) and col not in ("birth_date", "sex", "postal_code"):
+        if required and not row[col] and col not in ("birth_date", "sex", "postal_code"):
             bad(col, "空欄です", "empty")
     birth: date | None = None
     try:
-        birth = parse_date(get("birth_date"))
+        birth = parse_date(row["birth_date"])
     except DateFormatError as exc:
         bad("birth_date", exc.ja, exc.en)
-    sex = SEX_CODES.get(unicodedata.normalize("NFKC", get("sex")))
+    sex = _parse_sex(row["sex"])
     if sex is None:
         bad("sex", "男・女・1・2 のいずれかにしてください", "must be 男, 女, 1 or 2")
-    if _parse_postal(get("postal_code")) is None:
+    if _parse_postal(row["postal_code"]) is None:
         bad("postal_code", "郵便番号は7桁です", "postal code must have 7 digits")
     if len(errors) > before or birth is None or sex is None:
         return None
     return Person(
         line,
-        get("resident_id"),
-        sys.intern(get("household_id")),
+        row["resident_id"],
+        sys.intern(row["household_id"]),
         birth,
         sex,
-        district_of(get("address")),
+        district_of(row["address"]),
     )
 
 
@@ -296,8 +301,8 @@ def read_register(path: Path, progress: Callable[[int, int], None] | None = None
     persons: list[Person] = []
     first_line: dict[str, int] = {}
     total = data.count(b"\n") + 1
-    for n, (line, extra, get) in enumerate(_rows(data, encoding)):
-        person = _check_row(line, extra, get, errors)
+    for n, (line, extra, row) in enumerate(_rows(data, encoding)):
+        person = _check_row(line, extra, row, errors)
         if person is not None:
             seen = first_line.setdefault(person.resident_id, line)
             if seen != line:

@@ -234,6 +234,23 @@ def test_roster_export(run, synth_register: Path, tmp_path: Path) -> None:  # ty
     assert "様 保護者様" in guardian and ",353-000" in guardian
 
 
+def test_characters_outside_cp932_reach_the_roster_export(
+    run, register_file, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    path = register_file(
+        [Row("1", "H", "1980-01-01", name="𠮷田　太郎", address="埼玉県志木市本町1丁目1番")]
+    )
+    assert (
+        run(
+            "sample", "--register", str(path), "--as-of", "2026-04-01", "--allocation", "general=1"
+        ).exit_code
+        == 0
+    )
+    out = tmp_path / "roster.csv"
+    run("roster", "export", "--csv", str(out))
+    assert "𠮷田　太郎 様" in out.read_text(encoding="utf-8-sig")
+
+
 def test_register_synth_is_deterministic(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
     assert run("register", "synth", "--out", str(a), "--people", "3000").exit_code == 0
