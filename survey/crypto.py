@@ -5,13 +5,19 @@ Everything comes from libsodium through PyNaCl; nothing here is home-made.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nacl.bindings
 import nacl.exceptions
+import nacl.public
+import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
@@ -125,3 +131,156 @@ def keyed_hash(key: bytes, message: bytes, size: int = 32) -> bytes:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- the study key pair (answers are sealed to its public key) ---------------------------
+
+STUDY_KEY_FORMAT = "survey-study-key/v1"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class WrongPassphraseError(CryptoError):
+    """The passphrase does not open the wrapped private key."""
+
+
+class KeyFormatError(CryptoError):
+    """A key or key file is not in the expected format."""
+
+
+@dataclass(frozen=True, slots=True)
+class KdfLimits:
+    opslimit: int
+    memlimit: int
+
+
+# Argon2id at libsodium's SENSITIVE limits (4 passes, 1 GiB): the wrapped study key may sit
+# on a USB stick for months, so offline guessing must be as expensive as we can afford.
+SENSITIVE = KdfLimits(
+    nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE, nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE
+)
+INTERACTIVE = KdfLimits(
+    nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+)
+
+
+def base32(data: bytes) -> str:
+    """Crockford base32 of ``data`` (big-endian bit string, zero-padded to whole symbols)."""
+    bits = len(data) * 8
+    n = int.from_bytes(data, "big") << (-bits % 5)
+    count = (bits + 4) // 5
+    return "".join(CROCKFORD[(n >> (5 * (count - 1 - i))) & 31] for i in range(count))
+
+
+def fingerprint(public_key: bytes) -> str:
+    """The study key's fingerprint: BLAKE2b-160 of the key in Crockford base32, 8 groups of 4.
+
+    The same on the CLI, the printed slips and the web page (which computes it in the browser
+    with libsodium's crypto_generichash from the key it actually encrypts to).
+    """
+    if len(public_key) != nacl.public.PublicKey.SIZE:
+        raise KeyFormatError("公開鍵の長さが違います。", "A public key is 32 bytes.")
+    digest = hashlib.blake2b(public_key, digest_size=20).digest()
+    text = base32(digest)
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def generate_study_keypair() -> tuple[bytes, bytes]:
+    """A fresh X25519 key pair: (public, private)."""
+    private = nacl.public.PrivateKey.generate()
+    return bytes(private.public_key), bytes(private)
+
+
+def new_passphrase() -> str:
+    """A 125-bit passphrase in five groups of five Crockford symbols (easy to read aloud)."""
+    text = base32(secrets.token_bytes(16))[:25]
+    return "-".join(text[i : i + 5] for i in range(0, 25, 5))
+
+
+def wrap_private_key(
+    private_key: bytes, passphrase: str, study: str, limits: KdfLimits = SENSITIVE
+) -> bytes:
+    """The key file: JSON with the KDF parameters, salt and secretbox of the private key."""
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    kek = nacl.pwhash.argon2id.kdf(
+        KEY_BYTES, passphrase.encode(), salt, opslimit=limits.opslimit, memlimit=limits.memlimit
+    )
+    public = bytes(nacl.public.PrivateKey(private_key).public_key)
+    doc = {
+        "format": STUDY_KEY_FORMAT,
+        "study": study,
+        "public_key": base64.b64encode(public).decode(),
+        "fingerprint": fingerprint(public),
+        "kdf": "argon2id13",
+        "opslimit": limits.opslimit,
+        "memlimit": limits.memlimit,
+        "salt": base64.b64encode(salt).decode(),
+        "box": base64.b64encode(bytes(nacl.secret.SecretBox(kek).encrypt(private_key))).decode(),
+    }
+    return (json.dumps(doc, indent=2) + "\n").encode()
+
+
+def read_key_document(data: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(data)
+        if not isinstance(doc, dict) or doc.get("format") != STUDY_KEY_FORMAT:
+            raise ValueError("format")
+        if not {"public_key", "salt", "box", "opslimit", "memlimit"} <= doc.keys():
+            raise ValueError("fields")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise KeyFormatError(
+            "調査鍵ファイルの形式ではありません。", "Not a study key file."
+        ) from exc
+    return doc
+
+
+def unwrap_private_key(data: bytes, passphrase: str) -> nacl.public.PrivateKey:
+    doc = read_key_document(data)
+    kek = nacl.pwhash.argon2id.kdf(
+        KEY_BYTES,
+        passphrase.encode(),
+        base64.b64decode(doc["salt"]),
+        opslimit=int(doc["opslimit"]),
+        memlimit=int(doc["memlimit"]),
+    )
+    try:
+        private = nacl.secret.SecretBox(kek).decrypt(base64.b64decode(doc["box"]))
+    except nacl.exceptions.CryptoError as exc:
+        raise WrongPassphraseError(
+            "パスフレーズが違います（または鍵ファイルが改ざんされています）。",
+            "Wrong passphrase (or the key file was altered).",
+        ) from exc
+    key = nacl.public.PrivateKey(private)
+    if base64.b64encode(bytes(key.public_key)).decode() != doc["public_key"]:
+        raise KeyFormatError(
+            "鍵ファイルの公開鍵と秘密鍵が一致しません。",
+            "The key file's public key does not match.",
+        )
+    return key
+
+
+def parse_public_key(text: str) -> bytes:
+    """A public key as given on the command line: standard base64 (or hex) of 32 bytes."""
+    text = text.strip()
+    try:
+        raw = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise KeyFormatError(
+            "公開鍵は32バイトの base64 です。", "A public key is 32 bytes in base64."
+        ) from exc
+    if len(raw) != nacl.public.PublicKey.SIZE:
+        raise KeyFormatError(
+            "公開鍵は32バイトの base64 です。", "A public key is 32 bytes in base64."
+        )
+    return raw
+
+
+# --- access codes -------------------------------------------------------------------------
+
+
+def code_hash(key: bytes, canonical_code: str) -> bytes:
+    """How an access code is stored: BLAKE2b keyed with the study's code-hash key.
+
+    Keyed, so that a copy of the database alone does not let anyone test candidate codes;
+    the key lives in SURVEY_KEY_DIR, outside the database.
+    """
+    return keyed_hash(key, canonical_code.encode("ascii"))

@@ -90,3 +90,45 @@ class RosterUnit(SQLModel, table=True):
     draw_id: int = Field(foreign_key="draw.id", index=True)
     cohort: str = Field(max_length=32)
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class StudyKey(SQLModel, table=True):
+    """The study's public key (answers are sealed to it). The private key is never stored."""
+
+    __tablename__ = "study_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", unique=True)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    fingerprint: str = Field(max_length=64)
+    installed_on: date
+
+
+class AccessCode(SQLModel, table=True):
+    """A one-time access code, stored only as its keyed hash, with its cohort and a used flag.
+
+    Deliberately no time of use and no link to a roster unit. On SQLite the table has no rowid,
+    so its physical order is the order of the random hashes, not of insertion.
+    """
+
+    __tablename__ = "access_code"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    study_id: int = Field(foreign_key="study.id", index=True)
+    cohort: str = Field(max_length=32)
+    used: bool = False
+
+
+class TrackedFile(SQLModel, table=True):
+    """A file the system wrote that holds personal data or plaintext codes, for erasure."""
+
+    __tablename__ = "tracked_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    kind: str = Field(max_length=32)
+    path: str = Field(max_length=1024)
+    size: int
+    sha256: str = Field(max_length=64)
+    created_on: date

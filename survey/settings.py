@@ -21,6 +21,7 @@ class Settings:
     key_dir: Path
     database_url: str
     study: str | None
+    public_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,4 +59,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         key_dir=key_dir,
         database_url=url,
         study=env.get("SURVEY_STUDY") or None,
+        public_url=(env.get("SURVEY_PUBLIC_URL") or "").rstrip("/") or None,
     )

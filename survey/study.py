@@ -102,6 +102,11 @@ SETTINGS: dict[str, SettingSpec] = {
         _cohort_list,
         "Web回答できる対象 (cohorts that may answer on the web)",
     ),
+    "school_cohorts": SettingSpec(
+        ["elementary_guardian"],
+        _cohort_list,
+        "学校経由で配布する対象 (cohorts whose envelopes go out through schools)",
+    ),
     "infant_frame": SettingSpec(
         "preschool",
         _choice("preschool", "checkup"),

@@ -7,6 +7,7 @@ import click
 import survey
 from survey.cli.common import AppContext, SurveyGroup
 from survey.cli.demo import demo
+from survey.cli.mailing import codes, keys_group, labels, postcards
 from survey.cli.sample import register_group, roster_group, sample_group
 from survey.cli.study import study_group
 
@@ -23,12 +24,24 @@ def cli(ctx: click.Context) -> None:
       SURVEY_KEY_DIR       鍵フォルダ、データフォルダの外 (default ./keys)
       SURVEY_DATABASE_URL  sqlite:///... (default) or postgresql+psycopg://...
       SURVEY_STUDY         既定の調査名
+      SURVEY_PUBLIC_URL    調査のWebアドレス（コード票・QR）
+      SURVEY_KEY_PASSPHRASE  調査鍵のパスフレーズ（keys generate）
     """
     app = ctx.ensure_object(AppContext)
     ctx.call_on_close(app.close)
 
 
-for command in (study_group, register_group, sample_group, roster_group, demo):
+for command in (
+    study_group,
+    register_group,
+    sample_group,
+    roster_group,
+    keys_group,
+    codes,
+    labels,
+    postcards,
+    demo,
+):
     cli.add_command(command)
 
 

@@ -1,0 +1,146 @@
+"""Japanese fonts for print, always embedded.
+
+IPAex Gothic (from the ``matplotlib-fontja`` package, so no system font is needed) draws the
+text. Register names may hold characters outside JIS (e.g. 𠮷): IPAmj明朝 (Debian
+``fonts-ipamj-mincho``), made for the characters of resident registers, draws them when it is
+installed. A character no available font has is printed as 〓 (geta, the Japanese printer's
+mark for a missing glyph) and reported, so the label is still produced and corrected by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+GOTHIC = "IPAexGothic"
+MJ = "IPAmjMincho"
+MISSING_MARK = "〓"
+IPAMJ_PATHS = (
+    "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",
+    "/usr/share/fonts/opentype/ipamj/ipamjm.ttf",
+)
+
+
+def gothic_path() -> Path:
+    return Path(str(resources.files("matplotlib_fontja") / "fonts" / "ipaexg.ttf"))
+
+
+def mj_path() -> Path | None:
+    candidates = [os.environ.get("SURVEY_IPAMJ_FONT", ""), *IPAMJ_PATHS]
+    return next((Path(p) for p in candidates if p and Path(p).is_file()), None)
+
+
+def _register(name: str, path: Path) -> TTFont:
+    try:
+        registered = pdfmetrics.getFont(name)
+        assert isinstance(registered, TTFont)
+        return registered
+    except KeyError:
+        font = TTFont(name, str(path))  # TTFont embeds a subset of the glyphs used
+        pdfmetrics.registerFont(font)
+        return font
+
+
+@dataclass
+class FontSet:
+    """Draws text with per-character fallback and remembers characters it could not draw."""
+
+    fonts: list[tuple[str, frozenset[int]]]
+    missing: Counter[str] = field(default_factory=Counter)
+    _cache: dict[str, tuple[str, str, float]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls) -> FontSet:
+        fonts = [(GOTHIC, frozenset(_register(GOTHIC, gothic_path()).face.charToGlyph))]
+        mj = mj_path()
+        if mj is not None:
+            fonts.append((MJ, frozenset(_register(MJ, mj).face.charToGlyph)))
+        return cls(fonts)
+
+    @property
+    def main(self) -> str:
+        return self.fonts[0][0]
+
+    @property
+    def has_mj(self) -> bool:
+        return any(name == MJ for name, _ in self.fonts)
+
+    def _glyph(self, ch: str) -> tuple[str, str, float]:
+        """(font, character to draw, width at size 1) for one character, cached."""
+        cached = self._cache.get(ch)
+        if cached is None:
+            font = next((name for name, cmap in self.fonts if ord(ch) in cmap), None)
+            drawn = ch
+            if font is None:
+                font, drawn = self.fonts[0][0], MISSING_MARK
+            cached = (font, drawn, pdfmetrics.stringWidth(drawn, font, 1.0))
+            self._cache[ch] = cached
+        return cached
+
+    def runs(self, text: str) -> list[tuple[str, str]]:
+        """Split ``text`` into (font, text) runs; unknown characters become 〓 in the main font."""
+        out: list[tuple[str, str]] = []
+        for ch in text:
+            font, drawn, _ = self._glyph(ch)
+            if drawn != ch:
+                self.missing[ch] += 1
+            if out and out[-1][0] == font:
+                out[-1] = (font, out[-1][1] + drawn)
+            else:
+                out.append((font, drawn))
+        return out
+
+    def width(self, text: str, size: float) -> float:
+        return size * sum(self._glyph(ch)[2] for ch in text)
+
+    def draw(self, canvas: Canvas, x: float, y: float, text: str, size: float) -> float:
+        """Draw at baseline (x, y); return the width drawn."""
+        start = x
+        for font, chunk in self.runs(text):
+            canvas.setFont(font, size)
+            canvas.drawString(x, y, chunk)
+            x += pdfmetrics.stringWidth(chunk, font, size)
+        return x - start
+
+    def fit(self, text: str, size: float, max_width: float, min_size: float) -> float:
+        """The largest size not above ``size`` at which ``text`` fits ``max_width``."""
+        width = self.width(text, size)
+        if width <= max_width:
+            return size
+        return max(min_size, size * max_width / width)
+
+    def wrap(self, text: str, size: float, max_width: float) -> list[str]:
+        """Break ``text`` into lines that fit (Japanese text breaks between any characters)."""
+        lines, current, used = [], "", 0.0
+        for ch in text:
+            w = self._glyph(ch)[2] * size
+            if current and used + w > max_width:
+                lines.append(current)
+                current, used = ch, w
+            else:
+                current, used = current + ch, used + w
+        return [*lines, current] if current else lines
+
+    def missing_report(self) -> list[str]:
+        return [f"U+{ord(ch):04X} {ch} ×{n}" for ch, n in sorted(self.missing.items())]
+
+
+def warn_missing(fonts: FontSet) -> list[str]:
+    """Bilingual warning lines for characters printed as 〓 (the characters, never the names)."""
+    report = fonts.missing_report()
+    if not report:
+        return []
+    hint = "" if fonts.has_mj else "（IPAmj明朝 fonts-ipamj-mincho を入れると描ける場合があります）"
+    return [
+        "警告: 次の文字を描けるフォントがないため〓で印字しました。"
+        f"手書きで修正してください{hint}:",
+        "Warning: no available font has these characters; printed as 〓 for hand correction:",
+        *report,
+    ]

@@ -1,0 +1,134 @@
+"""PDF building blocks shared by labels, postcards and code slips."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+import survey
+from mailing.fonts import FontSet
+from survey.register.reader import postal_display
+from survey.roster import RosterRecord
+
+CONFIDENTIAL = "個人情報を含みます・取扱注意（使用後は survey の消去手続で廃棄）"
+
+
+def page_size(canvas: Canvas) -> tuple[float, float]:
+    size: tuple[float, float] = canvas._pagesize  # type: ignore[attr-defined]
+    return size
+
+
+def new_canvas(
+    path: Path, title: str, fonts: FontSet, pagesize: tuple[float, float] = A4
+) -> Canvas:
+    # invariant=1 fixes the creation date and document id, so the same input gives the same
+    # bytes: golden-file tests and SHA-256 records of print files stay meaningful.
+    # The initial font is ours too (the stubs wrongly type it as float): reportlab's default
+    # (Helvetica) would be referenced without being embedded.
+    canvas = Canvas(
+        str(path),
+        pagesize=pagesize,
+        invariant=1,
+        pageCompression=1,
+        initialFontName=fonts.main,  # type: ignore[arg-type]
+    )
+    canvas.setTitle(title)
+    canvas.setAuthor("survey-platform")
+    canvas.setCreator(f"survey-platform {survey.__version__}")
+    return canvas
+
+
+def draw_lines(
+    canvas: Canvas,
+    fonts: FontSet,
+    x: float,
+    y_top: float,
+    lines: Sequence[tuple[str, float]],
+    max_width: float,
+    leading: float = 1.35,
+) -> float:
+    """Draw (text, size) lines downwards from ``y_top``, wrapping; return the y reached."""
+    y = y_top
+    for text, size in lines:
+        for part in fonts.wrap(text, size, max_width) or [""]:
+            y -= size * leading
+            fonts.draw(canvas, x, y, part, size)
+    return y
+
+
+def header_sheet(
+    canvas: Canvas,
+    fonts: FontSet,
+    title: str,
+    lines: Sequence[str],
+    confidential: bool = True,
+) -> None:
+    """A batch header sheet: what the following sheets are and how they are distributed."""
+    width, height = page_size(canvas)
+    x = 20 * mm
+    fonts.draw(canvas, x, height - 30 * mm, title, 20)
+    body = [(line, 13.0) for line in lines]
+    if confidential:
+        body.append(("", 13.0))
+        body.append((CONFIDENTIAL, 11.0))
+    body.append((f"作成日 {date.today().isoformat()}", 10.0))
+    draw_lines(canvas, fonts, x, height - 40 * mm, body, width - 2 * x, leading=1.6)
+    canvas.showPage()
+
+
+def draw_address_block(
+    canvas: Canvas,
+    fonts: FontSet,
+    record: RosterRecord,
+    box: tuple[float, float, float, float],
+    scale: float = 1.0,
+    tag: str = "",
+) -> None:
+    """An envelope label: postcode, address, building on its own line, the addressee larger."""
+    x, y, w, h = box
+    pad = 4 * mm * scale
+    inner = w - 2 * pad
+    top = y + h - pad
+    small = 9.0 * scale
+    y_line = top - small
+    fonts.draw(canvas, x + pad, y_line, f"〒{postal_display(record.postal_code)}", small)
+    for text in (record.address, record.building):
+        if not text:
+            continue
+        size = fonts.fit(text, 10.0 * scale, inner, 7.0 * scale)
+        for part in fonts.wrap(text, size, inner):
+            y_line -= size * 1.3
+            fonts.draw(canvas, x + pad, y_line, part, size)
+    name = record.addressee
+    size = fonts.fit(name, 14.0 * scale, inner - 4 * mm * scale, 8.0 * scale)
+    name_y = max(y + pad + 2 * mm * scale, min(y_line - size * 1.8, y + h * 0.28))
+    fonts.draw(canvas, x + pad + 4 * mm * scale, name_y, name, size)
+    if tag:
+        tag_size = 5.5 * scale
+        fonts.draw(canvas, x + w - pad - fonts.width(tag, tag_size), y + 2 * mm, tag, tag_size)
+
+
+def cut_marks(
+    canvas: Canvas, xs: Sequence[float], ys: Sequence[float], length: float = 4 * mm
+) -> None:
+    """Short marks on the page edges at every cut line, and small crosses where cuts meet."""
+    width, height = page_size(canvas)
+    canvas.saveState()
+    canvas.setLineWidth(0.3)
+    for x in xs:
+        canvas.line(x, 0, x, length)
+        canvas.line(x, height - length, x, height)
+    for y in ys:
+        canvas.line(0, y, length, y)
+        canvas.line(width - length, y, width, y)
+    arm = 1.5 * mm
+    for x in xs:
+        for y in ys:
+            canvas.line(x - arm, y, x + arm, y)
+            canvas.line(x, y - arm, x, y + arm)
+    canvas.restoreState()

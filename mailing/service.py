@@ -1,0 +1,189 @@
+"""Mailing services: code slips, labels, postcards and the vendor file for a drawn study.
+
+Every file written here holds personal data or plaintext codes and is recorded (path, size,
+SHA-256) in the same transaction, so that erasure can destroy it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from mailing.batches import Batch, batches
+from mailing.fonts import FontSet, warn_missing
+from mailing.labels import write_label_sheets, write_vendor_csv
+from mailing.layouts import LabelLayout
+from mailing.postcards import write_postcards
+from mailing.slips import write_codes_csv, write_slips
+from survey import access_codes
+from survey.errors import DataError, UsageError
+from survey.files import track
+from survey.keys import require_study_key
+from survey.models import Study
+from survey.roster import load_roster
+from survey.sampling.service import get_draw
+from survey.settings import Settings
+from survey.study import effective_settings
+
+
+@dataclass
+class PrintReport:
+    files: list[Path]
+    counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "files": [str(p) for p in self.files],
+            "counts": self.counts,
+            "total": sum(self.counts.values()),
+            "warnings": self.warnings,
+            **self.extra,
+        }
+
+
+def _fresh(*paths: Path | None) -> list[Path]:
+    out = [p for p in paths if p is not None]
+    for p in out:
+        if p.exists():
+            raise UsageError(
+                f"{p} はすでにあります（上書きしません）。", f"{p} exists; not overwritten."
+            )
+        p.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@contextlib.contextmanager
+def _removed_on_failure(paths: list[Path]):  # type: ignore[no-untyped-def]
+    """If anything fails after files were written, delete them: no orphan personal data."""
+    try:
+        yield
+    except BaseException:
+        for p in paths:
+            p.unlink(missing_ok=True)
+        raise
+
+
+def print_codes(
+    session: Session,
+    settings: Settings,
+    study: Study,
+    out: Path,
+    csv_path: Path | None = None,
+    spares: str = "2%",
+    additional: int | None = None,
+) -> PrintReport:
+    key = require_study_key(session, study)  # slips carry the fingerprint: no key, no print
+    draw = get_draw(session, study)
+    values = effective_settings(study)
+    existing = access_codes.existing_counts(session, study)
+    if existing and additional is None:
+        raise DataError(
+            "アクセスコードは発行済みです。平文はもう残っていないため再印刷できません。"
+            "予備が必要なら --additional N で新しいコードを追加発行してください。",
+            "Access codes were already issued; their plaintext no longer exists, so they cannot "
+            "be reprinted. Use --additional N to issue N new spare codes per cohort.",
+        )
+    if additional is not None and additional < 1:
+        raise UsageError("--additional は1以上です。", "--additional must be at least 1.")
+    cohorts = [c for c, n in draw.sample.items() if n > 0]
+    if additional is not None:
+        counts = dict.fromkeys(cohorts, additional)
+        spare_counts = dict(counts)
+    else:
+        spare_counts = {c: access_codes.parse_spares(spares, draw.sample[c]) for c in cohorts}
+        counts = {c: draw.sample[c] + spare_counts[c] for c in cohorts}
+    web = [c for c in values["web_cohorts"] if counts.get(c)]
+    if web and not settings.public_url:
+        raise UsageError(
+            "Web 回答の対象があるため SURVEY_PUBLIC_URL（調査のWebアドレス）を設定してください。",
+            "Set SURVEY_PUBLIC_URL (the study's web address): some cohorts answer on the web.",
+        )
+    codes = access_codes.generate(counts)
+    files = _fresh(out, csv_path)
+    fonts = FontSet.load()
+    with _removed_on_failure(files):
+        write_slips(out, codes, fonts, web, settings.public_url or "", key.fingerprint, values)
+        track(session, study, "code_slips", out)
+        if csv_path is not None:
+            write_codes_csv(csv_path, codes)
+            track(session, study, "code_csv", csv_path)
+        stored = access_codes.store(session, settings, study, codes)
+        session.commit()  # only now do the codes exist; the files are removed if this fails
+    return PrintReport(
+        files,
+        dict(stored),
+        warn_missing(fonts),
+        {"spares": spare_counts, "fingerprint": key.fingerprint, "web_cohorts": web},
+    )
+
+
+def _batches(session: Session, settings: Settings, study: Study, cohort: str | None) -> list[Batch]:
+    draw = get_draw(session, study)
+    assert draw.id is not None
+    records = load_roster(session, settings, study.name, draw.id)
+    found = batches(records, effective_settings(study), cohort)
+    if not found:
+        raise DataError("対象の名簿がありません。", "No drawn units for that cohort.")
+    return found
+
+
+def _counts(found: list[Batch]) -> dict[str, int]:
+    return dict(Counter({b.cohort: len(b.records) for b in found}))
+
+
+def print_labels(
+    session: Session,
+    settings: Settings,
+    study: Study,
+    out: Path | None,
+    layout: LabelLayout,
+    cohort: str | None = None,
+    vendor_csv: Path | None = None,
+    encoding: str = "cp932",
+) -> PrintReport:
+    found = _batches(session, settings, study, cohort)
+    files = _fresh(out, vendor_csv)
+    fonts = FontSet.load()
+    warnings: list[str] = []
+    with _removed_on_failure(files):
+        if out is not None:
+            write_label_sheets(out, found, layout, fonts)
+            track(session, study, "labels", out)
+            warnings += warn_missing(fonts)
+        if vendor_csv is not None:
+            _rows, problems = write_vendor_csv(vendor_csv, found, encoding)
+            track(session, study, "vendor_csv", vendor_csv)
+            if problems:
+                warnings += [
+                    f"警告: {encoding} で表せない文字を〓にしました / characters {encoding} "
+                    "cannot hold were written as 〓:",
+                    *problems,
+                ]
+        session.commit()
+    return PrintReport(files, _counts(found), warnings, {"layout": layout.name})
+
+
+def print_postcards(
+    session: Session,
+    settings: Settings,
+    study: Study,
+    out: Path,
+    layout: LabelLayout | None,
+) -> PrintReport:
+    found = _batches(session, settings, study, None)
+    files = _fresh(out)
+    fonts = FontSet.load()
+    with _removed_on_failure(files):
+        write_postcards(out, found, layout, fonts, effective_settings(study))
+        track(session, study, "postcards", out)
+        session.commit()
+    return PrintReport(
+        files, _counts(found), warn_missing(fonts), {"layout": layout.name if layout else "hagaki"}
+    )

@@ -1,0 +1,92 @@
+"""Issuing access codes: plaintext only in memory and in the one print file, hashes stored.
+
+Codes come from the operating system's CSPRNG (never from the draw seed), one per sampled unit
+plus spares, per cohort. They are stored as keyed hashes with their cohort; nothing links a
+code to a roster unit, and the order of insertion and of print is random.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlmodel import Session, func, select
+
+from survey.codes import new_code
+from survey.crypto import code_hash, load_or_create_key, read_key_file
+from survey.errors import UsageError
+from survey.models import AccessCode, Study
+from survey.settings import Settings
+
+CODE_HASH_KEY_FILE = "code-hash.key"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    cohort: str
+    code: str  # canonical, 13 symbols
+
+
+def code_hash_key(settings: Settings, study: str, create: bool = False) -> bytes:
+    path = settings.study_key_dir(study) / CODE_HASH_KEY_FILE
+    return load_or_create_key(path) if create else read_key_file(path)
+
+
+def parse_spares(text: str, sample: int) -> int:
+    """``2%`` of the cohort's sample (rounded up) or an absolute count."""
+    text = text.strip()
+    try:
+        if text.endswith("%"):
+            return math.ceil(sample * float(text[:-1]) / 100)
+        value = int(text)
+    except ValueError as exc:
+        raise UsageError(
+            "--spares は数か百分率（例 2%）です。", "--spares is a count or a percentage (e.g. 2%)."
+        ) from exc
+    if value < 0:
+        raise UsageError("--spares は0以上です。", "--spares must not be negative.")
+    return value
+
+
+def existing_counts(session: Session, study: Study) -> dict[str, int]:
+    rows = session.exec(
+        select(AccessCode.cohort, func.count())
+        .where(AccessCode.study_id == study.id)
+        .group_by(AccessCode.cohort)
+    ).all()
+    return {cohort: int(n) for cohort, n in rows}
+
+
+def generate(counts: dict[str, int]) -> list[IssuedCode]:
+    """Fresh unique codes per cohort, shuffled within each cohort with the system CSPRNG."""
+    issued: list[IssuedCode] = []
+    seen: set[str] = set()
+    rng = secrets.SystemRandom()
+    for cohort, n in counts.items():
+        batch: list[IssuedCode] = []
+        while len(batch) < n:
+            code = new_code()
+            if (
+                code not in seen
+            ):  # 60 bits: a repeat is practically impossible, but cheap to rule out
+                seen.add(code)
+                batch.append(IssuedCode(cohort, code))
+        rng.shuffle(batch)
+        issued.extend(batch)
+    return issued
+
+
+def store(
+    session: Session, settings: Settings, study: Study, codes: list[IssuedCode]
+) -> Counter[str]:
+    key = code_hash_key(settings, study.name, create=True)
+    assert study.id is not None
+    shuffled = list(codes)
+    # Insert in an order unrelated to generation and print order.
+    secrets.SystemRandom().shuffle(shuffled)
+    for c in shuffled:
+        session.add(AccessCode(hash=code_hash(key, c.code), study_id=study.id, cohort=c.cohort))
+    session.flush()
+    return Counter(c.cohort for c in codes)

@@ -1,0 +1,39 @@
+"""Files the system writes that hold personal data or plaintext codes.
+
+Each is recorded (path, size, SHA-256) when written, so that erasure can find and destroy
+every one of them and the certificate can say which.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from survey.crypto import sha256_hex
+from survey.models import Study, TrackedFile
+
+KINDS = ("code_slips", "code_csv", "labels", "postcards", "vendor_csv", "roster_csv")
+
+
+def track(session: Session, study: Study, kind: str, path: Path) -> TrackedFile:
+    assert kind in KINDS, kind
+    assert study.id is not None
+    data = path.read_bytes()
+    row = TrackedFile(
+        study_id=study.id,
+        kind=kind,
+        path=str(path.resolve()),
+        size=len(data),
+        sha256=sha256_hex(data),
+        created_on=date.today(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def tracked(session: Session, study: Study) -> list[TrackedFile]:
+    query = select(TrackedFile).where(TrackedFile.study_id == study.id).order_by("id")
+    return list(session.exec(query).all())

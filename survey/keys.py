@@ -1,0 +1,107 @@
+"""The study key: generated on any machine, public half installed in the study.
+
+Only the public key and its fingerprint are stored. The private key exists only in the
+passphrase-wrapped key file written by ``survey keys generate`` and is supplied at the moment
+of decryption (never stored by any server).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from survey.crypto import (
+    SENSITIVE,
+    KdfLimits,
+    fingerprint,
+    generate_study_keypair,
+    new_passphrase,
+    wrap_private_key,
+)
+from survey.errors import DataError, UsageError
+from survey.models import Study, StudyKey
+from survey.settings import Settings
+
+MIN_PASSPHRASE = 12
+
+
+def get_study_key(session: Session, study: Study) -> StudyKey | None:
+    return session.exec(select(StudyKey).where(StudyKey.study_id == study.id)).first()
+
+
+def require_study_key(session: Session, study: Study) -> StudyKey:
+    key = get_study_key(session, study)
+    if key is None:
+        raise DataError(
+            f"調査 {study.name} の鍵がありません。"
+            "先に survey keys generate（または set-public）を実行してください。",
+            f"Study {study.name!r} has no study key: run `survey keys generate` "
+            "(or `survey keys set-public`) first.",
+        )
+    return key
+
+
+def install_public_key(session: Session, study: Study, public_key: bytes) -> StudyKey:
+    existing = get_study_key(session, study)
+    if existing is not None:
+        if existing.public_key == public_key:
+            return existing
+        raise DataError(
+            f"調査 {study.name} にはすでに別の鍵があります（{existing.fingerprint}）。",
+            f"Study {study.name!r} already has a different key ({existing.fingerprint}).",
+        )
+    assert study.id is not None
+    row = StudyKey(
+        study_id=study.id,
+        public_key=public_key,
+        fingerprint=fingerprint(public_key),
+        installed_on=date.today(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def generate_key_file(
+    session: Session,
+    settings: Settings,
+    study: Study,
+    out: Path,
+    passphrase: str | None,
+    limits: KdfLimits = SENSITIVE,
+) -> tuple[StudyKey, str | None]:
+    """Write the wrapped private key to ``out`` and install the public key.
+
+    Returns the installed key and the generated passphrase (None if one was given).
+    """
+    out = out.resolve()
+    if settings.data_dir == out.parent or settings.data_dir in out.parents:
+        raise UsageError(
+            "秘密鍵をデータフォルダに置かないでください（バックアップに含まれます）。",
+            "Do not write the private key into the data folder (it is backed up).",
+        )
+    if out.exists():
+        raise UsageError(f"{out} はすでにあります。", f"{out} already exists; not overwritten.")
+    if get_study_key(session, study) is not None:
+        raise DataError(
+            f"調査 {study.name} にはすでに鍵があります。",
+            f"Study {study.name!r} already has a study key.",
+        )
+    generated = None
+    if passphrase is None:
+        generated = passphrase = new_passphrase()
+    elif len(passphrase) < MIN_PASSPHRASE:
+        raise UsageError(
+            f"パスフレーズは{MIN_PASSPHRASE}文字以上にしてください。",
+            f"The passphrase must have at least {MIN_PASSPHRASE} characters.",
+        )
+    public, private = generate_study_keypair()
+    document = wrap_private_key(private, passphrase, study.name, limits)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(document)
+    return install_public_key(session, study, public), generated
