@@ -48,7 +48,7 @@ def write_label_sheets(
     boxes = layout.boxes()
     count = 0
     for batch in batches:
-        header_sheet(canvas, fonts, f"{title}　バッチ見出し", batch_lines(batch, layout, what))
+        header_sheet(canvas, fonts, title, batch_lines(batch, layout, what))
         for i, record in enumerate(batch.records):
             slot = i % layout.per_sheet
             if i and slot == 0:

@@ -68,16 +68,23 @@ def header_sheet(
     lines: Sequence[str],
     confidential: bool = True,
 ) -> None:
-    """A batch header sheet: what the following sheets are and how they are distributed."""
+    """A batch header sheet (「… バッチ見出し」): what follows and how it is distributed.
+
+    Sized to the page, so that it also fits a postcard.
+    """
     width, height = page_size(canvas)
-    x = 20 * mm
-    fonts.draw(canvas, x, height - 30 * mm, title, 20)
-    body = [(line, 13.0) for line in lines]
+    scale = min(1.0, width / A4[0])
+    x = 20 * mm * scale
+    title = f"{title}　バッチ見出し"
+    title_size = fonts.fit(title, 20, width - 2 * x, 9)
+    fonts.draw(canvas, x, height - 30 * mm * scale, title, title_size)
+    size = max(7.0, 13 * scale)
+    body = [(line, size) for line in lines]
     if confidential:
-        body.append(("", 13.0))
-        body.append((CONFIDENTIAL, 11.0))
-    body.append((f"作成日 {date.today().isoformat()}", 10.0))
-    draw_lines(canvas, fonts, x, height - 40 * mm, body, width - 2 * x, leading=1.6)
+        body.append(("", size))
+        body.append((CONFIDENTIAL, size * 0.85))
+    body.append((f"作成日 {date.today().isoformat()}", size * 0.8))
+    draw_lines(canvas, fonts, x, height - 40 * mm * scale, body, width - 2 * x, leading=1.6)
     canvas.showPage()
 
 

@@ -118,7 +118,7 @@ def write_slips(
         header_sheet(
             canvas,
             fonts,
-            "アクセスコード票　バッチ見出し",
+            "アクセスコード票",
             [
                 f"対象: {COHORT_LABELS[cohort]}（{cohort}）",
                 f"枚数: {len(batch):,} 枚（A4 1枚に{per_page}票、{-(-len(batch) // per_page)} 枚）",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from survey.cli.common import (
     study_option,
 )
 from survey.errors import DataError, UsageError
+from survey.files import track
 from survey.register.synth import DATE_STYLES, DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.roster import load_roster, write_csv
 from survey.sampling.cohorts import COHORT_LABELS
@@ -241,6 +241,6 @@ def export(app: AppContext, csv_path: Path, study_name: str | None) -> None:
         draw = get_draw(session, study)
         assert draw.id is not None
         records = load_roster(session, app.settings, study.name, draw.id)
-    count = write_csv(records, csv_path)
+        count = write_csv(records, csv_path)
+        track(session, study, "roster_csv", csv_path)
     click.echo(f"{csv_path}: {count:,} 件（個人情報を含みます / contains personal data）", err=True)
-    sys.stdout.flush()

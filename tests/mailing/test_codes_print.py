@@ -1,0 +1,177 @@
+"""`survey codes`: slips, the optional CSV, hash-only storage, no reprint."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+from sqlmodel import Session, create_engine, select
+
+from survey.access_codes import code_hash_key
+from survey.codes import normalize
+from survey.crypto import code_hash
+from survey.models import AccessCode, TrackedFile
+from survey.settings import load_settings
+from tests.mailing.conftest import PUBLIC_URL, fonts_embedded, pdf_pages
+
+
+def read_codes(path: Path) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return [(row["cohort"], row["code"]) for row in csv.DictReader(fh)]
+
+
+def spearman(a: list[int], b: list[int]) -> float:
+    n = len(a)
+    d2 = sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+def test_codes_per_cohort_with_spares(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = drawn(
+        "codes",
+        "--out",
+        str(tmp_path / "slips.pdf"),
+        "--csv",
+        str(tmp_path / "codes.csv"),
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    # 20 per guardian/student cohort + ceil(2%) = 1 spare; general 50 + 1.
+    assert report["counts"] == {
+        "infant_guardian": 21,
+        "elementary_guardian": 21,
+        "junior_high": 21,
+        "high_school": 21,
+        "general": 51,
+    }
+    assert report["spares"]["general"] == math.ceil(50 * 0.02)
+    codes = read_codes(tmp_path / "codes.csv")
+    assert len(codes) == len({c for _, c in codes}) == 135
+    assert all(normalize(code) for _, code in codes)
+
+
+def test_only_keyed_hashes_are_stored(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    drawn("codes", "--out", str(tmp_path / "slips.pdf"), "--csv", str(tmp_path / "codes.csv"))
+    settings = load_settings()
+    codes = read_codes(tmp_path / "codes.csv")
+    raw = b"".join(p.read_bytes() for p in settings.data_dir.glob("survey.sqlite3*"))
+    for _cohort, code in codes:
+        assert code.encode() not in raw and normalize(code).encode() not in raw
+    key = code_hash_key(settings, "default")
+    assert settings.data_dir not in (settings.key_dir / "default").parents
+    engine = create_engine(settings.database_url)
+    with Session(engine) as session:
+        stored = {row.hash: row for row in session.exec(select(AccessCode)).all()}
+        tracked = session.exec(select(TrackedFile)).all()
+    assert len(stored) == len(codes)
+    for cohort, code in codes:
+        row = stored[code_hash(key, normalize(code))]
+        assert row.cohort == cohort and not row.used
+    assert {t.kind for t in tracked} == {"code_slips", "code_csv"}
+    import hashlib
+
+    for t in tracked:
+        assert hashlib.sha256(Path(t.path).read_bytes()).hexdigest() == t.sha256
+        assert Path(t.path).stat().st_size == t.size
+
+
+def test_print_order_is_unrelated_to_storage_order(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    drawn("sample", "show")
+    drawn(
+        "codes",
+        "--out",
+        str(tmp_path / "slips.pdf"),
+        "--csv",
+        str(tmp_path / "codes.csv"),
+        "--spares",
+        "600",
+    )
+    settings = load_settings()
+    codes = [normalize(c) for _, c in read_codes(tmp_path / "codes.csv")]
+    # The PDF prints exactly the CSV's order.
+    pdf_codes = [
+        normalize(w)
+        for page in pdf_pages(tmp_path / "slips.pdf")
+        for w in page.split()
+        if len(w) == 16 and w.count("-") == 3
+    ]
+    assert pdf_codes == codes
+    key = code_hash_key(settings, "default")
+    engine = create_engine(settings.database_url)
+    with Session(engine) as session:
+        # Physical order of the table (no ORDER BY): on SQLite a WITHOUT ROWID table by hash.
+        table_order = [row.hash for row in session.exec(select(AccessCode)).all()]
+    position = {h: i for i, h in enumerate(table_order)}
+    print_rank = list(range(len(codes)))
+    table_rank = [position[code_hash(key, c)] for c in codes]
+    # ~3,130 codes: |rho| > 0.1 would be about 5.6 standard deviations from 0.
+    assert abs(spearman(print_rank, table_rank)) < 0.1
+
+
+def test_slips_content(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    drawn("codes", "--out", str(tmp_path / "slips.pdf"), "--csv", str(tmp_path / "codes.csv"))
+    fingerprint = json.loads(drawn("keys", "show", "--json").stdout)["fingerprint"]
+    pages = pdf_pages(tmp_path / "slips.pdf")
+    headers = [p for p in pages if "バッチ見出し" in p]
+    assert len(headers) == 5
+    slips = [p for p in pages if "バッチ見出し" not in p]
+    web = [p for p in slips if "一般市民" in p or "高校生" in p]
+    paper = [p for p in slips if "中学生" in p or "乳幼児" in p]
+    assert web and paper
+    assert all(PUBLIC_URL in p for p in web)
+    assert all("http" not in p and "所定の欄" in p for p in paper)
+    assert all(fingerprint in p and "0570-064-556" in p for p in slips)
+    assert all(emb == "yes" for _name, emb in fonts_embedded(tmp_path / "slips.pdf"))
+
+
+def test_qr_url_keeps_the_code_in_the_fragment() -> None:
+    from mailing.slips import code_url
+
+    url = code_url(PUBLIC_URL + "/", "ABCDEFGHJKMNP")
+    assert url == f"{PUBLIC_URL}/#code=ABCD-EFGH-JKMN-P"
+    assert "?" not in url and url.index("#") < url.index("ABCD")
+
+
+def test_no_reprint_but_additional_spares(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert drawn("codes", "--out", str(tmp_path / "a.pdf")).exit_code == 0
+    again = drawn("codes", "--out", str(tmp_path / "b.pdf"))
+    assert again.exit_code == 1
+    assert "--additional" in again.stderr and "再印刷" in again.stderr
+    assert not (tmp_path / "b.pdf").exists()
+    more = drawn("codes", "--out", str(tmp_path / "c.pdf"), "--additional", "3", "--json")
+    assert more.exit_code == 0, more.stderr
+    assert json.loads(more.stdout)["counts"] == dict.fromkeys(
+        ["infant_guardian", "elementary_guardian", "junior_high", "high_school", "general"], 3
+    )
+
+
+def test_refusals(run, drawn, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SURVEY_PUBLIC_URL")
+    result = drawn("codes", "--out", str(tmp_path / "a.pdf"))
+    assert result.exit_code == 2 and "SURVEY_PUBLIC_URL" in result.stderr
+    assert not (tmp_path / "a.pdf").exists()
+    existing = tmp_path / "exists.pdf"
+    existing.write_bytes(b"x")
+    monkeypatch.setenv("SURVEY_PUBLIC_URL", PUBLIC_URL)
+    assert drawn("codes", "--out", str(existing)).exit_code == 2
+    assert existing.read_bytes() == b"x"
+
+
+def test_printing_refuses_without_a_study_key(run, synth_register: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        "general=5",
+    )
+    result = run(
+        "codes", "--out", str(tmp_path / "slips.pdf"), extra_env={"SURVEY_PUBLIC_URL": PUBLIC_URL}
+    )
+    assert result.exit_code == 1 and "keys generate" in result.stderr
+    assert not (tmp_path / "slips.pdf").exists()

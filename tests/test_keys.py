@@ -1,0 +1,122 @@
+"""The study key: wrapped private key file, installed public key, fingerprint."""
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import nacl.public
+import pytest
+
+from survey.crypto import (
+    INTERACTIVE,
+    KeyFormatError,
+    WrongPassphraseError,
+    fingerprint,
+    parse_public_key,
+    unwrap_private_key,
+    wrap_private_key,
+)
+from survey.db import Database
+from survey.errors import DataError, UsageError
+from survey.keys import generate_key_file, get_study_key, install_public_key
+from survey.settings import Settings
+from survey.study import create_study
+
+FINGERPRINT = re.compile(r"^([0-9A-HJKMNP-TV-Z]{4}-){7}[0-9A-HJKMNP-TV-Z]{4}$")
+
+
+def test_wrap_and_unwrap() -> None:
+    private = nacl.public.PrivateKey.generate()
+    document = wrap_private_key(bytes(private), "correct horse battery", "s", INTERACTIVE)
+    assert bytes(unwrap_private_key(document, "correct horse battery")) == bytes(private)
+    doc = json.loads(document)
+    assert doc["kdf"] == "argon2id13" and doc["fingerprint"] == fingerprint(
+        bytes(private.public_key)
+    )
+    assert bytes(private) not in document and base64.b64encode(bytes(private)) not in document
+    with pytest.raises(WrongPassphraseError) as info:
+        unwrap_private_key(document, "wrong horse battery")
+    assert "パスフレーズ" in info.value.ja
+    doc["box"] = base64.b64encode(b"x" * 72).decode()
+    with pytest.raises(WrongPassphraseError):
+        unwrap_private_key(json.dumps(doc).encode(), "correct horse battery")
+    with pytest.raises(KeyFormatError):
+        unwrap_private_key(b"not json", "x")
+
+
+def test_fingerprint_format_and_stability() -> None:
+    key = bytes(range(32))
+    assert FINGERPRINT.match(fingerprint(key))
+    assert fingerprint(key) == fingerprint(bytes(range(32)))
+    assert fingerprint(key) != fingerprint(bytes(range(1, 33)))
+
+
+def test_generate_installs_public_key_only(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "offline" / "study.key"
+    with db.session() as session:
+        study = create_study(session, "k")
+        key, generated = generate_key_file(session, settings, study, out, None, INTERACTIVE)
+    assert generated is not None and len(generated) == 29
+    assert out.stat().st_mode & 0o077 == 0
+    private = unwrap_private_key(out.read_bytes(), generated)
+    assert bytes(private.public_key) == key.public_key
+    raw = (settings.data_dir / "survey.sqlite3").read_bytes()
+    assert bytes(private) not in raw
+    with db.session() as session:
+        study = create_study(session, "k2")
+        with pytest.raises(UsageError):  # never into the data folder, which is backed up
+            generate_key_file(
+                session, settings, study, settings.data_dir / "k.json", "x" * 20, INTERACTIVE
+            )
+        with pytest.raises(UsageError):  # short passphrase
+            generate_key_file(session, settings, study, tmp_path / "k2.json", "short", INTERACTIVE)
+        with pytest.raises(UsageError):  # never overwrite a key file
+            generate_key_file(session, settings, study, out, "x" * 20, INTERACTIVE)
+
+
+def test_set_public(db: Database) -> None:
+    public = bytes(nacl.public.PrivateKey.generate().public_key)
+    with db.session() as session:
+        study = create_study(session, "k")
+        install_public_key(session, study, public)
+        install_public_key(session, study, public)  # idempotent
+        with pytest.raises(DataError):
+            install_public_key(session, study, bytes(32))
+        stored = get_study_key(session, study)
+        assert stored is not None and stored.public_key == public
+    assert parse_public_key(base64.b64encode(public).decode()) == public
+    assert parse_public_key(public.hex()) == public
+    for bad in ("abc", base64.b64encode(b"x" * 31).decode()):
+        with pytest.raises(KeyFormatError):
+            parse_public_key(bad)
+
+
+def test_keys_cli_with_sensitive_limits(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("study", "create", "s", "--as-of", "2026-04-01")
+    out = tmp_path / "study.key"
+    result = run(
+        "keys",
+        "generate",
+        "--out",
+        str(out),
+        extra_env={"SURVEY_KEY_PASSPHRASE": "a long passphrase"},
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "shown once" not in result.stdout  # a given passphrase is never echoed
+    doc = json.loads(out.read_text())
+    assert doc["opslimit"] == 4 and doc["memlimit"] == 1 << 30  # libsodium SENSITIVE
+    shown = json.loads(run("keys", "show", "--json").stdout)
+    assert shown["fingerprint"] == doc["fingerprint"] and FINGERPRINT.match(shown["fingerprint"])
+    assert shown["fingerprint"] in result.stdout
+    unwrap_private_key(out.read_bytes(), "a long passphrase")
+    again = run("keys", "set-public", base64.b64encode(bytes(32)).decode())
+    assert again.exit_code == 1
+
+
+def test_keys_show_without_key(run) -> None:  # type: ignore[no-untyped-def]
+    run("study", "create", "s", "--as-of", "2026-04-01")
+    result = run("keys", "show")
+    assert result.exit_code == 1 and "keys generate" in result.stderr
