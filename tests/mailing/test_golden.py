@@ -1,7 +1,7 @@
 """Golden files: the label and postcard PDFs of a fixed roster, as extracted text.
 
-Regenerate after an intended change with ``SURVEY_UPDATE_GOLDEN=1 pytest tests/mailing/test_golden.py``
-and review the diff like code.
+Regenerate after an intended change with
+``SURVEY_UPDATE_GOLDEN=1 pytest tests/mailing/test_golden.py`` and review the diff like code.
 """
 
 from __future__ import annotations
