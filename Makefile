@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-print clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,5 +29,8 @@ test: lint
 bench: install
 	$(PY) bench/draw_benchmark.py
 
+bench-print: install
+	$(PY) bench/print_benchmark.py
+
 clean:
-	rm -rf $(VENV) var keys .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var keys build .pytest_cache .mypy_cache .ruff_cache
