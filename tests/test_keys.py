@@ -111,7 +111,25 @@ def test_keys_cli_with_sensitive_limits(run, tmp_path: Path) -> None:  # type: i
     shown = json.loads(run("keys", "show", "--json").stdout)
     assert shown["fingerprint"] == doc["fingerprint"] and FINGERPRINT.match(shown["fingerprint"])
     assert shown["fingerprint"] in result.stdout
-    unwrap_private_key(out.read_bytes(), "a long passphrase")
+    ok = run(
+        "keys",
+        "verify",
+        "--key",
+        str(out),
+        extra_env={"SURVEY_KEY_PASSPHRASE": "a long passphrase"},
+    )
+    assert ok.exit_code == 0 and shown["fingerprint"] in ok.stdout
+    wrong = run(
+        "keys",
+        "verify",
+        "--key",
+        str(out),
+        extra_env={"SURVEY_KEY_PASSPHRASE": "not the passphrase"},
+    )
+    assert wrong.exit_code == 1
+    assert "パスフレーズが違います" in wrong.stderr and "Wrong passphrase" in wrong.stderr
+    prompted = run("keys", "verify", "--key", str(out), input="a long passphrase\n")
+    assert prompted.exit_code == 0 and "a long passphrase" not in prompted.stdout + prompted.stderr
     again = run("keys", "set-public", base64.b64encode(bytes(32)).decode())
     assert again.exit_code == 1
 

@@ -11,8 +11,8 @@ import click
 from mailing.layouts import DEFAULT_LAYOUT, LAYOUTS, get_layout
 from mailing.service import PrintReport, print_codes, print_labels, print_postcards
 from survey.cli.common import AppContext, emit_json, json_option, pass_app, study_option
-from survey.crypto import parse_public_key
-from survey.errors import UsageError
+from survey.crypto import parse_public_key, unwrap_private_key
+from survey.errors import DataError, UsageError
 from survey.keys import generate_key_file, install_public_key, require_study_key
 from survey.sampling.cohorts import COHORTS
 from survey.study import resolve_study
@@ -65,6 +65,38 @@ def generate(app: AppContext, out: Path, study_name: str | None) -> None:
             "パスフレーズ（この一度しか表示しません。紙に書いて金庫へ） / passphrase, shown once:"
         )
         click.echo(f"    {generated}")
+
+
+@keys_group.command("verify")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="秘密鍵ファイル. The wrapped private key file.",
+)
+@study_option
+@pass_app
+def verify(app: AppContext, key_file: Path, study_name: str | None) -> None:
+    """秘密鍵ファイルとパスフレーズで開けるか確かめます. Check a key file opens and matches.
+
+    パスフレーズは SURVEY_KEY_PASSPHRASE から、なければ入力を求めます（表示しません）。
+    """
+    passphrase = os.environ.get("SURVEY_KEY_PASSPHRASE") or click.prompt(
+        "パスフレーズ / passphrase", hide_input=True, err=True
+    )
+    private = unwrap_private_key(key_file.read_bytes(), passphrase)
+    with app.db.session() as session:
+        study = resolve_study(session, study_name or app.settings.study)
+        installed = require_study_key(session, study)
+    if bytes(private.public_key) != installed.public_key:
+        raise DataError(
+            f"この鍵は調査 {study.name} の鍵ではありません（指紋 {installed.fingerprint}）。",
+            f"This key file is not study {study.name!r}'s key ({installed.fingerprint}).",
+        )
+    click.echo(
+        f"鍵ファイルを開けました。指紋が一致します / key opens and matches: {installed.fingerprint}"
+    )
 
 
 @keys_group.command("set-public")
