@@ -23,6 +23,7 @@ from mailing.slips import write_codes_csv, write_slips
 from survey import access_codes
 from survey.errors import DataError, UsageError
 from survey.files import track
+from survey.forms.versions import freeze
 from survey.keys import require_study_key
 from survey.models import Study
 from survey.roster import load_roster
@@ -115,6 +116,7 @@ def print_codes(
             write_codes_csv(csv_path, codes)
             track(session, study, "code_csv", csv_path)
         stored = access_codes.store(session, settings, study, codes)
+        freeze(session, study, list(counts))  # these forms' versions are now immutable
         session.commit()  # only now do the codes exist; the files are removed if this fails
     return PrintReport(
         files,

@@ -132,3 +132,18 @@ class TrackedFile(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     created_on: date
+
+
+class FormVersion(SQLModel, table=True):
+    """A form version a study's codes open: frozen from the moment codes exist."""
+
+    __tablename__ = "form_version"
+    __table_args__ = (UniqueConstraint("study_id", "form_id", "version", name="uq_form_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    form_id: str = Field(max_length=32)
+    version: int
+    cohort: str = Field(max_length=32)
+    sha256: str = Field(max_length=64)
+    frozen_on: date

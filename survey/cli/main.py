@@ -7,6 +7,7 @@ import click
 import survey
 from survey.cli.common import AppContext, SurveyGroup
 from survey.cli.demo import demo
+from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
 from survey.cli.sample import register_group, roster_group, sample_group
 from survey.cli.study import study_group
@@ -38,6 +39,7 @@ for command in (
     roster_group,
     keys_group,
     codes,
+    forms_group,
     labels,
     postcards,
     demo,

@@ -1,0 +1,150 @@
+"""The codebook: every form's variables, codes, skip logic and derived variables (JSON, xlsx)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from survey.forms.loader import Form, _canonical
+from survey.forms.schema import MISSING, Condition, Text
+
+SHEET_HEADER = [
+    "変数 variable",
+    "設問 item",
+    "型 type",
+    "質問 (ja)",
+    "question (en)",
+    "コード code",
+    "選択肢 (ja)",
+    "option (en)",
+    "表示条件 show_if",
+    "答えたくない(-7)",
+    "制約 constraint",
+]
+
+
+def condition_text(cond: Condition | None) -> str:
+    if cond is None:
+        return ""
+    if cond.all is not None:
+        return " AND ".join(f"({condition_text(c)})" for c in cond.all)
+    if cond.any is not None:
+        return " OR ".join(f"({condition_text(c)})" for c in cond.any)
+    return f"{cond.item} in {cond.in_}"
+
+
+def _text(t: Text | None) -> dict[str, str | None] | None:
+    return None if t is None else {"ja": t.ja, "en": t.en}
+
+
+def form_codebook(form: Form) -> dict[str, Any]:
+    variables = []
+    for v in form.variables():
+        item = v.item
+        question = (
+            v.text
+            if item.type != "grid"
+            else Text(
+                ja=f"{item.text.ja} — {v.text.ja}",
+                en=f"{item.text.en} — {v.text.en}" if item.text.en and v.text.en else None,
+            )
+        )
+        variables.append(
+            {
+                "id": v.id,
+                "item": item.id,
+                "type": v.type,
+                "text": _text(question),
+                "options": [
+                    {"code": o.code, "label": _text(o.label), "exclusive": o.exclusive}
+                    for o in v.options
+                ],
+                "show_if": condition_text(item.show_if) or None,
+                "sensitive": item.sensitive,
+                "max_picks": item.max_picks,
+                "min": item.min,
+                "max": item.max,
+                "max_length": item.max_length,
+            }
+        )
+    return {
+        "id": form.id,
+        "version": form.version,
+        "cohort": form.cohort,
+        "title": _text(form.source.title),
+        "languages": list(form.source.languages),
+        "padded_size": form.padded_size,
+        "sha256": form.sha256,
+        "variables": variables,
+        "derived": [
+            d.model_dump(mode="json", by_alias=True, exclude_none=True) for d in form.derived
+        ],
+        "crisis_after_sections": [s.id for s in form.sections if s.crisis_after],
+        "definition": json.loads(_canonical(form.source, list(form.sections), list(form.derived))),
+    }
+
+
+def codebook(forms: dict[tuple[str, int], Form]) -> dict[str, Any]:
+    return {
+        "missing_codes": {str(code): {"ja": ja, "en": en} for code, (ja, en) in MISSING.items()},
+        "forms": {f"{f.id}.v{f.version}": form_codebook(f) for _, f in sorted(forms.items())},
+    }
+
+
+def _autosize(ws: Any) -> None:
+    for i, column in enumerate(ws.columns, start=1):
+        width = max((len(str(c.value)) if c.value is not None else 0) for c in column)
+        ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width * 1.6))
+
+
+def write_xlsx(forms: dict[tuple[str, int], Form], path: Path) -> None:
+    book = Workbook()
+    overview = book.active
+    assert overview is not None
+    overview.title = "調査票 forms"
+    overview.append(["form", "version", "cohort", "タイトル title", "padded_size", "sha256"])
+    for _, f in sorted(forms.items()):
+        overview.append([f.id, f.version, f.cohort, f.source.title.ja, f.padded_size, f.sha256])
+    for _, f in sorted(forms.items()):
+        ws = book.create_sheet(f"{f.id}.v{f.version}"[:31])
+        ws.append(SHEET_HEADER)
+        for v in form_codebook(f)["variables"]:
+            constraint = ", ".join(
+                f"{k}={v[k]}" for k in ("max_picks", "min", "max", "max_length") if v[k] is not None
+            )
+            base = [v["id"], v["item"], v["type"], v["text"]["ja"], v["text"]["en"]]
+            tail = [v["show_if"], "yes" if v["sensitive"] else "", constraint]
+            if not v["options"]:
+                ws.append([*base, None, None, None, *tail])
+            for o in v["options"]:
+                ws.append([*base, o["code"], o["label"]["ja"], o["label"]["en"], *tail])
+        _autosize(ws)
+    derived = book.create_sheet("派生変数 derived")
+    derived.append(["form", "変数 variable", "ラベル label", "kind", "definition"])
+    for _, f in sorted(forms.items()):
+        for d in f.derived:
+            spec = d.model_dump(
+                mode="json", by_alias=True, exclude_none=True, exclude={"id", "label", "kind"}
+            )
+            derived.append(
+                [
+                    f"{f.id}.v{f.version}",
+                    d.id,
+                    d.label.ja,
+                    d.kind,
+                    json.dumps(spec, ensure_ascii=False),
+                ]
+            )
+    missing = book.create_sheet("欠損値 missing")
+    missing.append(["code", "ja", "en"])
+    for code, (ja, en) in MISSING.items():
+        missing.append([code, ja, en])
+    for ws in book.worksheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+    book.save(path)
