@@ -165,12 +165,11 @@ def _expand(path: Path, form: FormFile, modules: dict[str, Module], problems: li
         resolved: list[Item | Use] = []
         for item in items:
             assert isinstance(item, Item)
-            if item.scale is not None:
+            if item.scale is not None and item.options is None:  # (expanded items have both)
                 if item.scale not in scales:
                     problems.append(f"{path.name}: {item.id}: unknown scale {item.scale!r}")
                     continue
-                if item.options is None:
-                    item = item.model_copy(update={"options": scales[item.scale]})
+                item = item.model_copy(update={"options": scales[item.scale]})
             resolved.append(item)
         sections.append(section.model_copy(update={"items": resolved}))
     digest = hashlib.sha256(_canonical(form, sections, derived).encode()).hexdigest()

@@ -175,3 +175,40 @@ def test_printing_refuses_without_a_study_key(run, synth_register: Path, tmp_pat
     )
     assert result.exit_code == 1 and "keys generate" in result.stderr
     assert not (tmp_path / "slips.pdf").exists()
+
+
+def test_codes_freeze_the_form_versions(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    import yaml
+
+    from survey.forms.loader import current_forms, definitions_dir, load_forms
+    from survey.forms.versions import check_frozen
+    from survey.models import FormVersion
+
+    drawn("codes", "--out", str(tmp_path / "slips.pdf"))
+    settings = load_settings()
+    engine = create_engine(settings.database_url)
+    current = current_forms(load_forms())
+    with Session(engine) as session:
+        frozen = {r.cohort: r for r in session.exec(select(FormVersion)).all()}
+        assert {c: (r.form_id, r.version, r.sha256) for c, r in frozen.items()} == {
+            c: (f.id, f.version, f.sha256) for c, f in current.items()
+        }
+        # Editing a question of a frozen version (here in a shared module) is refused.
+        defs = tmp_path / "defs"
+        shutil.copytree(definitions_dir(), defs)
+        k6 = defs / "modules" / "k6.yaml"
+        data = yaml.safe_load(k6.read_text(encoding="utf-8"))
+        data["items"][0]["rows"][0]["text"]["ja"] = "いらいらしましたか"
+        k6.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        found = check_frozen(session, load_forms(defs))
+        assert len(found) == 5 and all("version: 2" in p for p in found)
+        # A removed version the codes use is reported too.
+        (defs / "general.v1.yaml").unlink()
+        assert any(
+            "general v1" in p and "missing" in p for p in check_frozen(session, load_forms(defs))
+        )
+    assert drawn("forms", "check").exit_code == 0
+    broken = drawn("forms", "check", "--dir", str(defs))
+    assert broken.exit_code == 1 and "version: 2" in broken.stderr
