@@ -6,7 +6,6 @@ SHA-256) in the same transaction, so that erasure can destroy it.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from mailing.postcards import write_postcards
 from mailing.slips import write_codes_csv, write_slips
 from survey import access_codes
 from survey.errors import DataError, UsageError
-from survey.files import track
+from survey.files import fresh_outputs, removed_on_failure, track
 from survey.forms.versions import freeze
 from survey.keys import require_study_key
 from survey.models import Study
@@ -49,28 +48,6 @@ class PrintReport:
         }
 
 
-def _fresh(*paths: Path | None) -> list[Path]:
-    out = [p for p in paths if p is not None]
-    for p in out:
-        if p.exists():
-            raise UsageError(
-                f"{p} はすでにあります（上書きしません）。", f"{p} exists; not overwritten."
-            )
-        p.parent.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-@contextlib.contextmanager
-def _removed_on_failure(paths: list[Path]):  # type: ignore[no-untyped-def]
-    """If anything fails after files were written, delete them: no orphan personal data."""
-    try:
-        yield
-    except BaseException:
-        for p in paths:
-            p.unlink(missing_ok=True)
-        raise
-
-
 def print_codes(
     session: Session,
     settings: Settings,
@@ -91,6 +68,12 @@ def print_codes(
             "Access codes were already issued; their plaintext no longer exists, so they cannot "
             "be reprinted. Use --additional N to issue N new spare codes per cohort.",
         )
+    if additional is not None and not existing:
+        raise UsageError(
+            "--additional は発行済みのコードに予備を足すためのものです。"
+            "まず --additional なしで発行してください。",
+            "--additional adds spares to codes already issued; issue the codes first without it.",
+        )
     if additional is not None and additional < 1:
         raise UsageError("--additional は1以上です。", "--additional must be at least 1.")
     cohorts = [c for c, n in draw.sample.items() if n > 0]
@@ -106,10 +89,12 @@ def print_codes(
             "Web 回答の対象があるため SURVEY_PUBLIC_URL（調査のWebアドレス）を設定してください。",
             "Set SURVEY_PUBLIC_URL (the study's web address): some cohorts answer on the web.",
         )
+    # Claim the next batch number first: of two runs racing, only one can commit batch N.
+    access_codes.claim_batch(session, study, counts)
     codes = access_codes.generate(counts)
-    files = _fresh(out, csv_path)
+    files = fresh_outputs(out, csv_path)
     fonts = FontSet.load()
-    with _removed_on_failure(files):
+    with removed_on_failure(files):
         write_slips(out, codes, fonts, web, settings.public_url or "", key.fingerprint, values)
         track(session, study, "code_slips", out)
         if csv_path is not None:
@@ -151,10 +136,10 @@ def print_labels(
     encoding: str = "cp932",
 ) -> PrintReport:
     found = _batches(session, settings, study, cohort)
-    files = _fresh(out, vendor_csv)
+    files = fresh_outputs(out, vendor_csv)
     fonts = FontSet.load()
     warnings: list[str] = []
-    with _removed_on_failure(files):
+    with removed_on_failure(files):
         if out is not None:
             write_label_sheets(out, found, layout, fonts)
             track(session, study, "labels", out)
@@ -180,9 +165,9 @@ def print_postcards(
     layout: LabelLayout | None,
 ) -> PrintReport:
     found = _batches(session, settings, study, None)
-    files = _fresh(out)
+    files = fresh_outputs(out)
     fonts = FontSet.load()
-    with _removed_on_failure(files):
+    with removed_on_failure(files):
         write_postcards(out, found, layout, fonts, effective_settings(study))
         track(session, study, "postcards", out)
         session.commit()

@@ -11,13 +11,15 @@ import math
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func, select
 
 from survey.codes import new_code
 from survey.crypto import code_hash, load_or_create_key, read_key_file
-from survey.errors import UsageError
-from survey.models import AccessCode, Study
+from survey.errors import DataError, UsageError
+from survey.models import AccessCode, CodeBatch, Study
 from survey.settings import Settings
 
 CODE_HASH_KEY_FILE = "code-hash.key"
@@ -37,16 +39,21 @@ def code_hash_key(settings: Settings, study: str, create: bool = False) -> bytes
 def parse_spares(text: str, sample: int) -> int:
     """``2%`` of the cohort's sample (rounded up) or an absolute count."""
     text = text.strip()
+    bad = UsageError(
+        "--spares は0以上の数か百分率（例 2%）です。",
+        "--spares is a non-negative count or percentage (e.g. 2%).",
+    )
     try:
         if text.endswith("%"):
-            return math.ceil(sample * float(text[:-1]) / 100)
+            percent = float(text[:-1])
+            if not math.isfinite(percent) or percent < 0 or percent > 1000:
+                raise bad
+            return math.ceil(sample * percent / 100)
         value = int(text)
     except ValueError as exc:
-        raise UsageError(
-            "--spares は数か百分率（例 2%）です。", "--spares is a count or a percentage (e.g. 2%)."
-        ) from exc
+        raise bad from exc
     if value < 0:
-        raise UsageError("--spares は0以上です。", "--spares must not be negative.")
+        raise bad
     return value
 
 
@@ -57,6 +64,27 @@ def existing_counts(session: Session, study: Study) -> dict[str, int]:
         .group_by(AccessCode.cohort)
     ).all()
     return {cohort: int(n) for cohort, n in rows}
+
+
+def next_batch(session: Session, study: Study) -> int:
+    return int(session.exec(select(func.count()).where(CodeBatch.study_id == study.id)).one()) + 1
+
+
+def claim_batch(session: Session, study: Study, counts: dict[str, int]) -> CodeBatch:
+    """Record this run's batch. Two runs that read the same batch number cannot both commit:
+    the unique (study, batch) index refuses the second."""
+    assert study.id is not None
+    number = next_batch(session, study)
+    batch = CodeBatch(study_id=study.id, batch=number, counts=counts, issued_on=date.today())
+    session.add(batch)
+    try:
+        session.flush()
+    except (IntegrityError, OperationalError) as exc:
+        raise DataError(
+            "同時に別のコード発行が行われました。結果を確認してから、やり直してください。",
+            "Another `survey codes` ran at the same time; check its result before retrying.",
+        ) from exc
+    return batch
 
 
 def generate(counts: dict[str, int]) -> list[IssuedCode]:

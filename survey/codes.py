@@ -90,7 +90,7 @@ def normalize(text: str) -> str:
     Returns the canonical 13-symbol form or raises :class:`CodeFormatError`.
     """
     s = unicodedata.normalize("NFKC", text).upper().translate(_ALIASES)
-    s = "".join(ch for ch in s if not ch.isspace() and ch not in "-‐‑–—−ー_")
+    s = "".join(ch for ch in s if not ch.isspace() and ch not in "-‐‑‒–—―−ーｰ_")
     if len(s) != DATA_SYMBOLS + 1 or any(ch not in _VALUE for ch in s):
         raise CodeFormatError(
             "アクセスコードは 4-4-4-1 の13文字です。", "An access code has 13 symbols (4-4-4-1)."

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,7 @@ def sha256_hex(data: bytes) -> str:
 
 STUDY_KEY_FORMAT = "survey-study-key/v1"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
 class WrongPassphraseError(CryptoError):
@@ -201,9 +203,7 @@ def wrap_private_key(
 ) -> bytes:
     """The key file: JSON with the KDF parameters, salt and secretbox of the private key."""
     salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-    kek = nacl.pwhash.argon2id.kdf(
-        KEY_BYTES, passphrase.encode(), salt, opslimit=limits.opslimit, memlimit=limits.memlimit
-    )
+    kek = _kek(passphrase, salt, limits.opslimit, limits.memlimit)
     public = bytes(nacl.public.PrivateKey(private_key).public_key)
     doc = {
         "format": STUDY_KEY_FORMAT,
@@ -233,17 +233,43 @@ def read_key_document(data: bytes) -> dict[str, Any]:
     return doc
 
 
+def normalize_passphrase(passphrase: str) -> str:
+    """The passphrase as the KDF sees it.
+
+    NFKC for every passphrase (full-width input is the same passphrase). A passphrase in the
+    generated format (25 Crockford symbols) is also read forgivingly, like an access code:
+    any case, I/L for 1, O for 0, any separators.
+    """
+    text: str = unicodedata.normalize("NFKC", passphrase).strip()
+    symbols = "".join(ch for ch in text.upper().translate(_CROCKFORD_ALIASES) if ch.isalnum())
+    if len(symbols) == 25 and all(ch in CROCKFORD for ch in symbols):
+        return "-".join(symbols[i : i + 5] for i in range(0, 25, 5))
+    return text
+
+
+def _kek(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+    return bytes(
+        nacl.pwhash.argon2id.kdf(
+            KEY_BYTES,
+            normalize_passphrase(passphrase).encode(),
+            salt,
+            opslimit=opslimit,
+            memlimit=memlimit,
+        )
+    )
+
+
 def unwrap_private_key(data: bytes, passphrase: str) -> nacl.public.PrivateKey:
     doc = read_key_document(data)
-    kek = nacl.pwhash.argon2id.kdf(
-        KEY_BYTES,
-        passphrase.encode(),
-        base64.b64decode(doc["salt"]),
-        opslimit=int(doc["opslimit"]),
-        memlimit=int(doc["memlimit"]),
-    )
     try:
-        private = nacl.secret.SecretBox(kek).decrypt(base64.b64decode(doc["box"]))
+        salt, box = base64.b64decode(doc["salt"]), base64.b64decode(doc["box"])
+        kek = _kek(passphrase, salt, int(doc["opslimit"]), int(doc["memlimit"]))
+    except (ValueError, TypeError, nacl.exceptions.RuntimeError) as exc:
+        raise KeyFormatError(
+            "調査鍵ファイルが壊れています。", "The study key file is damaged."
+        ) from exc
+    try:
+        private = nacl.secret.SecretBox(kek).decrypt(box)
     except nacl.exceptions.CryptoError as exc:
         raise WrongPassphraseError(
             "パスフレーズが違います（または鍵ファイルが改ざんされています）。",
@@ -271,7 +297,19 @@ def parse_public_key(text: str) -> bytes:
         raise KeyFormatError(
             "公開鍵は32バイトの base64 です。", "A public key is 32 bytes in base64."
         )
+    check_public_key(raw)
     return raw
+
+
+def check_public_key(public_key: bytes) -> None:
+    """Refuse a key nobody can encrypt to (all zeros, a low-order point): seal a test message."""
+    try:
+        nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(b"probe")
+    except (nacl.exceptions.CryptoError, nacl.exceptions.RuntimeError, ValueError) as exc:
+        raise KeyFormatError(
+            "この公開鍵には暗号化できません（不正な鍵）。",
+            "Nothing can be encrypted to this public key (an invalid point).",
+        ) from exc
 
 
 # --- access codes -------------------------------------------------------------------------

@@ -80,10 +80,12 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(
             settings.database_url,
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            # Statement parameters can be names and addresses: never in an error message.
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _configure_sqlite)
     else:
-        engine = create_engine(settings.database_url, pool_pre_ping=True)
+        engine = create_engine(settings.database_url, pool_pre_ping=True, hide_parameters=True)
         event.listen(engine, "connect", _verify_postgresql)
     return engine
 

@@ -6,12 +6,15 @@ every one of them and the certificate can say which.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from survey.crypto import sha256_hex
+from survey.errors import UsageError
 from survey.models import Study, TrackedFile
 
 KINDS = ("code_slips", "code_csv", "labels", "postcards", "vendor_csv", "roster_csv")
@@ -37,3 +40,26 @@ def track(session: Session, study: Study, kind: str, path: Path) -> TrackedFile:
 def tracked(session: Session, study: Study) -> list[TrackedFile]:
     query = select(TrackedFile).where(TrackedFile.study_id == study.id).order_by("id")
     return list(session.exec(query).all())
+
+
+def fresh_outputs(*paths: Path | None) -> list[Path]:
+    """The given output paths, refusing any that exist: a print file is never overwritten."""
+    out = [p for p in paths if p is not None]
+    for p in out:
+        if p.exists():
+            raise UsageError(
+                f"{p} はすでにあります（上書きしません）。", f"{p} exists; not overwritten."
+            )
+        p.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@contextlib.contextmanager
+def removed_on_failure(paths: list[Path]) -> Iterator[None]:
+    """If anything fails after files were written, delete them: no orphan personal data."""
+    try:
+        yield
+    except BaseException:
+        for p in paths:
+            p.unlink(missing_ok=True)
+        raise

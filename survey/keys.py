@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from survey.crypto import (
     SENSITIVE,
     KdfLimits,
+    check_public_key,
     fingerprint,
     generate_study_keypair,
     new_passphrase,
@@ -53,6 +54,7 @@ def install_public_key(session: Session, study: Study, public_key: bytes) -> Stu
             f"調査 {study.name} にはすでに別の鍵があります（{existing.fingerprint}）。",
             f"Study {study.name!r} already has a different key ({existing.fingerprint}).",
         )
+    check_public_key(public_key)
     assert study.id is not None
     row = StudyKey(
         study_id=study.id,

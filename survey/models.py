@@ -147,3 +147,16 @@ class FormVersion(SQLModel, table=True):
     cohort: str = Field(max_length=32)
     sha256: str = Field(max_length=64)
     frozen_on: date
+
+
+class CodeBatch(SQLModel, table=True):
+    """One run of ``survey codes``: how many codes per cohort (never which)."""
+
+    __tablename__ = "code_batch"
+    __table_args__ = (UniqueConstraint("study_id", "batch", name="uq_code_batch"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    batch: int
+    counts: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    issued_on: date

@@ -117,6 +117,11 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "general_min_age": SettingSpec(18, _positive_int, "一般市民の最低年齢 (minimum age)"),
     "draw_order": SettingSpec(list(DEFAULT_DRAW_ORDER), _draw_order, "抽出順 (draw order)"),
+    "districts": SettingSpec(
+        ["上宗岡", "中宗岡", "下宗岡", "本町", "幸町", "館", "柏町"],
+        lambda text: [d.strip() for d in text.split(",") if d.strip()],
+        "地区（町名）の一覧 (district names for the aggregate frame counts)",
+    ),
     "crisis_lines": SettingSpec(
         DEFAULT_CRISIS_LINES, _crisis_lines, "相談窓口 (crisis lines, JSON list)"
     ),

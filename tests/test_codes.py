@@ -78,6 +78,7 @@ def test_forgiving_input(data: st.DataObject) -> None:
                 shown.replace("0", "O"),
                 shown.replace("0", "o"),
                 shown.replace("-", "ー"),
+                shown.replace("-", "―"),
             ]
         )
     )

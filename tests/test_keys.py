@@ -138,3 +138,28 @@ def test_keys_show_without_key(run) -> None:  # type: ignore[no-untyped-def]
     run("study", "create", "s", "--as-of", "2026-04-01")
     result = run("keys", "show")
     assert result.exit_code == 1 and "keys generate" in result.stderr
+
+
+def test_damaged_key_files_and_invalid_public_keys() -> None:
+    private = nacl.public.PrivateKey.generate()
+    doc = json.loads(wrap_private_key(bytes(private), "correct horse battery", "s", INTERACTIVE))
+    doc["salt"] = "%%%not base64"
+    with pytest.raises(KeyFormatError):
+        unwrap_private_key(json.dumps(doc).encode(), "correct horse battery")
+    with pytest.raises(KeyFormatError):
+        parse_public_key(base64.b64encode(bytes(32)).decode())  # all zeros: a low-order point
+
+
+def test_generated_passphrases_are_read_forgivingly() -> None:
+    from survey.crypto import new_passphrase
+
+    private = nacl.public.PrivateKey.generate()
+    passphrase = new_passphrase()
+    document = wrap_private_key(bytes(private), passphrase, "s", INTERACTIVE)
+    typed = passphrase.lower().replace("-", " ").replace("1", "l").replace("0", "o")
+    assert bytes(unwrap_private_key(document, typed)) == bytes(private)
+    wide = str.maketrans(
+        "0123456789ABCDEFGHJKMNPQRSTVWXYZ-",
+        "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＳＴＶＷＸＹＺ－",
+    )
+    assert bytes(unwrap_private_key(document, passphrase.translate(wide))) == bytes(private)

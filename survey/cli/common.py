@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -29,6 +30,8 @@ class SurveyGroup(click.Group):
         self, args: Any = None, prog_name: str | None = None, **extra: Any
     ) -> Any:
         extra.pop("standalone_mode", None)
+        # Files written (print files, exports, the database, keys) are for their owner only.
+        os.umask(0o077)
         try:
             rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except click.UsageError as exc:
@@ -44,6 +47,17 @@ class SurveyGroup(click.Group):
         except SurveyError as exc:
             report_error(exc)
             sys.exit(exc.exit_code)
+        except Exception as exc:
+            # An unexpected failure: its message may quote data (a database error quoting a
+            # row, say), so only its type is shown; SURVEY_DEBUG=1 re-raises for a developer.
+            if os.environ.get("SURVEY_DEBUG"):
+                raise
+            click.echo(
+                f"内部エラー（{type(exc).__name__}）のため処理を中止しました。"
+                f" / Internal error ({type(exc).__name__}); the command was aborted.",
+                err=True,
+            )
+            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

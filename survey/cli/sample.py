@@ -20,7 +20,7 @@ from survey.cli.common import (
     study_option,
 )
 from survey.errors import DataError, UsageError
-from survey.files import track
+from survey.files import fresh_outputs, removed_on_failure, track
 from survey.register.synth import DATE_STYLES, DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.roster import load_roster, write_csv
 from survey.sampling.cohorts import COHORT_LABELS
@@ -132,6 +132,8 @@ def sample_group(
             data = report.as_json()
     finally:
         progress.close()
+    for warning in data["warnings"]:
+        click.echo(f"警告 warning: {warning}", err=True)
     if as_json:
         emit_json(data)
     else:
@@ -241,6 +243,9 @@ def export(app: AppContext, csv_path: Path, study_name: str | None) -> None:
         draw = get_draw(session, study)
         assert draw.id is not None
         records = load_roster(session, app.settings, study.name, draw.id)
-        count = write_csv(records, csv_path)
-        track(session, study, "roster_csv", csv_path)
+        outputs = fresh_outputs(csv_path)
+        with removed_on_failure(outputs):
+            count = write_csv(records, csv_path)
+            track(session, study, "roster_csv", csv_path)
+            session.commit()
     click.echo(f"{csv_path}: {count:,} 件（個人情報を含みます / contains personal data）", err=True)

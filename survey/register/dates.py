@@ -37,7 +37,7 @@ _ERA_YEAR1 = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "�
 _WESTERN = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _ERA_KANJI = re.compile(r"^(明治|大正|昭和|平成|令和)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日$")
-_ERA_LETTER = re.compile(r"^([MTSHR])(\d{1,2})[./-](\d{1,2})[./-](\d{1,2})$")
+_ERA_LETTER = re.compile(r"^([MTSHR])(元|\d{1,2})[./-](\d{1,2})[./-](\d{1,2})$")
 
 
 class DateFormatError(ValueError):
@@ -71,7 +71,7 @@ def _era_date(era_name: str, year_text: str, m: int, d: int) -> date:
 def parse_date(text: str) -> date:
     """Parse one date; raises :class:`DateFormatError` with the reason."""
     # NFKC folds full-width digits and punctuation (２００５／４／１) to ASCII.
-    s = unicodedata.normalize("NFKC", text).strip().upper()
+    s = "".join(unicodedata.normalize("NFKC", text).split()).upper()  # 「平成 17年」 too
     if not s:
         raise DateFormatError("日付が空です", "date is empty")
     if m := _WESTERN.match(s) or _COMPACT.match(s):

@@ -14,7 +14,7 @@ import io
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -47,8 +47,6 @@ SEX_CODES = {"男": 1, "女": 2, "1": 1, "2": 2, "男性": 1, "女性": 2}
 SEX_LABELS = {1: "男", 2: "女"}
 _POSTAL_DASHES = re.compile(r"[-‐‑–—−ーｰ]")
 _PREFECTURE = re.compile(r"^(東京都|北海道|京都府|大阪府|.{2,3}県)")
-_MUNICIPALITY = re.compile(r"^(.+?郡.+?[町村]|.+?市.+?区|.+?[市区町村])")
-_DISTRICT_END = re.compile(r"[0-9０-９]|[一二三四五六七八九十]+丁目|番地|字")
 
 csv.field_size_limit(sys.maxsize)
 
@@ -133,26 +131,32 @@ def postal_display(code: str) -> str:
     return f"{code[:3]}-{code[3:]}"
 
 
-def district_of(address: str) -> str:
-    """The town (町域) of an address: prefecture and municipality removed, cut at the block number.
+OTHER_DISTRICT = "その他"
 
-    ``埼玉県志木市本町3丁目2番15号`` → ``本町``. Used only for aggregate frame counts.
+
+def district_of(address: str, districts: Sequence[str]) -> str:
+    """The study's district (町名) an address lies in, or 「その他」.
+
+    Only names from the study's fixed list can come out, never a piece of an address: these
+    values are stored (aggregate frame counts by district), the address is not. The earliest
+    match wins, the longest at the same position (so 中宗岡 is not taken for 宗岡).
     """
     rest = _PREFECTURE.sub("", address.strip(), count=1)
-    rest = _MUNICIPALITY.sub("", rest, count=1)
-    m = _DISTRICT_END.search(rest)
-    district = (rest[: m.start()] if m else rest).strip()
-    return sys.intern(district or "不明")
+    best: tuple[int, int, str] | None = None
+    for name in districts:
+        at = rest.find(name)
+        if at >= 0 and (best is None or (at, -len(name)) < (best[0], -best[1])):
+            best = (at, len(name), name)
+    return best[2] if best else OTHER_DISTRICT
 
 
 def detect_encoding(data: bytes) -> str:
     """UTF-8 (with or without BOM) if the bytes are valid UTF-8, else CP932 (Shift_JIS)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "cp932"):
+    candidates = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "cp932")
+    for encoding in candidates:
         if _decodes(data, encoding):
             return encoding
-    bad_at = _first_bad_offset(data, "cp932")
+    bad_at = _first_bad_offset(data, candidates[-1])
     line = data.count(b"\n", 0, bad_at) + 1
     raise DataError(
         f"文字コードを判別できません（UTF-8 でも Shift_JIS/CP932 でもありません。{line}行目）。",
@@ -198,9 +202,11 @@ def _rows(data: bytes, encoding: str) -> Iterator[tuple[int, int, Fields]]:
     for fields in reader:
         line = last_line + 1
         last_line = reader.line_num
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue  # blank line
+        if not any(f.strip() for f in fields):
+            continue  # blank line, or a row of commas only (Excel leaves those at the end)
         n = len(fields)
+        while n > width and not fields[n - 1].strip():
+            n -= 1  # empty trailing fields (a comma at the end of every row) are harmless
         row = {key: fields[i].strip() if i < n else "" for key, i in index}
         yield line, n - width, row | absent if absent else row
 
@@ -235,8 +241,8 @@ def _parse_sex(value: str) -> int | None:
 def _full_row(line: int, row: Fields) -> Resident:
     return Resident(
         line=line,
-        resident_id=row["resident_id"],
-        household_id=row["household_id"],
+        resident_id=_normalize_id(row["resident_id"]),
+        household_id=_normalize_id(row["household_id"]),
         name=row["name"],
         name_kana=row["name_kana"],
         birth_date=parse_date(row["birth_date"]),
@@ -248,7 +254,14 @@ def _full_row(line: int, row: Fields) -> Resident:
     )
 
 
-def _check_row(line: int, extra: int, row: Fields, errors: list[RowError]) -> Person | None:
+def _normalize_id(value: str) -> str:
+    # Full-width and half-width forms of one id (Ｒ１ and R1) must be the same person.
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def _check_row(
+    line: int, extra: int, row: Fields, errors: list[RowError], districts: Sequence[str]
+) -> Person | None:
     before = len(errors)
 
     def bad(col: str, ja: str, en: str) -> None:
@@ -277,17 +290,22 @@ def _check_row(line: int, extra: int, row: Fields, errors: list[RowError]) -> Pe
         return None
     return Person(
         line,
-        row["resident_id"],
-        sys.intern(row["household_id"]),
+        _normalize_id(row["resident_id"]),
+        sys.intern(_normalize_id(row["household_id"])),
         birth,
         sex,
-        district_of(row["address"]),
+        district_of(row["address"], districts),
     )
 
 
-def read_register(path: Path, progress: Callable[[int, int], None] | None = None) -> Register:
+def read_register(
+    path: Path,
+    districts: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> Register:
     """Validate the whole file; raise :class:`RegisterError` listing every bad row.
 
+    ``districts`` are the study's district names for the aggregate counts;
     ``progress(done_lines, total_lines)`` is called now and then for a progress bar.
     """
     try:
@@ -302,20 +320,21 @@ def read_register(path: Path, progress: Callable[[int, int], None] | None = None
     first_line: dict[str, int] = {}
     total = data.count(b"\n") + 1
     for n, (line, extra, row) in enumerate(_rows(data, encoding)):
-        person = _check_row(line, extra, row, errors)
-        if person is not None:
-            seen = first_line.setdefault(person.resident_id, line)
-            if seen != line:
-                errors.append(
-                    RowError(
-                        line,
-                        "resident_id",
-                        f"住民コードが {seen}行目と重複しています",
-                        f"duplicate resident id (first on line {seen})",
-                    )
+        person = _check_row(line, extra, row, errors, districts)
+        rid = _normalize_id(row["resident_id"])
+        # Every row's id is tracked, bad rows included, so each duplicate is reported.
+        seen = first_line.setdefault(rid, line) if rid else line
+        if seen != line:
+            errors.append(
+                RowError(
+                    line,
+                    "resident_id",
+                    f"住民コードが {seen}行目と重複しています",
+                    f"duplicate resident id (first on line {seen})",
                 )
-            else:
-                persons.append(person)
+            )
+        elif person is not None:
+            persons.append(person)
         if progress is not None and n % 20_000 == 0:
             progress(line, total)
     if progress is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,7 @@ def _take_commitment(session: Session, study: Study) -> SeedCommitment:
 class DrawReport:
     study: str
     draw: Draw
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         d = self.draw
@@ -123,6 +124,7 @@ class DrawReport:
             "selection_sha256": d.selection_sha256,
             "algorithm": d.algorithm,
             "code_version": d.code_version,
+            "warnings": self.warnings,
         }
 
 
@@ -184,9 +186,9 @@ def draw_study(
         seed = bytes.fromhex(_take_commitment(session, study).seed_hex)
     elif seed is None:
         seed = new_seed()
-    register = read_register(register_path, _reader_progress(progress))
     recorded = effective_settings(study)
     recorded["as_of"] = as_of.isoformat()
+    register = read_register(register_path, recorded["districts"], _reader_progress(progress))
     result = _run(register, as_of, recorded, allocation, seed, progress)
 
     assert study.id is not None
@@ -230,7 +232,14 @@ def draw_study(
         for u in result.units
     ]
     store_roster(session, settings, study.name, row.id, records)
-    return DrawReport(study.name, row)
+    later = sum(1 for p in register.persons if p.birth_date > as_of)
+    warnings = []
+    if later:
+        warnings.append(
+            f"基準日 {as_of} より後に生まれた {later} 人はどの枠にも入りません"
+            f" / {later} resident(s) born after {as_of} are in no frame"
+        )
+    return DrawReport(study.name, row, warnings)
 
 
 def _reader_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
@@ -262,7 +271,8 @@ def verify_draw(
 ) -> Verification:
     """Re-run the recorded draw (seed, D, allocation, settings) and compare."""
     recorded = get_draw(session, study)
-    register = read_register(register_path, _reader_progress(progress))
+    districts = recorded.settings.get("districts", effective_settings(study)["districts"])
+    register = read_register(register_path, districts, _reader_progress(progress))
     rerun: dict[str, Any] = {"register_sha256": register.sha256}
     try:
         result = _run(

@@ -297,3 +297,48 @@ def test_draw_on_postgresql(pg_env: dict[str, str], synth_register: Path) -> Non
         check=False,
     )
     assert verify.returncode == 0, verify.stderr
+
+
+def test_roster_export_never_overwrites_and_is_owner_only(
+    run, synth_register: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        "general=5",
+    )
+    important = tmp_path / "important.txt"
+    important.write_text("keep me")
+    result = run("roster", "export", "--csv", str(important))
+    assert result.exit_code == 2 and important.read_text() == "keep me"
+    out = tmp_path / "roster.csv"
+    assert run("roster", "export", "--csv", str(out)).exit_code == 0
+    assert out.stat().st_mode & 0o077 == 0
+
+
+def test_unexpected_errors_show_no_data(
+    run, synth_register: Path, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import survey.cli.sample
+
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("志木　花子 埼玉県志木市本町1丁目")
+
+    run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        "general=5",
+    )
+    monkeypatch.setattr(survey.cli.sample, "load_roster", boom)
+    result = run("roster", "export", "--csv", str(tmp_path / "never.csv"))
+    assert result.exit_code == 1
+    assert "RuntimeError" in result.stderr and "志木" not in result.stderr + result.stdout
+    assert not (tmp_path / "never.csv").exists()

@@ -212,3 +212,55 @@ def test_codes_freeze_the_form_versions(drawn, tmp_path: Path) -> None:  # type:
     assert drawn("forms", "check").exit_code == 0
     broken = drawn("forms", "check", "--dir", str(defs))
     assert broken.exit_code == 1 and "version: 2" in broken.stderr
+
+
+def test_additional_needs_codes_issued_first_and_spares_are_validated(
+    drawn, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    first = drawn("codes", "--out", str(tmp_path / "a.pdf"), "--additional", "5")
+    assert first.exit_code == 2 and "--additional" in first.stderr
+    assert not (tmp_path / "a.pdf").exists()
+    for bad in ("-50%", "inf%", "nan%", "x", "-1"):
+        result = drawn("codes", "--out", str(tmp_path / "a.pdf"), "--spares", bad)
+        assert result.exit_code == 2, bad
+    engine = create_engine(load_settings().database_url)
+    with Session(engine) as session:
+        assert session.exec(select(AccessCode)).all() == []
+
+
+def test_generation_order_is_not_print_order(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Codes are shuffled after generation: print position tells nothing about generation."""
+    from survey import access_codes
+    from survey.codes import check_symbol
+
+    counter = iter(range(10**6))
+
+    def sequential() -> str:
+        data = f"{next(counter):012d}"
+        return data + check_symbol(data)
+
+    monkeypatch.setattr(access_codes, "new_code", sequential)
+    codes = access_codes.generate({"general": 3000})
+    generated_rank = [int(c.code[:12]) for c in codes]
+    assert abs(spearman(list(range(3000)), generated_rank)) < 0.1
+
+
+def test_two_code_runs_at_the_same_time_cannot_both_issue(drawn, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from survey import access_codes
+    from survey.db import Database
+    from survey.errors import DataError
+    from survey.models import Study
+
+    db = Database(load_settings())
+    try:
+        with Session(db.engine) as a, Session(db.engine) as b:
+            access_codes.claim_batch(a, a.exec(select(Study)).one(), {"general": 1})
+            a.commit()
+            # B read the batch count before A committed: it also thinks batch 1 is next.
+            monkeypatch.setattr(access_codes, "next_batch", lambda session, study: 1)
+            with pytest.raises(DataError, match="same time"):
+                access_codes.claim_batch(b, b.exec(select(Study)).one(), {"general": 1})
+    finally:
+        db.dispose()

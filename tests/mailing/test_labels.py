@@ -117,8 +117,9 @@ def test_cp932_only_and_outside_jis_names_render(run, register_file, tmp_path: P
     require_program("IPAmj明朝 (fonts-ipamj-mincho)", mj_path() is not None)
     path = register_file(
         [
-            Row("1", "H", "1980-01-01", name="𠮷田　太郎"),
-            Row("2", "H2", "1980-01-01", name="髙橋　﨑子", postal_code="353-0001"),
+            # 𠮷田 has the lowest postcode: the first label on the sheet (the crop below).
+            Row("1", "H", "1980-01-01", name="𠮷田　太郎", postal_code="353-0001"),
+            Row("2", "H2", "1980-01-01", name="髙橋　﨑子", postal_code="353-0004"),
         ]
     )
     run("sample", "--register", str(path), "--as-of", "2026-04-01", "--allocation", "general=2")
@@ -145,7 +146,7 @@ def test_cp932_only_and_outside_jis_names_render(run, register_file, tmp_path: P
 
     fonts_set = FontSet.load()
     record = RosterRecord(
-        "general", "1", "1", "〓田　太郎", "", "3530004", "埼玉県志木市本町1丁目1番1号", ""
+        "general", "1", "1", "〓田　太郎", "", "3530001", "埼玉県志木市本町1丁目1番1号", ""
     )
     marked = tmp_path / "marked.pdf"
     write_label_sheets(

@@ -31,6 +31,9 @@ from survey.register.dates import DateFormatError, parse_date, to_wareki
         ("T1.7.30", date(1912, 7, 30)),
         ("明治45年7月29日", date(1912, 7, 29)),
         (" 2000-02-29 ", date(2000, 2, 29)),
+        ("R元.5.1", date(2019, 5, 1)),
+        ("H元.1.8", date(1989, 1, 8)),
+        ("平成 17年 4月 1日", date(2005, 4, 1)),
     ],
 )
 def test_accepted_forms(text: str, expected: date) -> None:

@@ -8,6 +8,7 @@ from survey.errors import DataError
 from survey.register.reader import RegisterError, detect_encoding, district_of, read_register
 from tests.conftest import Row
 
+SHIKI = ["上宗岡", "中宗岡", "下宗岡", "本町", "幸町", "館", "柏町"]
 ENGLISH = [
     "resident_id",
     "household_id",
@@ -35,7 +36,7 @@ def rows() -> list[Row]:
 def test_reads_municipal_encodings(register_file, encoding: str) -> None:
     data = rows() if encoding != "shift_jis_2004" else rows()[2:]  # SJIS lacks IBM kanji 髙﨑
     path = register_file(data, encoding=encoding)
-    register = read_register(path)
+    register = read_register(path, SHIKI)
     assert len(register.persons) == len(data)
     full = register.residents([p.line for p in register.persons])
     if encoding != "shift_jis_2004":
@@ -167,11 +168,59 @@ def test_detect_encoding() -> None:
     [
         ("埼玉県志木市本町3丁目2番15号", "本町"),
         ("志木市中宗岡1-2-3", "中宗岡"),
+        ("柏町1-2-3", "柏町"),
         ("埼玉県志木市館二丁目5番", "館"),
-        ("東京都世田谷区太子堂四丁目1番", "太子堂"),
-        ("北海道虻田郡倶知安町南1条", "南"),
-        ("埼玉県志木市", "不明"),
+        ("埼玉県志木市上宗岡四の五の六", "上宗岡"),
+        ("東京都世田谷区太子堂四丁目1番", "その他"),
+        ("埼玉県志木市", "その他"),
     ],
 )
 def test_district_of(address: str, district: str) -> None:
-    assert district_of(address) == district
+    assert district_of(address, SHIKI) == district
+
+
+def test_only_listed_district_names_are_kept(register_file) -> None:
+    """A digit-less address must not leak into the stored district (invariant 1)."""
+    path = register_file(
+        [
+            Row("1", "H", "1980-01-01", address="埼玉県志木市本町グリーンハイツ田中方ＸＹＺ"),
+            Row("2", "H", "1980-01-01", address="どこか遠くの町グリーン荘"),
+        ]
+    )
+    districts = {p.district for p in read_register(path, SHIKI).persons}
+    assert districts == {"本町", "その他"}
+
+
+def test_rows_of_commas_and_trailing_commas(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    header = ",".join(ENGLISH)
+    path.write_text(
+        f"{header}\n1,H,x,,1980-01-01,男,,3530004,本町1,,\n2,H,y,,1980-01-01,男,,3530004,本町1,\n"
+        ",,,,,,,,,\n,,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    assert [p.resident_id for p in read_register(path).persons] == ["1", "2"]
+
+
+def test_every_duplicate_is_reported_and_ids_are_normalised(register_file) -> None:
+    path = register_file(
+        [
+            Row("R1", "H", "bad date"),  # line 2: bad, and its id is still tracked
+            Row("R1", "H", "1980-01-01"),  # line 3: duplicate of line 2
+            Row("Ｒ１", "H", "1980-01-01"),  # line 4: the same id in full-width form
+        ]
+    )
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    assert sorted((e.line, e.column) for e in info.value.errors) == [
+        (2, "birth_date"),
+        (3, "resident_id"),
+        (4, "resident_id"),
+    ]
+
+
+def test_bom_followed_by_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(codecs.BOM_UTF8 + ",".join(ENGLISH).encode() + b"\n\x82\xa0\n")
+    with pytest.raises(DataError, match="encoding"):
+        read_register(path)
