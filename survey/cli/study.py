@@ -58,9 +58,9 @@ def set_(app: AppContext, assignments: tuple[str, ...], study_name: str | None) 
     """設定を変更します. Change settings, e.g. general_min_age=20.
 
     \b
-    Keys: as_of, fieldwork_start, fieldwork_end, web_cohorts, infant_frame,
-    checkup_ages, general_min_age, draw_order, crisis_lines (JSON),
-    suppression_threshold.
+    Keys: as_of, fieldwork_start, fieldwork_end, web_cohorts, school_cohorts,
+    infant_frame, checkup_ages, general_min_age, draw_order, districts,
+    crisis_lines (JSON), suppression_threshold.
     """
     parsed = [parse_assignment(a) for a in assignments]
     with app.db.session() as session:
