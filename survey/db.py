@@ -40,6 +40,10 @@ class DatabaseSettingsError(DataError):
 
 
 def _configure_sqlite(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own implicit BEGIN is switched off: transactions start in _begin_sqlite, so
+    # a caller can ask for BEGIN IMMEDIATE (take the write lock before reading, as the intake
+    # does to consume a code exactly once).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     try:
         for name, (value, _expected) in SQLITE_PRAGMAS.items():
@@ -53,6 +57,12 @@ def _configure_sqlite(dbapi_conn: Any, _record: Any) -> None:
                 )
     finally:
         cur.close()
+
+
+def _begin_sqlite(conn: Any) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    assert mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _verify_postgresql(dbapi_conn: Any, _record: Any) -> None:
@@ -84,6 +94,7 @@ def make_engine(settings: Settings) -> Engine:
             hide_parameters=True,
         )
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
     else:
         engine = create_engine(settings.database_url, pool_pre_ping=True, hide_parameters=True)
         event.listen(engine, "connect", _verify_postgresql)

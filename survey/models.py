@@ -160,3 +160,25 @@ class CodeBatch(SQLModel, table=True):
     batch: int
     counts: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
     issued_on: date
+
+
+class SealedResponse(SQLModel, table=True):
+    """A web answer as the collector keeps it: sealed bytes and the day, nothing else.
+
+    The id is a random UUIDv4 and, on SQLite, the table has no rowid: physical order follows
+    the random ids, not arrival. No time finer than the day (Asia/Tokyo), no address, no agent.
+    """
+
+    __tablename__ = "sealed_response"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: str = Field(primary_key=True, max_length=32)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    cohort: str = Field(max_length=32)
+    form_id: str = Field(max_length=32)
+    version: int
+    day: date
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Unique: the same sealed bytes cannot be stored twice (a replay).
+    sealed_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    exported: bool = False

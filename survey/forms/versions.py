@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from survey.forms.loader import Form, FormError, current_forms, load_forms
 from survey.models import FormVersion, Study
@@ -71,3 +71,17 @@ def check_frozen(session: Session, forms: dict[tuple[str, int], Form]) -> list[s
                 f"{record.version + 1}"
             )
     return problems
+
+
+def form_for_cohort(
+    session: Session, study: Study, cohort: str, forms: dict[tuple[str, int], Form]
+) -> Form | None:
+    """The form a cohort's codes open: the version frozen for the study, else the newest."""
+    frozen = session.exec(
+        select(FormVersion)
+        .where(FormVersion.study_id == study.id, FormVersion.cohort == cohort)
+        .order_by(col(FormVersion.version).desc())
+    ).first()
+    if frozen is not None:
+        return forms.get((frozen.form_id, frozen.version))
+    return current_forms(forms).get(cohort)

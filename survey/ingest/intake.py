@@ -1,0 +1,188 @@
+"""Intake on the collector: check an access code, store a sealed answer, consume the code.
+
+Public side only: this module sees a code and sealed bytes, never a plaintext answer, and
+stores nothing about the client. It imports no decryption, roster or analysis code.
+
+Storing an answer is one transaction: the code is consumed with
+``UPDATE … WHERE hash = :h AND NOT used`` (on SQLite inside ``BEGIN IMMEDIATE``, so the write
+lock is held before the code is read), and the sealed bytes are inserted with a random id,
+the cohort, form, version and the day in Asia/Tokyo. Of any number of simultaneous
+submissions of one code exactly one succeeds; identical sealed bytes are refused (a replay).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from survey.access_codes import code_hash_key
+from survey.codes import CodeFormatError, normalize
+from survey.crypto import code_hash
+from survey.errors import SurveyError
+from survey.forms.loader import Form, load_forms
+from survey.forms.versions import form_for_cohort
+from survey.models import AccessCode, SealedResponse, Study
+from survey.settings import Settings
+from survey.study import effective_settings
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+SEAL_OVERHEAD = 48
+
+
+class IntakeError(SurveyError):
+    """A refusal with the HTTP status the public API answers with."""
+
+    status = 400
+
+
+class Malformed(IntakeError):
+    status = 400
+
+
+class PaperOnly(IntakeError):
+    status = 403
+
+
+class UnknownCode(IntakeError):
+    status = 404
+
+
+class CodeUsed(IntakeError):
+    status = 409
+
+
+class Duplicate(IntakeError):
+    status = 409
+
+
+class Busy(IntakeError):
+    status = 503
+
+
+def _unknown() -> UnknownCode:
+    # One reply for every unknown code, whatever is wrong with it (typo, never issued).
+    return UnknownCode("このアクセスコードは見つかりません。", "Unknown access code.")
+
+
+def _used() -> CodeUsed:
+    return CodeUsed(
+        "このアクセスコードはすでに使われています。", "This access code has already been used."
+    )
+
+
+def _paper() -> PaperOnly:
+    return PaperOnly(
+        "この調査票は紙でご回答ください（Web回答の対象ではありません）。",
+        "This cohort answers on paper only.",
+    )
+
+
+def today_in_tokyo() -> date:
+    # Only the day is kept: a time of day could be matched against other records.
+    return datetime.now(TOKYO).date()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    study: str
+    cohort: str
+    form: Form
+
+
+class Intake:
+    """The collector's intake for one study."""
+
+    def __init__(self, engine: Engine, settings: Settings, study: str) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.study_name = study
+        self.hash_key = code_hash_key(settings, study)
+        self.forms = load_forms()
+
+    def _hash(self, code: str) -> bytes:
+        try:
+            return code_hash(self.hash_key, normalize(code))
+        except CodeFormatError as exc:
+            raise _unknown() from exc
+
+    def _lookup(self, session: Session, code: str) -> tuple[Study, AccessCode, Form]:
+        study = session.exec(select(Study).where(Study.name == self.study_name)).one()
+        row = session.exec(
+            select(AccessCode).where(
+                AccessCode.hash == self._hash(code), AccessCode.study_id == study.id
+            )
+        ).first()
+        if row is None:
+            raise _unknown()
+        if row.cohort not in effective_settings(study)["web_cohorts"]:
+            raise _paper()
+        form = form_for_cohort(session, study, row.cohort, self.forms)
+        if form is None:
+            raise _paper()
+        return study, row, form
+
+    def check(self, code: str) -> CodeInfo:
+        """What ``POST /api/codes/check`` answers: the cohort and form of a usable code."""
+        with Session(self.engine) as session:
+            _study, row, form = self._lookup(session, code)
+            if row.used:
+                raise _used()
+            return CodeInfo(self.study_name, row.cohort, form)
+
+    def submit(self, code: str, sealed_b64: str) -> str:
+        """Store one sealed answer and consume its code; returns the new record's id."""
+        try:
+            sealed = base64.b64decode(sealed_b64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise Malformed("送信データが壊れています。", "sealed is not standard base64.") from exc
+        try:
+            with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
+                with conn.begin(), Session(bind=conn) as session:
+                    record = self._store(session, code, sealed)
+                return record
+        except OperationalError as exc:
+            raise Busy(
+                "ただいま混み合っています。少し待ってからもう一度送信してください。",
+                "The server is busy; please submit again in a moment.",
+            ) from exc
+
+    def _store(self, session: Session, code: str, sealed: bytes) -> str:
+        study, row, form = self._lookup(session, code)
+        if len(sealed) != form.padded_size + SEAL_OVERHEAD:
+            # Every answer of a form has exactly this length: anything else is not ours.
+            raise Malformed("送信データの長さが違います。", "sealed has the wrong length.")
+        consumed = session.execute(
+            update(AccessCode)
+            .where(col(AccessCode.hash) == row.hash, col(AccessCode.used).is_(False))
+            .values(used=True)
+        )
+        if consumed.rowcount != 1:  # type: ignore[attr-defined]
+            raise _used()
+        assert study.id is not None
+        record = SealedResponse(
+            id=uuid.uuid4().hex,
+            study_id=study.id,
+            cohort=row.cohort,
+            form_id=form.id,
+            version=form.version,
+            day=today_in_tokyo(),
+            sealed=sealed,
+            sealed_hash=hashlib.sha256(sealed).digest(),
+        )
+        session.add(record)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise Duplicate(
+                "同じ回答がすでに届いています。", "These sealed bytes are already stored."
+            ) from exc
+        return record.id
