@@ -7,13 +7,24 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test lint bench bench-print clean
 
+JS_BUNDLE := survey/web/collector/static/dist/app.js
+JS_SOURCES := $(wildcard survey/web/collector/js/*.js)
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+# The browser code (the form and libsodium-wrappers) bundled into one file served from our
+# own origin with Subresource Integrity.
+$(JS_BUNDLE): node_modules/.package-lock.json $(JS_SOURCES)
+	npm run build
+
+install: $(STAMP) $(JS_BUNDLE)
 
 demo: install
 	$(VENV)/bin/survey demo

@@ -1,6 +1,8 @@
-"""All cryptography of the platform, behind one small module with named errors.
+"""The platform's cryptography, with named errors: everything except decryption.
 
-Everything comes from libsodium through PyNaCl; nothing here is home-made.
+Everything comes from libsodium through PyNaCl; nothing here is home-made. Decryption (the
+roster, the study private key, sealed answers) lives apart in :mod:`survey.decrypt`, which the
+public collector never imports (tests/web/test_boundaries.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import nacl.exceptions
 import nacl.public
 import nacl.pwhash
 import nacl.secret
+import nacl.signing
 import nacl.utils
 
 from survey.errors import DataError
@@ -99,17 +102,6 @@ def seal_secret(key: bytes, plaintext: bytes, block: int = 256) -> bytes:
     """
     padded = nacl.bindings.sodium_pad(plaintext, block)
     return bytes(nacl.secret.SecretBox(key).encrypt(padded))
-
-
-def open_secret(key: bytes, sealed: bytes, block: int = 256) -> bytes:
-    try:
-        padded = nacl.secret.SecretBox(key).decrypt(sealed)
-        return bytes(nacl.bindings.sodium_unpad(padded, block))
-    except (nacl.exceptions.CryptoError, ValueError) as exc:
-        raise DecryptionError(
-            "復号できません（鍵が違うか、データが改ざんされています）。",
-            "Decryption failed: wrong key or altered data.",
-        ) from exc
 
 
 # --- hashing ------------------------------------------------------------------------------
@@ -203,7 +195,7 @@ def wrap_private_key(
 ) -> bytes:
     """The key file: JSON with the KDF parameters, salt and secretbox of the private key."""
     salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-    kek = _kek(passphrase, salt, limits.opslimit, limits.memlimit)
+    kek = derive_kek(passphrase, salt, limits.opslimit, limits.memlimit)
     public = bytes(nacl.public.PrivateKey(private_key).public_key)
     doc = {
         "format": STUDY_KEY_FORMAT,
@@ -247,7 +239,7 @@ def normalize_passphrase(passphrase: str) -> str:
     return text
 
 
-def _kek(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+def derive_kek(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
     return bytes(
         nacl.pwhash.argon2id.kdf(
             KEY_BYTES,
@@ -257,31 +249,6 @@ def _kek(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
             memlimit=memlimit,
         )
     )
-
-
-def unwrap_private_key(data: bytes, passphrase: str) -> nacl.public.PrivateKey:
-    doc = read_key_document(data)
-    try:
-        salt, box = base64.b64decode(doc["salt"]), base64.b64decode(doc["box"])
-        kek = _kek(passphrase, salt, int(doc["opslimit"]), int(doc["memlimit"]))
-    except (ValueError, TypeError, nacl.exceptions.RuntimeError) as exc:
-        raise KeyFormatError(
-            "調査鍵ファイルが壊れています。", "The study key file is damaged."
-        ) from exc
-    try:
-        private = nacl.secret.SecretBox(kek).decrypt(box)
-    except nacl.exceptions.CryptoError as exc:
-        raise WrongPassphraseError(
-            "パスフレーズが違います（または鍵ファイルが改ざんされています）。",
-            "Wrong passphrase (or the key file was altered).",
-        ) from exc
-    key = nacl.public.PrivateKey(private)
-    if base64.b64encode(bytes(key.public_key)).decode() != doc["public_key"]:
-        raise KeyFormatError(
-            "鍵ファイルの公開鍵と秘密鍵が一致しません。",
-            "The key file's public key does not match.",
-        )
-    return key
 
 
 def parse_public_key(text: str) -> bytes:
@@ -322,3 +289,41 @@ def code_hash(key: bytes, canonical_code: str) -> bytes:
     the key lives in SURVEY_KEY_DIR, outside the database.
     """
     return keyed_hash(key, canonical_code.encode("ascii"))
+
+
+# --- signatures (Ed25519): export bundles, later staff signatures --------------------------
+
+
+class SignatureError(CryptoError):
+    """A signature does not verify: wrong key or altered data."""
+
+
+def new_signing_seed() -> bytes:
+    """A fresh Ed25519 seed (32 bytes, the whole private key) from the OS CSPRNG."""
+    return bytes(nacl.signing.SigningKey.generate())
+
+
+def verify_key_of(seed: bytes) -> bytes:
+    return bytes(nacl.signing.SigningKey(seed).verify_key)
+
+
+def sign(seed: bytes, message: bytes) -> bytes:
+    """The detached Ed25519 signature (64 bytes) of ``message``."""
+    return bytes(nacl.signing.SigningKey(seed).sign(message).signature)
+
+
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> None:
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError) as exc:
+        raise SignatureError(
+            "署名を検証できません（鍵が違うか、内容が改ざんされています）。",
+            "The signature does not verify: wrong key or altered content.",
+        ) from exc
+
+
+def signing_fingerprint(public_key: bytes) -> str:
+    """Fingerprint of an Ed25519 public key, in the same format as the study key's."""
+    digest = hashlib.blake2b(b"ed25519:" + public_key, digest_size=20).digest()
+    text = base32(digest)
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))

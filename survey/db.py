@@ -22,8 +22,6 @@ from sqlmodel import Session, create_engine
 from survey.errors import DataError
 from survey.settings import Settings
 
-BUSY_TIMEOUT_MS = 10_000
-
 # pragma -> value expected when read back. journal_mode answers in lower case.
 SQLITE_PRAGMAS: dict[str, tuple[str, str]] = {
     "journal_mode": ("WAL", "wal"),
@@ -31,7 +29,6 @@ SQLITE_PRAGMAS: dict[str, tuple[str, str]] = {
     "foreign_keys": ("ON", "1"),
     # Deleted roster rows and erased data are overwritten with zeros, not left in free pages.
     "secure_delete": ("ON", "1"),
-    "busy_timeout": (str(BUSY_TIMEOUT_MS), str(BUSY_TIMEOUT_MS)),
 }
 
 
@@ -39,16 +36,25 @@ class DatabaseSettingsError(DataError):
     """A connection lacks a durability or safety setting we rely on."""
 
 
-def _configure_sqlite(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_configurer(busy_timeout_ms: int) -> Any:
+    pragmas = {**SQLITE_PRAGMAS, "busy_timeout": (str(busy_timeout_ms), str(busy_timeout_ms))}
+
+    def configure(dbapi_conn: Any, _record: Any) -> None:
+        _configure_sqlite(dbapi_conn, pragmas)
+
+    return configure
+
+
+def _configure_sqlite(dbapi_conn: Any, pragmas: dict[str, tuple[str, str]]) -> None:
     # pysqlite's own implicit BEGIN is switched off: transactions start in _begin_sqlite, so
     # a caller can ask for BEGIN IMMEDIATE (take the write lock before reading, as the intake
     # does to consume a code exactly once).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     try:
-        for name, (value, _expected) in SQLITE_PRAGMAS.items():
+        for name, (value, _expected) in pragmas.items():
             cur.execute(f"PRAGMA {name}={value}")
-        for name, (_value, expected) in SQLITE_PRAGMAS.items():
+        for name, (_value, expected) in pragmas.items():
             got = str(cur.execute(f"PRAGMA {name}").fetchone()[0]).lower()
             if got != expected.lower():
                 raise DatabaseSettingsError(
@@ -89,11 +95,14 @@ def make_engine(settings: Settings) -> Engine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             settings.database_url,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={
+                "timeout": settings.busy_timeout_ms / 1000,
+                "check_same_thread": False,
+            },
             # Statement parameters can be names and addresses: never in an error message.
             hide_parameters=True,
         )
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _sqlite_configurer(settings.busy_timeout_ms))
         event.listen(engine, "begin", _begin_sqlite)
     else:
         engine = create_engine(settings.database_url, pool_pre_ping=True, hide_parameters=True)

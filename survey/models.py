@@ -181,4 +181,33 @@ class SealedResponse(SQLModel, table=True):
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # Unique: the same sealed bytes cannot be stored twice (a replay).
     sealed_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
-    exported: bool = False
+    # Sequence number of the export bundle that carried it (None: not exported yet).
+    bundle: int | None = Field(default=None, index=True)
+
+
+class BundleExport(SQLModel, table=True):
+    """An export bundle the collector wrote: its place in the chain, never its contents."""
+
+    __tablename__ = "bundle_export"
+    __table_args__ = (UniqueConstraint("study_id", "sequence", name="uq_bundle_sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    sequence: int
+    sha256: str = Field(max_length=64)
+    previous: str = Field(max_length=64)
+    records: int
+    created_on: date
+
+
+class TrustedCollector(SQLModel, table=True):
+    """A collector's bundle-signing public key the office accepts bundles from."""
+
+    __tablename__ = "trusted_collector"
+    __table_args__ = (UniqueConstraint("study_id", "public_key", name="uq_trusted_collector"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    fingerprint: str = Field(max_length=64)
+    trusted_on: date

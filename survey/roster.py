@@ -18,7 +18,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from survey.crypto import load_or_create_key, open_secret, read_key_file, seal_secret
+from survey.crypto import load_or_create_key, read_key_file, seal_secret
+from survey.decrypt import open_secret
 from survey.models import RosterUnit
 from survey.register.reader import Resident, postal_display
 from survey.sampling.cohorts import COHORT_LABELS, GUARDIAN_COHORTS, Checkup

@@ -22,6 +22,11 @@ class Settings:
     database_url: str
     study: str | None
     public_url: str | None = None
+    # Unknown-code attempts (404 replies) a client may make per 10 minutes on the collector,
+    # counted in process memory only; 0 switches the limit off (e.g. behind nginx's own).
+    unknown_code_limit: int = 30
+    openapi: bool = True
+    busy_timeout_ms: int = 10_000
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,4 +65,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=url,
         study=env.get("SURVEY_STUDY") or None,
         public_url=(env.get("SURVEY_PUBLIC_URL") or "").rstrip("/") or None,
+        unknown_code_limit=_int(env, "SURVEY_UNKNOWN_CODE_LIMIT", 30, minimum=0),
+        openapi=_flag(env, "SURVEY_OPENAPI", True),
+        busy_timeout_ms=_int(env, "SURVEY_BUSY_TIMEOUT_MS", 10_000, minimum=1),
     )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise UsageError(
+            f"{name} は{minimum}以上の整数です。", f"{name} must be an integer >= {minimum}."
+        )
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise UsageError(f"{name} は on か off です。", f"{name} must be on or off.")

@@ -30,6 +30,7 @@ DEFAULT_CRISIS_LINES: list[dict[str, str]] = [
     {"name": "いのちの電話", "number": "0570-783-556"},
     {"name": "#いのちSOS", "number": "0120-061-338"},
     {"name": "こころのほっとチャット（SNS相談）", "number": "LINE・X・Facebook @kokorohotchat"},
+    {"name": "24時間子供SOSダイヤル", "number": "0120-0-78310"},
 ]
 
 
@@ -94,6 +95,14 @@ class SettingSpec:
 
 
 SETTINGS: dict[str, SettingSpec] = {
+    "title": SettingSpec(
+        "こころの健康に関する市民意識調査", str.strip, "調査の表示名 (title shown to respondents)"
+    ),
+    "title_en": SettingSpec(
+        "Citizens' survey on mental health",
+        str.strip,
+        "調査の英語の表示名 (English title, on forms that offer English)",
+    ),
     "as_of": SettingSpec(None, _date, "基準日 D (reference date of the draw)"),
     "fieldwork_start": SettingSpec(None, _date, "調査開始日 (fieldwork start)"),
     "fieldwork_end": SettingSpec(None, _date, "調査終了日 (fieldwork end)"),

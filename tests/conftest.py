@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import os
 import shlex
@@ -21,6 +22,7 @@ from survey.cli.main import cli
 from survey.db import Database
 from survey.register.reader import COLUMNS
 from survey.settings import Settings, load_settings
+from tests.helpers import STUDY_PUBLIC_KEY
 
 HEADERS_JA = [ja for ja, _ in COLUMNS.values()]
 
@@ -157,6 +159,7 @@ def run(env: dict[str, str]):  # type: ignore[no-untyped-def]
     return invoke
 
 
+PUBLIC_URL = "https://survey.city.example.jp"
 SMALL_ALLOCATION = (
     "infant_guardian=20,elementary_guardian=20,junior_high=20,high_school=20,general=50"
 )
@@ -234,3 +237,24 @@ def pg_env(
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
     env["SURVEY_DATABASE_URL"] = url
     return env
+
+
+@pytest.fixture
+def drawn(run, synth_register: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A study drawn from the small synthetic city, with the test study public key installed."""
+    monkeypatch.setenv("SURVEY_PUBLIC_URL", PUBLIC_URL)
+    result = run(
+        "sample",
+        "--register",
+        str(synth_register),
+        "--as-of",
+        "2026-04-01",
+        "--allocation",
+        SMALL_ALLOCATION,
+        "--seed",
+        "cd" * 32,
+    )
+    assert result.exit_code == 0, result.stderr
+    public = base64.b64encode(STUDY_PUBLIC_KEY).decode()
+    assert run("keys", "set-public", public).exit_code == 0
+    return run

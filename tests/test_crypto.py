@@ -12,10 +12,10 @@ from survey.crypto import (
     create_key_file,
     keyed_hash,
     load_or_create_key,
-    open_secret,
     read_key_file,
     seal_secret,
 )
+from survey.decrypt import open_secret
 
 
 @given(key=st.binary(min_size=16, max_size=64), message=st.binary(max_size=200))

@@ -26,6 +26,8 @@ def test_every_sqlite_connection_is_configured(db: Database) -> None:
             for name, (_value, expected) in SQLITE_PRAGMAS.items():
                 got = str(cur.execute(f"PRAGMA {name}").fetchone()[0]).lower()
                 assert got == expected.lower(), name
+            busy = cur.execute("PRAGMA busy_timeout").fetchone()[0]
+            assert busy == db.settings.busy_timeout_ms == 10_000
     finally:
         for raw in connections:
             raw.close()

@@ -14,10 +14,10 @@ from survey.crypto import (
     WrongPassphraseError,
     fingerprint,
     parse_public_key,
-    unwrap_private_key,
     wrap_private_key,
 )
 from survey.db import Database
+from survey.decrypt import unwrap_private_key
 from survey.errors import DataError, UsageError
 from survey.keys import generate_key_file, get_study_key, install_public_key
 from survey.settings import Settings

@@ -11,7 +11,8 @@ import click
 from mailing.layouts import DEFAULT_LAYOUT, LAYOUTS, get_layout
 from mailing.service import PrintReport, print_codes, print_labels, print_postcards
 from survey.cli.common import AppContext, emit_json, json_option, pass_app, study_option
-from survey.crypto import parse_public_key, unwrap_private_key
+from survey.crypto import parse_public_key
+from survey.decrypt import unwrap_private_key
 from survey.errors import DataError, UsageError
 from survey.keys import generate_key_file, install_public_key, require_study_key
 from survey.sampling.cohorts import COHORTS

@@ -11,6 +11,7 @@ from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
 from survey.cli.sample import register_group, roster_group, sample_group
 from survey.cli.study import study_group
+from survey.cli.web import bundle_group, collector_group, serve
 
 
 @click.group(cls=SurveyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,6 +43,9 @@ for command in (
     forms_group,
     labels,
     postcards,
+    serve,
+    collector_group,
+    bundle_group,
     demo,
 ):
     cli.add_command(command)

@@ -16,8 +16,10 @@ import base64
 import binascii
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
@@ -26,13 +28,14 @@ from sqlmodel import Session, col, select
 
 from survey.access_codes import code_hash_key
 from survey.codes import CodeFormatError, normalize
-from survey.crypto import code_hash
+from survey.crypto import KeyMissingError, code_hash
 from survey.errors import SurveyError
 from survey.forms.loader import Form, load_forms
 from survey.forms.versions import form_for_cohort
+from survey.keys import get_study_key
 from survey.models import AccessCode, SealedResponse, Study
 from survey.settings import Settings
-from survey.study import effective_settings
+from survey.study import effective_settings, list_studies
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SEAL_OVERHEAD = 48
@@ -68,6 +71,40 @@ class Busy(IntakeError):
     status = 503
 
 
+class NotReady(IntakeError):
+    """No study to collect for yet (no study, no study key or no codes): 503."""
+
+    status = 503
+
+
+class UnknownForm(IntakeError):
+    status = 404
+
+
+class RateLimited(IntakeError):
+    status = 429
+
+
+def not_ready() -> NotReady:
+    return NotReady(
+        "Web回答の受付はまだ始まっていません。", "This collector is not accepting answers yet."
+    )
+
+
+def busy() -> Busy:
+    return Busy(
+        "ただいま混み合っています。少し待ってからもう一度送信してください。",
+        "The server is busy; please submit again in a moment.",
+    )
+
+
+def rate_limited() -> RateLimited:
+    return RateLimited(
+        "しばらく時間をおいてから、もう一度お試しください。",
+        "Too many unknown codes from this address; please wait and try again.",
+    )
+
+
 def _unknown() -> UnknownCode:
     # One reply for every unknown code, whatever is wrong with it (typo, never issued).
     return UnknownCode("このアクセスコードは見つかりません。", "Unknown access code.")
@@ -98,15 +135,79 @@ class CodeInfo:
     form: Form
 
 
+def active_study(engine: Engine, settings: Settings) -> str:
+    """The study a collector serves: ``SURVEY_STUDY``, else the only one (with a study key)."""
+    with Session(engine) as session:
+        studies = list_studies(session)
+        if settings.study:
+            studies = [s for s in studies if s.name == settings.study]
+        if len(studies) != 1 or get_study_key(session, studies[0]) is None:
+            raise not_ready()
+        return studies[0].name
+
+
 class Intake:
     """The collector's intake for one study."""
 
-    def __init__(self, engine: Engine, settings: Settings, study: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        study: str,
+        clock: Callable[[], date] = today_in_tokyo,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.study_name = study
-        self.hash_key = code_hash_key(settings, study)
+        self.clock = clock  # only the demo and tests pass another clock
+        try:
+            self.hash_key = code_hash_key(settings, study)
+        except KeyMissingError as exc:  # no codes issued yet
+            raise not_ready() from exc
         self.forms = load_forms()
+
+    def _study(self, session: Session) -> Study:
+        return session.exec(select(Study).where(Study.name == self.study_name)).one()
+
+    def web_forms(self, session: Session) -> dict[str, Form]:
+        """The form each web-enabled cohort answers, by form id."""
+        study = self._study(session)
+        out = {}
+        for cohort in effective_settings(study)["web_cohorts"]:
+            form = form_for_cohort(session, study, cohort, self.forms)
+            if form is not None:
+                out[form.id] = form
+        return out
+
+    def study_info(self) -> dict[str, Any]:
+        """What ``GET /api/study`` answers: the key to seal to and the forms' padded sizes."""
+        with Session(self.engine) as session:
+            key = get_study_key(session, self._study(session))
+            if key is None:
+                raise not_ready()
+            forms = self.web_forms(session)
+        return {
+            "study": self.study_name,
+            "public_key": base64.b64encode(key.public_key).decode(),
+            "fingerprint": key.fingerprint,
+            "forms": {
+                f.id: {"version": f.version, "cohort": f.cohort, "padded_size": f.padded_size}
+                for f in forms.values()
+            },
+        }
+
+    def web_form(self, form_id: str, version: int) -> Form:
+        with Session(self.engine) as session:
+            form = self.web_forms(session).get(form_id)
+        if form is None or form.version != version:
+            raise UnknownForm("この調査票はありません。", "No such web form.")
+        return form
+
+    def page_settings(self) -> dict[str, Any]:
+        """Study settings the public pages show: title and crisis lines."""
+        with Session(self.engine) as session:
+            values = effective_settings(self._study(session))
+        return {k: values[k] for k in ("title", "title_en", "crisis_lines")}
 
     def _hash(self, code: str) -> bytes:
         try:
@@ -115,7 +216,7 @@ class Intake:
             raise _unknown() from exc
 
     def _lookup(self, session: Session, code: str) -> tuple[Study, AccessCode, Form]:
-        study = session.exec(select(Study).where(Study.name == self.study_name)).one()
+        study = self._study(session)
         row = session.exec(
             select(AccessCode).where(
                 AccessCode.hash == self._hash(code), AccessCode.study_id == study.id
@@ -150,10 +251,7 @@ class Intake:
                     record = self._store(session, code, sealed)
                 return record
         except OperationalError as exc:
-            raise Busy(
-                "ただいま混み合っています。少し待ってからもう一度送信してください。",
-                "The server is busy; please submit again in a moment.",
-            ) from exc
+            raise busy() from exc
 
     def _store(self, session: Session, code: str, sealed: bytes) -> str:
         study, row, form = self._lookup(session, code)
@@ -174,7 +272,7 @@ class Intake:
             cohort=row.cohort,
             form_id=form.id,
             version=form.version,
-            day=today_in_tokyo(),
+            day=self.clock(),
             sealed=sealed,
             sealed_hash=hashlib.sha256(sealed).digest(),
         )

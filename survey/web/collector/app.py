@@ -1,0 +1,281 @@
+"""The public collector: form pages and the intake API, internet-facing.
+
+It holds the study public key, the form definitions, code hashes and sealed answers, and
+nothing else: no sessions, no cookies, no staff routes, no decryption, roster or analysis
+code (tests/web/test_boundaries.py enforces the imports). Nothing about a client is stored or
+logged; the only per-client state is the in-memory limit on unknown codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, get, post
+from litestar.config.compression import CompressionConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from msgspec import Struct
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+import survey
+from survey.forms.web import form_view
+from survey.ingest.intake import (
+    Intake,
+    IntakeError,
+    UnknownCode,
+    active_study,
+    busy,
+    rate_limited,
+    today_in_tokyo,
+)
+from survey.settings import Settings
+from survey.study import SETTINGS
+from survey.web.assets import Assets
+from survey.web.collector.ratelimit import UnknownCodeLimiter
+from survey.web.headers import collector_headers, security_headers
+
+HERE = Path(__file__).parent
+BODY_LIMIT = 256 * 1024
+log = logging.getLogger("survey.collector")
+
+
+class CodeIn(Struct):
+    code: str
+
+
+class ResponseIn(Struct):
+    code: str
+    sealed: str
+
+
+class Collector:
+    """Per-app state: the intake of the active study, found when first needed."""
+
+    def __init__(self, engine: Engine, settings: Settings, clock: Callable[[], date]) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.limiter = UnknownCodeLimiter(settings.unknown_code_limit)
+        self._intake: Intake | None = None
+
+    def intake(self) -> Intake:
+        name = active_study(self.engine, self.settings)
+        if self._intake is None or self._intake.study_name != name:
+            self._intake = Intake(self.engine, self.settings, name, self.clock)
+        return self._intake
+
+    def guarded(self, request: Request[Any, Any, Any], call: Callable[[Intake], Any]) -> Any:
+        """Run an intake call under the unknown-code limit (only 404 replies count)."""
+        client = request.client.host if request.client else ""
+        if self.limiter.limit and self.limiter.blocked(client):
+            raise rate_limited()
+        try:
+            return call(self.intake())
+        except UnknownCode:
+            if self.limiter.limit:
+                self.limiter.record_unknown(client)
+            raise
+
+
+def _collector(state: State) -> Collector:
+    collector: Collector = state.collector
+    return collector
+
+
+def _tel(number: str) -> str | None:
+    return number.replace("-", "") if re.fullmatch(r"[0-9-]{6,}", number) else None
+
+
+def _page_context(collector: Collector) -> dict[str, Any]:
+    try:
+        values = collector.intake().page_settings()
+    except IntakeError:
+        values = {k: SETTINGS[k].default for k in ("title", "title_en", "crisis_lines")}
+    return {
+        "title": {"ja": values["title"], "en": values["title_en"]},
+        "bilingual": True,
+        "crisis_lines": [{**line, "tel": _tel(line["number"])} for line in values["crisis_lines"]],
+    }
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+@get("/", sync_to_thread=True, include_in_schema=False)
+def index(state: State) -> Template:
+    context = _page_context(_collector(state))
+    try:
+        _collector(state).intake()
+    except IntakeError:
+        return Template(template_name="unavailable.html", context=context)
+    return Template(template_name="index.html", context=context)
+
+
+@get("/thanks", sync_to_thread=True, include_in_schema=False)
+def thanks(state: State) -> Template:
+    return Template(template_name="thanks.html", context=_page_context(_collector(state)))
+
+
+@get("/forms/{form_id:str}/{version:int}", sync_to_thread=True, include_in_schema=False)
+def form_page(state: State, form_id: str, version: int) -> Template:
+    """The questionnaire as an HTML fragment, inserted by the landing page's script."""
+    collector = _collector(state)
+    form = collector.intake().web_form(form_id, version)
+    view = form_view(form)
+    context = {**_page_context(collector), "form": view, "bilingual": view.bilingual}
+    return Template(template_name="form.html", context=context)
+
+
+# --- API ----------------------------------------------------------------------------------
+
+
+@get("/api/study", sync_to_thread=True)
+def study_info(state: State) -> dict[str, Any]:
+    """The study, its public key (base64) and fingerprint, and the web forms' padded sizes."""
+    return _collector(state).intake().study_info()
+
+
+@post("/api/codes/check", status_code=200, sync_to_thread=True)
+def check_code(state: State, request: Request[Any, Any, Any], data: CodeIn) -> dict[str, Any]:
+    """200 for a usable code of a web-enabled cohort; 404 unknown, 409 used, 403 paper only."""
+    info = _collector(state).guarded(request, lambda intake: intake.check(data.code))
+    return {
+        "study": info.study,
+        "cohort": info.cohort,
+        "form": info.form.id,
+        "version": info.form.version,
+    }
+
+
+@post("/api/responses", status_code=201, sync_to_thread=True)
+def submit_response(
+    state: State, request: Request[Any, Any, Any], data: ResponseIn
+) -> dict[str, Any]:
+    """Store a sealed answer and consume its code in one transaction; 201 only after commit."""
+    _collector(state).guarded(request, lambda intake: intake.submit(data.code, data.sealed))
+    return {"stored": True}
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, bool]:
+    """A trivial endpoint (no database): the baseline of the intake benchmark."""
+    return {"ok": True}
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def _error(status: int, code: str, ja: str, en: str) -> Response[dict[str, str]]:
+    return Response(
+        {"error": code, "message": ja, "message_en": en},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _intake_error(_request: Request[Any, Any, Any], exc: IntakeError) -> Response[Any]:
+    return _error(exc.status, type(exc).__name__.lower(), exc.ja, exc.en)
+
+
+def _validation_error(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
+    # The offending input is not echoed back: it may hold a code.
+    return _error(
+        400, "malformed", "送信データの形式が正しくありません。", "The request body is malformed."
+    )
+
+
+_HTTP_TEXTS = {
+    404: ("ページが見つかりません。", "Not found."),
+    405: ("この操作はできません。", "Method not allowed."),
+    413: ("送信データが大きすぎます。", "The request body is too large."),
+}
+
+
+def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    ja, en = _HTTP_TEXTS.get(status, ("リクエストを処理できません。", "Request refused."))
+    return _error(status, "http", ja, en)
+
+
+def _unexpected(_request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, OperationalError):  # a locked or unavailable database: try again
+        err = busy()
+        return _error(503, "busy", err.ja, err.en)
+    # Only the type: a message could quote data. Nothing about the client is logged.
+    log.error("unexpected %s", type(exc).__name__)
+    return _error(500, "internal", "サーバーで問題が起きました。", "Internal error on the server.")
+
+
+# --- the app ------------------------------------------------------------------------------
+
+
+def create_collector_app(
+    settings: Settings,
+    engine: Engine,
+    clock: Callable[[], date] = today_in_tokyo,
+) -> Litestar:
+    """The public app. ``clock`` gives the day stored with an answer (only demo and tests)."""
+    static = HERE / "static"
+    assets = Assets(static, ["style.css", "dist/app.js"])
+
+    def add_globals(engine: JinjaTemplateEngine) -> None:
+        engine.engine.globals["assets"] = assets
+
+    openapi = (
+        OpenAPIConfig(
+            title="Survey collector",
+            version=survey.__version__,
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],  # JSON only: no UI page loading outside scripts
+        )
+        if settings.openapi
+        else None
+    )
+    return Litestar(
+        route_handlers=[
+            index,
+            thanks,
+            form_page,
+            study_info,
+            check_code,
+            submit_response,
+            healthz,
+            create_static_files_router(
+                path="/static",
+                directories=[static],
+                include_in_schema=False,
+                cache_control=CacheControlHeader(max_age=3600, public=True),
+            ),
+        ],
+        state=State({"collector": Collector(engine, settings, clock)}),
+        template_config=TemplateConfig(
+            directory=HERE / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=add_globals,
+        ),
+        openapi_config=openapi,
+        request_max_body_size=BODY_LIMIT,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        cache_control=CacheControlHeader(no_store=True),
+        before_send=[security_headers(collector_headers())],
+        exception_handlers={
+            IntakeError: _intake_error,
+            ValidationException: _validation_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        logging_config=None,
+        debug=False,
+    )

@@ -1,0 +1,60 @@
+"""Test helpers shared across the tree: the test study key, sealing as a browser does, Chromium."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+from typing import Any
+
+import nacl.bindings
+import nacl.public
+
+from survey.forms.loader import Form
+
+# A fixed study key pair for tests, so a test can open what was sealed (the real private key
+# never exists on a server).
+STUDY_PRIVATE_KEY = nacl.public.PrivateKey(hashlib.sha256(b"survey test study key").digest())
+STUDY_PUBLIC_KEY = bytes(STUDY_PRIVATE_KEY.public_key)
+CANARY = "カナリア回答XYZZY"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def payload(form: Form, answers: dict[str, Any], study: str = "default") -> bytes:
+    doc = {
+        "study": study,
+        "cohort": form.cohort,
+        "form": form.id,
+        "version": form.version,
+        "answers": answers,
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def seal(public: bytes, form: Form, answers: dict[str, Any], study: str = "default") -> str:
+    """What the browser does, done with PyNaCl: pad to the form's size, seal, base64."""
+    padded = nacl.bindings.sodium_pad(payload(form, answers, study), form.padded_size)
+    sealed = nacl.public.SealedBox(nacl.public.PublicKey(public)).encrypt(padded)
+    return base64.b64encode(bytes(sealed)).decode()
+
+
+def open_sealed(sealed: bytes, padded_size: int) -> dict[str, Any]:
+    """Open a sealed answer with the test study key (what the office will do)."""
+    padded = nacl.public.SealedBox(STUDY_PRIVATE_KEY).decrypt(sealed)
+    doc: dict[str, Any] = json.loads(bytes(nacl.bindings.sodium_unpad(padded, padded_size)))
+    return doc
+
+
+def chromium_available() -> bool:
+    return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
