@@ -118,3 +118,20 @@ def store(
         session.add(AccessCode(hash=code_hash(key, c.code), study_id=study.id, cohort=c.cohort))
     session.flush()
     return Counter(c.cohort for c in codes)
+
+
+def unused(session: Session, settings: Settings, study: Study, codes: list[str]) -> list[str]:
+    """Those of ``codes`` (any accepted spelling) that exist and are not used yet."""
+    from survey.codes import CodeFormatError, normalize
+
+    key = code_hash_key(settings, study.name)
+    out = []
+    for text in codes:
+        try:
+            digest = code_hash(key, normalize(text))
+        except CodeFormatError:
+            continue
+        row = session.get(AccessCode, digest)
+        if row is not None and row.study_id == study.id and not row.used:
+            out.append(text)
+    return out

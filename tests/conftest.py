@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from survey.cli.main import cli
 from survey.db import Database
+from survey.ingest.intake import Intake
 from survey.register.reader import COLUMNS
 from survey.settings import Settings, load_settings
 from tests.helpers import STUDY_PUBLIC_KEY
@@ -258,3 +259,33 @@ def drawn(run, synth_register: Path, monkeypatch: pytest.MonkeyPatch):  # type: 
     public = base64.b64encode(STUDY_PUBLIC_KEY).decode()
     assert run("keys", "set-public", public).exit_code == 0
     return run
+
+
+@dataclass
+class Issued:
+    """Codes by cohort (plaintext, as the print CSV has them), the database and settings."""
+
+    codes: dict[str, list[str]]
+    db: Database
+    settings: Settings
+    study: str = "default"
+
+
+@pytest.fixture
+def issued(drawn, tmp_path: Path) -> Iterator[Issued]:  # type: ignore[no-untyped-def]
+    out = tmp_path / "codes.csv"
+    result = drawn("codes", "--out", str(tmp_path / "slips.pdf"), "--csv", str(out))
+    assert result.exit_code == 0, result.stderr
+    codes: dict[str, list[str]] = {}
+    with out.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            codes.setdefault(row["cohort"], []).append(row["code"])
+    settings = load_settings()
+    db = Database(settings)
+    yield Issued(codes, db, settings)
+    db.dispose()
+
+
+@pytest.fixture
+def intake(issued: Issued) -> Intake:
+    return Intake(issued.db.engine, issued.settings, issued.study)

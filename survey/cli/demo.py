@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from sqlmodel import select
 
 from mailing.layouts import get_layout
 from mailing.service import print_codes, print_labels, print_postcards
+from survey.access_codes import unused
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
 from survey.cli.sample import print_summary
 from survey.keys import generate_key_file
 from survey.models import Study
 from survey.register.synth import DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.sampling.service import DrawReport, draw_study, get_draw, parse_allocation
-from survey.study import create_study
+from survey.study import create_study, effective_settings
 
 DEMO_STUDY = "demo"
 DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -53,10 +56,31 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
     return [
         ("調査鍵（秘密鍵） study private key", key_file),
         ("コード票 code slips", out / "code-slips.pdf"),
+        ("コード一覧（印刷業者向け）codes for the printer", out / "codes.csv"),
         ("宛名ラベル labels", out / "labels.pdf"),
         ("業者向けCSV vendor CSV", out / "labels-vendor.csv"),
         ("お礼・督促はがき postcards", out / "postcards.pdf"),
     ]
+
+
+def _try_codes(app: AppContext, how_many: int = 5) -> None:
+    """A few unused codes of a web-enabled cohort, read from the demo's own code print file."""
+    settings = app.settings
+    base = settings.public_url or DEMO_PUBLIC_URL
+    path = settings.data_dir / "demo" / "codes.csv"
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with app.db.session() as session:
+        study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
+        web = effective_settings(study)["web_cohorts"]
+        for cohort in [c for c in web if c in {r["cohort"] for r in rows}][:2]:
+            mine = [r["code"] for r in rows if r["cohort"] == cohort]
+            codes = unused(session, settings, study, mine[: how_many * 4])[:how_many]
+            click.echo(f"試せるコード / codes to try ({cohort}):")
+            for code in codes:
+                click.echo(f"  {code}   {base}/#code={code}")
 
 
 @click.command("demo")
@@ -64,22 +88,37 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
 @click.option("--people", type=click.IntRange(1000), default=DEFAULT_PEOPLE, show_default=True)
 @pass_app
 def demo(app: AppContext, no_serve: bool, people: int) -> None:
-    """架空の市で調査を作成し、抽出・コード票・宛名ラベル・はがきまで行います.
+    """架空の市で調査を作成し、抽出・コード票・宛名ラベル・はがきまで行い、Web画面を起動します.
 
     Create a demo study on a synthetic city: draw 3,250 units, make the study key, print code
-    slips, label sheets, the vendor CSV and postcards into the data folder.
+    slips, label sheets, the vendor CSV and postcards into the data folder, print a few access
+    codes to try, then serve the web app on http://127.0.0.1:8000/ (unless --no-serve).
     """
+    if not _build(app, people):
+        click.echo(
+            "デモ調査はすでにあります（結果を表示します）。 Demo study exists; showing it.",
+            err=True,
+        )
+    _try_codes(app)
+    if no_serve:
+        return
+    from survey.web.serve import run
+
+    url = urlsplit(app.settings.public_url or DEMO_PUBLIC_URL)
+    host, port = url.hostname or "127.0.0.1", url.port or 8000
+    click.echo(f"Web画面 / web app: http://{host}:{port}/ （Ctrl+C で停止 / Ctrl+C to stop）")
+    run(app.settings, app.db.engine, "collector", host, port)
+
+
+def _build(app: AppContext, people: int) -> bool:
+    """Create, draw and print the demo study; False (after a summary) if it exists already."""
     settings = app.settings
     register_path = settings.data_dir / "demo-register.csv"
     with app.db.session() as session:
         study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).first()
         if study is not None:
-            click.echo(
-                "デモ調査はすでにあります（結果を表示します）。 Demo study exists; showing it.",
-                err=True,
-            )
             print_summary(DrawReport(study.name, get_draw(session, study)).as_json())
-            return
+            return False
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with progress_bar("架空の住民基本台帳 synthetic register", people) as set_position:
         write_register(
@@ -118,7 +157,4 @@ def demo(app: AppContext, no_serve: bool, people: int) -> None:
     click.echo(f"データ data: {settings.data_dir}   鍵 keys: {settings.key_dir}")
     for what, path in files:
         click.echo(f"{what}: {path}")
-    if not no_serve:
-        # The web front doors (collector, office) arrive with their issues; until then
-        # the demo has nothing long-running to start.
-        click.echo("Web 画面はまだありません（survey serve は今後の版で）。 No web apps yet.")
+    return True

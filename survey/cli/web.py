@@ -43,6 +43,7 @@ def serve(app: AppContext, which: str, host: str, port: int) -> None:
 
     click.echo(f"http://{host}:{port}/ （Ctrl+C で停止 / Ctrl+C to stop）", err=True)
     run(app.settings, app.db.engine, which, host, port)  # type: ignore[arg-type]
+    click.echo("停止しました。 / Stopped.", err=True)
 
 
 @click.group("collector")

@@ -7,6 +7,7 @@ Production runs one app per host (see deploy/).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
@@ -92,4 +93,6 @@ def run(settings: Settings, engine: Engine, which: Which, host: str, port: int) 
         lifespan="on",
         log_level="info",
     )
-    uvicorn.Server(config).run()
+    # uvicorn re-raises the Ctrl+C it handled once it has shut down: that is a normal stop.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run()

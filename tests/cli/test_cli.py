@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,12 +260,22 @@ def test_register_synth_is_deterministic(run, tmp_path: Path) -> None:  # type: 
     assert a.read_bytes() == b.read_bytes() != c.read_bytes()
 
 
-def test_demo_no_serve(run) -> None:  # type: ignore[no-untyped-def]
-    result = run("demo", "--no-serve")
+def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    result = run("demo", "--no-serve", extra_env={"SURVEY_KEY_PASSPHRASE": ""})
     assert result.exit_code == 0, result.stderr
     assert "3,250" in result.stdout
+    assert re.search(r"fingerprint: [0-9A-Z]{4}(-[0-9A-Z]{4}){7}", result.stdout)
+    assert re.search(r"passphrase, shown once: [0-9A-Z]{5}(-[0-9A-Z]{5}){4}", result.stdout)
+    demo_dir = Path(env["SURVEY_DATA_DIR"]) / "demo"
+    for name in ("code-slips.pdf", "codes.csv", "labels.pdf", "labels-vendor.csv", "postcards.pdf"):
+        assert (demo_dir / name).stat().st_size > 0 and str(demo_dir / name) in result.stdout
+    tries = re.findall(r"http://127\.0\.0\.1:8000/#code=([0-9A-Z-]{16})", result.stdout)
+    assert len(tries) == 10  # five each for two web-enabled cohorts
+    codes_csv = (demo_dir / "codes.csv").read_text(encoding="utf-8")
+    assert all(code in codes_csv for code in tries)
     again = run("demo", "--no-serve")
     assert again.exit_code == 0 and "3,250" in again.stdout
+    assert re.findall(r"#code=([0-9A-Z-]{16})", again.stdout) == tries  # still unused
 
 
 @pytest.mark.postgres

@@ -19,8 +19,8 @@ from survey.ingest.bundles import (
 )
 from survey.ingest.intake import Intake
 from survey.models import SealedResponse, Study
+from tests.conftest import Issued
 from tests.helpers import STUDY_PUBLIC_KEY, open_sealed, seal
-from tests.ingest.conftest import Issued
 
 
 def submit(intake: Intake, codes: list[str]) -> None:

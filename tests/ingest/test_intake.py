@@ -22,8 +22,8 @@ from survey.ingest.intake import (
     today_in_tokyo,
 )
 from survey.models import AccessCode, SealedResponse
+from tests.conftest import Issued
 from tests.helpers import CANARY, STUDY_PUBLIC_KEY, open_sealed, seal
-from tests.ingest.conftest import Issued
 
 
 def test_check_answers_cohort_and_form(intake: Intake, issued: Issued) -> None:

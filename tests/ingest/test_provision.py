@@ -14,8 +14,8 @@ from survey.ingest.intake import Intake
 from survey.ingest.provision import trusted_keys
 from survey.models import Study
 from survey.settings import load_settings
+from tests.conftest import Issued
 from tests.helpers import STUDY_PUBLIC_KEY, seal
-from tests.ingest.conftest import Issued
 
 
 @pytest.fixture

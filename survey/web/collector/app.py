@@ -17,11 +17,12 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.compression import CompressionConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.params import FromPath, JSONBody
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -129,7 +130,7 @@ def thanks(state: State) -> Template:
 
 
 @get("/forms/{form_id:str}/{version:int}", sync_to_thread=True, include_in_schema=False)
-def form_page(state: State, form_id: str, version: int) -> Template:
+def form_page(state: State, form_id: FromPath[str], version: FromPath[int]) -> Template:
     """The questionnaire as an HTML fragment, inserted by the landing page's script."""
     collector = _collector(state)
     form = collector.intake().web_form(form_id, version)
@@ -148,7 +149,9 @@ def study_info(state: State) -> dict[str, Any]:
 
 
 @post("/api/codes/check", status_code=200, sync_to_thread=True)
-def check_code(state: State, request: Request[Any, Any, Any], data: CodeIn) -> dict[str, Any]:
+def check_code(
+    state: State, request: Request[Any, Any, Any], data: JSONBody[CodeIn]
+) -> dict[str, Any]:
     """200 for a usable code of a web-enabled cohort; 404 unknown, 409 used, 403 paper only."""
     info = _collector(state).guarded(request, lambda intake: intake.check(data.code))
     return {
@@ -161,7 +164,7 @@ def check_code(state: State, request: Request[Any, Any, Any], data: CodeIn) -> d
 
 @post("/api/responses", status_code=201, sync_to_thread=True)
 def submit_response(
-    state: State, request: Request[Any, Any, Any], data: ResponseIn
+    state: State, request: Request[Any, Any, Any], data: JSONBody[ResponseIn]
 ) -> dict[str, Any]:
     """Store a sealed answer and consume its code in one transaction; 201 only after commit."""
     _collector(state).guarded(request, lambda intake: intake.submit(data.code, data.sealed))

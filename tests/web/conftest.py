@@ -1,0 +1,57 @@
+"""The collector app on an issued study: an in-process client and a live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+import uvicorn
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from survey.web.collector.app import create_collector_app
+from survey.web.serve import Dispatch
+from tests.conftest import Issued
+
+
+@pytest.fixture
+def collector_app(issued: Issued) -> Litestar:
+    # Most tests make many unknown-code attempts; the limit itself is tested on its own.
+    return create_collector_app(replace(issued.settings, unknown_code_limit=0), issued.db.engine)
+
+
+@pytest.fixture
+def client(collector_app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(collector_app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(collector_app: Litestar) -> Iterator[str]:
+    """The collector served by a real uvicorn on localhost, as ``survey serve`` runs it."""
+    port = free_port()
+    config = uvicorn.Config(
+        Dispatch(collector_app, None), host="127.0.0.1", port=port, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

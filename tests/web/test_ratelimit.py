@@ -1,0 +1,25 @@
+"""The unknown-code limiter: per client, windowed, and holding no address in memory."""
+
+from __future__ import annotations
+
+import time
+
+from survey.web.collector.ratelimit import UnknownCodeLimiter
+
+
+def test_clients_are_limited_separately_within_a_window() -> None:
+    limiter = UnknownCodeLimiter(limit=2, window_seconds=0.3)
+    for _ in range(2):
+        limiter.record_unknown("192.0.2.1")
+    assert limiter.blocked("192.0.2.1") and not limiter.blocked("192.0.2.2")
+    time.sleep(0.35)
+    assert not limiter.blocked("192.0.2.1")
+
+
+def test_memory_holds_keyed_hashes_not_addresses() -> None:
+    limiter = UnknownCodeLimiter(limit=5)
+    limiter.record_unknown("198.51.100.7")
+    assert all(b"198.51.100.7" not in key for key in limiter._hits)
+    other = UnknownCodeLimiter(limit=5)
+    other.record_unknown("198.51.100.7")
+    assert set(limiter._hits) != set(other._hits)  # a fresh random key per process
