@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench bench-print clean
+.PHONY: install demo test lint bench bench-print bench-intake clean
 
 JS_BUNDLE := survey/web/collector/static/dist/app.js
 JS_SOURCES := $(wildcard survey/web/collector/js/*.js)
@@ -42,6 +42,9 @@ bench: install
 
 bench-print: install
 	$(PY) bench/print_benchmark.py
+
+bench-intake: install
+	$(PY) bench/intake_benchmark.py
 
 clean:
 	rm -rf $(VENV) var keys build .pytest_cache .mypy_cache .ruff_cache

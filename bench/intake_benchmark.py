@@ -1,0 +1,196 @@
+"""Benchmark the collector's intake beside a trivial endpoint of the same server.
+
+Starts ``survey serve --app collector`` (the real server, its own process) on a throwaway
+study with enough general-cohort codes, then drives it with ``--clients`` concurrent HTTP
+clients (asyncio + httpx, one connection each):
+
+1. baseline: ``GET /healthz`` (no database, a tiny JSON reply);
+2. intake: ``POST /api/responses`` with a sealed answer (8 KiB + 48 bytes, sealed beforehand
+   with PyNaCl, as a browser would) for a distinct code each; every reply must be 201.
+
+It reports throughput and p50/p99 latency for both, and the bytes a first visit to the form
+transfers on the wire (gzip): landing page, stylesheet, script bundle, study info, code
+check and the form fragment.
+
+Usage: ``.venv/bin/python bench/intake_benchmark.py [--clients 100] [--requests 2000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import nacl.bindings
+import nacl.public
+
+from survey.access_codes import generate, store
+from survey.codes import display
+from survey.db import Database
+from survey.forms.loader import current_forms, load_forms
+from survey.forms.versions import freeze
+from survey.keys import install_public_key
+from survey.settings import load_settings
+from survey.study import create_study
+
+
+def setup(env: dict[str, str], n: int) -> tuple[list[str], bytes]:
+    """A study with ``n`` general codes and a study key; returns the codes and the key."""
+    settings = load_settings(env)
+    db = Database(settings)
+    public = bytes(nacl.public.PrivateKey.generate().public_key)
+    codes = generate({"general": n})
+    with db.session() as session:
+        study = create_study(session, "bench")
+        install_public_key(session, study, public)
+        store(session, settings, study, codes)
+        freeze(session, study, ["general"])
+    db.dispose()
+    return [display(c.code) for c in codes], public
+
+
+def sealed_bodies(codes: list[str], public: bytes) -> list[dict[str, str]]:
+    form = current_forms(load_forms())["general"]
+    box = nacl.public.SealedBox(nacl.public.PublicKey(public))
+    out = []
+    for i, code in enumerate(codes):
+        payload = (
+            '{"study":"bench","cohort":"general","form":"general","version":1,'
+            f'"answers":{{"sex":{i % 2 + 1}}}}}'
+        ).encode()
+        sealed = box.encrypt(nacl.bindings.sodium_pad(payload, form.padded_size))
+        out.append({"code": code, "sealed": base64.b64encode(bytes(sealed)).decode()})
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def load(
+    base: str, clients: int, requests: list[tuple[str, str, dict[str, str] | None]]
+) -> tuple[float, list[float], dict[int, int]]:
+    """Run ``requests`` with ``clients`` concurrent workers; (seconds, latencies, statuses)."""
+    queue: asyncio.Queue[tuple[str, str, dict[str, str] | None]] = asyncio.Queue()
+    for r in requests:
+        queue.put_nowait(r)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def worker() -> None:
+        limits = httpx.Limits(max_connections=1)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+            while not queue.empty():
+                method, path, body = queue.get_nowait()
+                start = time.perf_counter()
+                reply = await client.request(method, path, json=body)
+                latencies.append(time.perf_counter() - start)
+                statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return time.perf_counter() - start, latencies, statuses
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def first_visit_bytes(base: str, code: str) -> list[tuple[str, int]]:
+    """Bytes on the wire (headers excluded) of what a first visit to the form downloads."""
+    out = []
+    with httpx.Client(base_url=base, headers={"Accept-Encoding": "gzip"}) as client:
+        page = client.get("/")
+        out.append(("/ (landing page)", page.num_bytes_downloaded))
+        for asset in ("style.css", "dist/app.js"):
+            marker = f"/static/{asset}?v="
+            start = page.text.index(marker)
+            url = page.text[start : page.text.index('"', start)]
+            out.append((f"/static/{asset}", client.get(url).num_bytes_downloaded))
+        out.append(("/api/study", client.get("/api/study").num_bytes_downloaded))
+        check = client.post("/api/codes/check", json={"code": code})
+        out.append(("POST /api/codes/check", check.num_bytes_downloaded))
+        form = client.get(f"/forms/{check.json()['form']}/{check.json()['version']}")
+        out.append(("/forms/general/1 (the form)", form.num_bytes_downloaded))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+        env = {
+            **os.environ,
+            "SURVEY_DATA_DIR": f"{tmp}/var",
+            "SURVEY_KEY_DIR": f"{tmp}/keys",
+            "SURVEY_STUDY": "bench",
+            "SURVEY_UNKNOWN_CODE_LIMIT": "0",
+        }
+        env.pop("SURVEY_DATABASE_URL", None)
+        print(f"setting up {args.requests + 1:,} codes and sealed answers ...", file=sys.stderr)
+        codes, public = setup(env, args.requests + 1)
+        bodies = sealed_bodies(codes[1:], public)
+        port = free_port()
+        survey = Path(sys.executable).parent / "survey"
+        server = subprocess.Popen(
+            [str(survey), "serve", "--app", "collector", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    httpx.get(base + "/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            trivial = [("GET", "/healthz", None)] * args.requests
+            intake = [("POST", "/api/responses", b) for b in bodies]
+            runs = {
+                "GET /healthz (baseline)": asyncio.run(load(base, args.clients, trivial)),
+                "POST /api/responses (intake)": asyncio.run(load(base, args.clients, intake)),
+            }
+            visit = first_visit_bytes(base, codes[0])
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+        print(f"{args.clients} concurrent clients, {args.requests:,} requests each run\n")
+        print("| endpoint | requests/s | p50 ms | p99 ms | replies |")
+        print("|---|---:|---:|---:|---|")
+        base_rate = None
+        for name, (seconds, latencies, statuses) in runs.items():
+            rate = len(latencies) / seconds
+            base_rate = base_rate or rate
+            replies = ", ".join(f"{n:,}×{s}" for s, n in sorted(statuses.items()))
+            print(
+                f"| {name} | {rate:,.0f} ({rate / base_rate:.2f}×) | "
+                f"{statistics.median(latencies) * 1000:.1f} | "
+                f"{percentile(latencies, 99) * 1000:.1f} | {replies} |"
+            )
+        print("\n| first visit to the form (gzip on the wire) | bytes |")
+        print("|---|---:|")
+        for name, size in visit:
+            print(f"| {name} | {size:,} |")
+        print(f"| total | {sum(s for _, s in visit):,} |")
+
+
+if __name__ == "__main__":
+    main()
