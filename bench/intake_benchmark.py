@@ -89,10 +89,13 @@ async def load(
         queue.put_nowait(r)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    ready = asyncio.Barrier(clients + 1)
 
     async def worker() -> None:
         limits = httpx.Limits(max_connections=1)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+            await client.get("/healthz")  # connect first: time requests, not TCP set-up
+            await ready.wait()
             while not queue.empty():
                 method, path, body = queue.get_nowait()
                 start = time.perf_counter()
@@ -100,8 +103,10 @@ async def load(
                 latencies.append(time.perf_counter() - start)
                 statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
 
+    tasks = [asyncio.create_task(worker()) for _ in range(clients)]
+    await ready.wait()
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*tasks)
     return time.perf_counter() - start, latencies, statuses
 
 
