@@ -9,7 +9,6 @@ mark for a missing glyph) and reported, so the label is still produced and corre
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -33,7 +32,9 @@ def gothic_path() -> Path:
 
 
 def mj_path() -> Path | None:
-    candidates = [os.environ.get("SURVEY_IPAMJ_FONT", ""), *IPAMJ_PATHS]
+    from survey.settings import load_settings
+
+    candidates = [load_settings().ipamj_font or "", *IPAMJ_PATHS]
     return next((Path(p) for p in candidates if p and Path(p).is_file()), None)
 
 

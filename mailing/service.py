@@ -47,6 +47,10 @@ class PrintReport:
             **self.extra,
         }
 
+    def audit_object(self, study: str) -> dict[str, Any]:
+        """What the audit log keeps of an export: the files and unit counts, never content."""
+        return {"study": study, "files": [str(p) for p in self.files], "counts": self.counts}
+
 
 def print_codes(
     session: Session,

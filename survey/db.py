@@ -131,15 +131,22 @@ class Database:
         upgrade(self.engine)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits when the block ends normally and rolls back otherwise."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    def session(self, write: bool = True) -> Iterator[Session]:
+        """A session that commits when the block ends normally and rolls back otherwise.
+
+        On SQLite a writing session starts with ``BEGIN IMMEDIATE``: it takes the write lock
+        before its first read, so two writers queue instead of one failing when it upgrades
+        from reading (what serialises audit-log appends there).
+        """
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(sqlite_begin="IMMEDIATE") if write else raw
+            with Session(bind=conn, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -6,7 +6,7 @@ drawn roster, and each roster unit's personal columns are one secretbox cipherte
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
@@ -211,3 +211,68 @@ class TrustedCollector(SQLModel, table=True):
     public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     fingerprint: str = Field(max_length=64)
     trusted_on: date
+
+
+class StaffUser(SQLModel, table=True):
+    """A staff account of the office app. Passwords are Argon2id hashes (libsodium's format)."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=32, unique=True)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    password_hash: str = Field(max_length=256)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_on: date
+
+
+class StaffKey(SQLModel, table=True):
+    """A staff member's Ed25519 signing key; the private half wrapped under their password.
+
+    The wrapping key is derived from the password with its own random salt (never the login
+    hash's salt). After an admin reset the old key is kept (public half only) and the new one
+    may not sign an erasure until a manager has confirmed its fingerprint.
+    """
+
+    __tablename__ = "staff_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    fingerprint: str = Field(max_length=64)
+    wrapped: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    salt: bytes = Field(sa_column=Column(LargeBinary(16), nullable=False))
+    opslimit: int
+    memlimit: int
+    active: bool = True
+    confirmed: bool = False
+    confirmed_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_on: date
+
+
+class StaffSession(SQLModel, table=True):
+    """A server-side office session. The id is the SHA-256 of the cookie's token."""
+
+    __tablename__ = "staff_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime
+    last_seen: datetime
+
+
+class AuditEntry(SQLModel, table=True):
+    """One entry of the append-only, hash-chained audit log (triggers refuse changes)."""
+
+    __tablename__ = "audit_entry"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=64, index=True)
+    object: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)

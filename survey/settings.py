@@ -27,6 +27,10 @@ class Settings:
     unknown_code_limit: int = 30
     openapi: bool = True
     busy_timeout_ms: int = 10_000
+    password: str | None = None  # SURVEY_PASSWORD: a staff password for scripted CLI use
+    key_passphrase: str | None = None  # SURVEY_KEY_PASSPHRASE: for `survey keys generate`
+    debug: bool = False  # SURVEY_DEBUG: show tracebacks of unexpected errors
+    ipamj_font: str | None = None  # SURVEY_IPAMJ_FONT: IPAmj明朝 outside Debian's path
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,6 +72,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         unknown_code_limit=_int(env, "SURVEY_UNKNOWN_CODE_LIMIT", 30, minimum=0),
         openapi=_flag(env, "SURVEY_OPENAPI", True),
         busy_timeout_ms=_int(env, "SURVEY_BUSY_TIMEOUT_MS", 10_000, minimum=1),
+        password=env.get("SURVEY_PASSWORD") or None,
+        key_passphrase=env.get("SURVEY_KEY_PASSPHRASE") or None,
+        debug=_flag(env, "SURVEY_DEBUG", False),
+        ipamj_font=env.get("SURVEY_IPAMJ_FONT") or None,
     )
 
 

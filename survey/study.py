@@ -87,6 +87,21 @@ def _crisis_lines(text: str) -> list[dict[str, str]]:
     return [{"name": str(v["name"]), "number": str(v["number"])} for v in value]
 
 
+def _targets(text: str) -> dict[str, float]:
+    """``general=35%,high_school=0.2``: a target response rate per cohort (dashboard lines)."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        cohort, sep, raw = part.partition("=")
+        cohort, raw = cohort.strip(), raw.strip()
+        if not sep or cohort not in COHORTS:
+            raise ValueError(f"COHORT=RATE pairs with a cohort of {', '.join(COHORTS)}")
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        if not 0 < value <= 1:
+            raise ValueError("a rate is between 0 and 1 (or 0% and 100%)")
+        out[cohort] = value
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     default: Any
@@ -133,6 +148,9 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "crisis_lines": SettingSpec(
         DEFAULT_CRISIS_LINES, _crisis_lines, "相談窓口 (crisis lines, JSON list)"
+    ),
+    "response_targets": SettingSpec(
+        {}, _targets, "目標回答率 (target response rates, e.g. general=35%,high_school=20%)"
     ),
     "suppression_threshold": SettingSpec(
         10, _positive_int, "秘匿の閾値 (minimum respondents behind a published figure)"

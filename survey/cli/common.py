@@ -12,7 +12,11 @@ from datetime import date
 from typing import Any
 
 import click
+from sqlmodel import Session
 
+from survey import audit
+from survey.accounts import AccountError, Locked, authenticate
+from survey.audit import now_utc, os_actor
 from survey.db import Database
 from survey.errors import SurveyError
 from survey.register.dates import DateFormatError, parse_date
@@ -50,7 +54,7 @@ class SurveyGroup(click.Group):
         except Exception as exc:
             # An unexpected failure: its message may quote data (a database error quoting a
             # row, say), so only its type is shown; SURVEY_DEBUG=1 re-raises for a developer.
-            if os.environ.get("SURVEY_DEBUG"):
+            if _debug():
                 raise
             click.echo(
                 f"内部エラー（{type(exc).__name__}）のため処理を中止しました。"
@@ -59,6 +63,13 @@ class SurveyGroup(click.Group):
             )
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _debug() -> bool:
+    try:
+        return load_settings().debug
+    except SurveyError:
+        return False
 
 
 def report_error(exc: SurveyError) -> None:
@@ -74,6 +85,8 @@ class AppContext:
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._db: Database | None = None
+        self.user_name: str | None = None  # --user NAME: the staff member acting
+        self._actor: str | None = None
 
     @property
     def settings(self) -> Settings:
@@ -90,6 +103,34 @@ class AppContext:
     def close(self) -> None:
         if self._db is not None:
             self._db.dispose()
+
+    def actor(self) -> str:
+        """Who the audit log records: ``user:NAME`` once the password is checked, else the
+        operating-system user. Call it before opening the action's session."""
+        if self._actor is None:
+            self._actor = os_actor() if self.user_name is None else self._login(self.user_name)
+        return self._actor
+
+    def _login(self, name: str) -> str:
+        password = self.settings.password or click.prompt(
+            f"{name} のパスワード / password", hide_input=True, err=True
+        )
+        # Its own transaction: a failed attempt (and a lockout) is recorded even though the
+        # command then stops.
+        with self.db.session() as session:
+            try:
+                user = authenticate(session, name, password, now_utc())
+            except AccountError as exc:
+                action = "login.locked" if isinstance(exc, Locked) and exc.new else "login.failed"
+                audit.append(session, f"user:{name}", action, {"via": "cli"})
+                session.commit()
+                raise
+            audit.append(session, f"user:{user.name}", "login.ok", {"via": "cli"})
+        return f"user:{name}"
+
+    def audit(self, session: Session, action: str, obj: dict[str, Any] | None = None) -> None:
+        """Record ``action`` in the caller's transaction, under :meth:`actor`."""
+        audit.append(session, self.actor(), action, obj)
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,11 +32,14 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
         settings = replace(settings, public_url=DEMO_PUBLIC_URL)
     out = settings.data_dir / "demo"
     key_file = settings.key_dir / "demo-study-key.json"
-    passphrase = os.environ.get("SURVEY_KEY_PASSPHRASE") or None
+    passphrase = settings.key_passphrase
+    app.actor()
     with app.db.session() as session:
         study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
         key, generated = generate_key_file(session, settings, study, key_file, passphrase)
-        print_codes(session, settings, study, out / "code-slips.pdf", out / "codes.csv")
+        app.audit(session, "key.generate", {"study": DEMO_STUDY, "fingerprint": key.fingerprint})
+        codes = print_codes(session, settings, study, out / "code-slips.pdf", out / "codes.csv")
+        app.audit(session, "file.code_slips", codes.audit_object(DEMO_STUDY))
         labels = print_labels(
             session,
             settings,
@@ -46,7 +48,9 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
             get_layout("a4-12"),
             vendor_csv=out / "labels-vendor.csv",
         )
-        print_postcards(session, settings, study, out / "postcards.pdf", None)
+        app.audit(session, "file.labels", labels.audit_object(DEMO_STUDY))
+        cards = print_postcards(session, settings, study, out / "postcards.pdf", None)
+        app.audit(session, "file.postcards", cards.audit_object(DEMO_STUDY))
     for line in labels.warnings:
         click.echo(line, err=True)
     click.echo(f"調査鍵の指紋 / study key fingerprint: {key.fingerprint}")
@@ -72,7 +76,7 @@ def _try_codes(app: AppContext, how_many: int = 5) -> None:
         return
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    with app.db.session() as session:
+    with app.db.session(write=False) as session:
         study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
         web = effective_settings(study)["web_cohorts"]
         for cohort in [c for c in web if c in {r["cohort"] for r in rows}][:2]:
@@ -131,6 +135,7 @@ def _build(app: AppContext, people: int) -> bool:
         )
         set_position(people)
     progress = StepProgress()
+    app.actor()
     with app.db.session() as session:
         study = create_study(
             session,
@@ -151,6 +156,8 @@ def _build(app: AppContext, people: int) -> bool:
             progress=progress,
         )
         data = report.as_json()
+        app.audit(session, "study.create", {"study": DEMO_STUDY})
+        app.audit(session, "register.draw", report.audit_object())
     progress.close()
     print_summary(data)
     files = _mailing(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 
 import click
@@ -55,10 +54,16 @@ def generate(app: AppContext, out: Path, study_name: str | None) -> None:
 
     パスフレーズは SURVEY_KEY_PASSPHRASE から、なければ生成して一度だけ表示します。
     """
-    passphrase = os.environ.get("SURVEY_KEY_PASSPHRASE") or None
+    passphrase = app.settings.key_passphrase
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         key, generated = generate_key_file(session, app.settings, study, out, passphrase)
+        app.audit(
+            session,
+            "key.generate",
+            {"study": study.name, "fingerprint": key.fingerprint, "file": str(out.resolve())},
+        )
     click.echo(f"秘密鍵を書き出しました / private key written: {out}")
     click.echo(f"公開鍵の指紋 / fingerprint: {key.fingerprint}")
     if generated:
@@ -83,13 +88,19 @@ def verify(app: AppContext, key_file: Path, study_name: str | None) -> None:
 
     パスフレーズは SURVEY_KEY_PASSPHRASE から、なければ入力を求めます（表示しません）。
     """
-    passphrase = os.environ.get("SURVEY_KEY_PASSPHRASE") or click.prompt(
+    passphrase = app.settings.key_passphrase or click.prompt(
         "パスフレーズ / passphrase", hide_input=True, err=True
     )
     private = unwrap_private_key(key_file.read_bytes(), passphrase)
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         installed = require_study_key(session, study)
+        app.audit(
+            session,
+            "key.use",
+            {"study": study.name, "purpose": "verify", "fingerprint": installed.fingerprint},
+        )
     if bytes(private.public_key) != installed.public_key:
         raise DataError(
             f"この鍵は調査 {study.name} の鍵ではありません（指紋 {installed.fingerprint}）。",
@@ -107,9 +118,11 @@ def verify(app: AppContext, key_file: Path, study_name: str | None) -> None:
 def set_public(app: AppContext, public_key: str, study_name: str | None) -> None:
     """別の端末で作った公開鍵（base64）を登録します. Install a public key made elsewhere."""
     raw = parse_public_key(public_key)
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         key = install_public_key(session, study, raw)
+        app.audit(session, "key.install", {"study": study.name, "fingerprint": key.fingerprint})
     click.echo(f"公開鍵を登録しました / installed. fingerprint: {key.fingerprint}")
 
 
@@ -119,7 +132,7 @@ def set_public(app: AppContext, public_key: str, study_name: str | None) -> None
 @pass_app
 def show(app: AppContext, study_name: str | None, as_json: bool) -> None:
     """公開鍵と指紋を表示します. Show the public key and its fingerprint."""
-    with app.db.session() as session:
+    with app.db.session(write=False) as session:
         study = resolve_study(session, study_name or app.settings.study)
         key = require_study_key(session, study)
         data = {
@@ -161,9 +174,11 @@ def codes(
     as_json: bool,
 ) -> None:
     """アクセスコードを発行しコード票 PDF を作ります. Issue access codes and print the slips."""
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = print_codes(session, app.settings, study, out, csv_path, spares, additional)
+        app.audit(session, "file.code_slips", result.audit_object(study.name))
     report(result, as_json)
 
 
@@ -200,9 +215,11 @@ def labels(
     if out is None and csv_path is None:
         raise UsageError("--out か --csv を指定してください。", "Give --out and/or --csv.")
     sheet = get_layout(layout, margin_top, margin_left)
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = print_labels(session, app.settings, study, out, sheet, cohort, csv_path, encoding)
+        app.audit(session, "file.labels", result.audit_object(study.name))
     report(result, as_json)
 
 
@@ -227,7 +244,9 @@ def postcards(
 ) -> None:
     """お礼・督促はがき（全員宛）. Thank-you/reminder postcards for every sampled unit."""
     sheet = None if layout == "hagaki" else get_layout(layout, margin_top, margin_left)
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = print_postcards(session, app.settings, study, out, sheet)
+        app.audit(session, "file.postcards", result.audit_object(study.name))
     report(result, as_json)

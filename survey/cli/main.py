@@ -10,14 +10,22 @@ from survey.cli.demo import demo
 from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
 from survey.cli.sample import register_group, roster_group, sample_group
+from survey.cli.staff import audit_group, users_group
 from survey.cli.study import study_group
 from survey.cli.web import bundle_group, collector_group, serve
 
 
 @click.group(cls=SurveyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(survey.__version__, prog_name="survey")
+@click.option(
+    "--user",
+    "user_name",
+    metavar="NAME",
+    default=None,
+    help="操作する職員（パスワードは入力か SURVEY_PASSWORD）. Staff user for the audit log.",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, user_name: str | None) -> None:
     """匿名市民意識調査の管理ツール. Anonymous citizen survey platform.
 
     \b
@@ -28,8 +36,12 @@ def cli(ctx: click.Context) -> None:
       SURVEY_STUDY         既定の調査名
       SURVEY_PUBLIC_URL    調査のWebアドレス（コード票・QR）
       SURVEY_KEY_PASSPHRASE  調査鍵のパスフレーズ（keys generate）
+      SURVEY_PASSWORD      --user の職員のパスワード
+
+    操作は監査ログに記録されます（--user の職員、なければOSのユーザー名）.
     """
     app = ctx.ensure_object(AppContext)
+    app.user_name = user_name
     ctx.call_on_close(app.close)
 
 
@@ -43,6 +55,8 @@ for command in (
     forms_group,
     labels,
     postcards,
+    users_group,
+    audit_group,
     serve,
     collector_group,
     bundle_group,

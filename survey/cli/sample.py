@@ -113,6 +113,7 @@ def sample_group(
             return
         alloc = parse_allocation(allocation)
         seed_bytes = parse_seed(seed) if seed else None
+        app.actor()
         with app.db.session() as session:
             study = resolve_study(
                 session, study_name or app.settings.study, create_with_as_of=as_of
@@ -130,6 +131,7 @@ def sample_group(
                 progress=progress,
             )
             data = report.as_json()
+            app.audit(session, "register.draw", report.audit_object())
     finally:
         progress.close()
     for warning in data["warnings"]:
@@ -149,9 +151,15 @@ def _verify(
     as_json: bool,
     progress: StepProgress,
 ) -> None:
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = verify_draw(session, study, register_path, progress)
+        app.audit(
+            session,
+            "register.verify",
+            {"study": study.name, "identical": result.identical},
+        )
     progress.close()
     if as_json:
         emit_json(result.as_json())
@@ -179,9 +187,11 @@ def _verify(
 @pass_app
 def commit(app: AppContext, study_name: str | None, as_of: date | None, as_json: bool) -> None:
     """抽出前にシードを固定し SHA-256 を表示します（公表用）. Commit a seed; print its SHA-256."""
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study, create_with_as_of=as_of)
         digest = commit_seed(session, study)
+        app.audit(session, "sample.commit", {"study": study.name, "seed_sha256": digest})
         name = study.name
     if as_json:
         emit_json({"study": name, "seed_sha256": digest})
@@ -197,7 +207,7 @@ def commit(app: AppContext, study_name: str | None, as_of: date | None, as_json:
 @pass_app
 def show(app: AppContext, study_name: str | None, as_json: bool) -> None:
     """記録された抽出の結果を表示します. Show the recorded draw."""
-    with app.db.session() as session:
+    with app.db.session(write=False) as session:
         study = resolve_study(session, study_name or app.settings.study)
         data = DrawReport(study.name, get_draw(session, study)).as_json()
     emit_json(data) if as_json else print_summary(data)
@@ -238,6 +248,7 @@ def roster_group() -> None:
 @pass_app
 def export(app: AppContext, csv_path: Path, study_name: str | None) -> None:
     """名簿を復号して CSV に書き出します（取扱注意）. Decrypt the roster to CSV (personal data)."""
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         draw = get_draw(session, study)
@@ -247,5 +258,10 @@ def export(app: AppContext, csv_path: Path, study_name: str | None) -> None:
         with removed_on_failure(outputs):
             count = write_csv(records, csv_path)
             track(session, study, "roster_csv", csv_path)
+            app.audit(
+                session,
+                "file.roster",
+                {"study": study.name, "file": str(csv_path.resolve()), "rows": count},
+            )
             session.commit()
     click.echo(f"{csv_path}: {count:,} 件（個人情報を含みます / contains personal data）", err=True)

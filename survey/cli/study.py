@@ -43,8 +43,10 @@ def create(
         values.append(("fieldwork_start", fieldwork_start.isoformat()))
     if fieldwork_end:
         values.append(("fieldwork_end", fieldwork_end.isoformat()))
+    app.actor()
     with app.db.session() as session:
         study = create_study(session, name, values)
+        app.audit(session, "study.create", {"study": name, "settings": dict(values)})
         click.echo(
             f"調査 {study.name} を作成しました（基準日 {as_of}）。 Created study {study.name}."
         )
@@ -63,9 +65,11 @@ def set_(app: AppContext, assignments: tuple[str, ...], study_name: str | None) 
     crisis_lines (JSON), suppression_threshold.
     """
     parsed = [parse_assignment(a) for a in assignments]
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         update_settings(session, study, parsed)
+        app.audit(session, "study.set", {"study": study.name, "settings": dict(parsed)})
         for key, value in parsed:
             click.echo(f"{study.name}: {key} = {json.dumps(value, ensure_ascii=False)}")
 

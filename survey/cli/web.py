@@ -61,10 +61,16 @@ def collector_export(app: AppContext, out: Path, study_name: str | None, as_json
 
     The file holds the code-hash key: carry it like the study key, never by email.
     """
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         doc = export_provision(session, app.settings, study)
         write_provision(out.resolve(), doc)
+        app.audit(
+            session,
+            "file.collector_export",
+            {"study": study.name, "file": str(out.resolve()), "codes": len(doc["codes"])},
+        )
     figures = {"study": study.name, "codes": len(doc["codes"]), "file": str(out.resolve())}
     if as_json:
         emit_json(figures)
@@ -84,8 +90,10 @@ def collector_import(app: AppContext, file: Path, as_json: bool) -> None:
     `survey bundle trust KEY`.
     """
     doc = read_provision(file.read_bytes())
+    app.actor()
     with app.db.session() as session:
         result = import_provision(session, app.settings, doc)
+        app.audit(session, "collector.import", result.as_json())
     if as_json:
         emit_json(result.as_json())
         return
@@ -115,10 +123,13 @@ def bundle_export(
     Write the sealed answers not yet exported as a signed bundle (collector side).
     `--again N` writes bundle N once more, byte for byte (a lost file).
     """
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = export_bundle(session, app.settings, study, out.resolve(), again)
         left = pending_count(session, study)
+        if result is not None:
+            app.audit(session, "file.bundle_export", result.as_json())
     if result is None:
         if as_json:
             emit_json({"study": study.name, "records": 0, "file": None})
@@ -140,9 +151,11 @@ def bundle_export(
 @pass_app
 def bundle_trust(app: AppContext, key: str, study_name: str | None, as_json: bool) -> None:
     """回収サーバーの署名鍵 KEY を信頼します（事務所側）. Trust a collector's signing key."""
+    app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         row = trust_collector(session, study, key)
+        app.audit(session, "bundle.trust", {"study": study.name, "fingerprint": row.fingerprint})
     data = {
         "study": study.name,
         "public_key": base64.b64encode(row.public_key).decode(),

@@ -299,21 +299,25 @@ def _check_row(
 
 
 def read_register(
-    path: Path,
+    source: Path | bytes,
     districts: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> Register:
-    """Validate the whole file; raise :class:`RegisterError` listing every bad row.
+    """Validate the whole file (a path, or its bytes as uploaded, never written to disk);
+    raise :class:`RegisterError` listing every bad row.
 
     ``districts`` are the study's district names for the aggregate counts;
     ``progress(done_lines, total_lines)`` is called now and then for a progress bar.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(
-            f"ファイルを読めません: {path}", f"Cannot read file: {path} ({exc.strerror})"
-        ) from exc
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise DataError(
+                f"ファイルを読めません: {source}", f"Cannot read file: {source} ({exc.strerror})"
+            ) from exc
     encoding = detect_encoding(data)
     errors: list[RowError] = []
     persons: list[Person] = []

@@ -127,6 +127,18 @@ class DrawReport:
             "warnings": self.warnings,
         }
 
+    def audit_object(self) -> dict[str, Any]:
+        """What the audit log keeps of a draw: figures and hashes, never a resident's data."""
+        d = self.draw
+        return {
+            "study": self.study,
+            "as_of": d.as_of.isoformat(),
+            "register_sha256": d.register_sha256,
+            "register_rows": d.register_rows,
+            "selection_sha256": d.selection_sha256,
+            "sample": d.sample,
+        }
+
 
 def _existing_draw(session: Session, study: Study) -> Draw | None:
     return session.exec(select(Draw).where(Draw.study_id == study.id)).first()
@@ -165,7 +177,7 @@ def draw_study(
     session: Session,
     settings: Settings,
     study: Study,
-    register_path: Path,
+    register_path: Path | bytes,
     as_of: date,
     allocation: dict[str, int],
     seed: bytes | None = None,

@@ -15,6 +15,11 @@ COLLECTOR_CSP = (
     "style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+# The office pages run no script at all.
+OFFICE_CSP = (
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 Hook = Callable[[Message, Scope], Awaitable[None]]
@@ -43,4 +48,15 @@ def collector_headers() -> list[tuple[str, str]]:
         ("Cross-Origin-Opener-Policy", "same-origin"),
         ("Cross-Origin-Resource-Policy", "same-origin"),
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    ]
+
+
+def office_headers() -> list[tuple[str, str]]:
+    return [
+        ("Content-Security-Policy", OFFICE_CSP),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Cache-Control", "no-store"),
     ]

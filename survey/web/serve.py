@@ -75,7 +75,7 @@ def build_app(
     collector = create_collector_app(settings, engine, clock) if which != "office" else None
     office = None
     if which != "collector":
-        from survey.web.office.app import create_office_app  # type: ignore[import-not-found]
+        from survey.web.office.app import create_office_app
 
         office = create_office_app(settings, engine)
     return Dispatch(collector, office)

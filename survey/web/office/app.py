@@ -1,0 +1,134 @@
+"""The office app: staff login, studies, the draw, print files, dashboard, accounts, audit.
+
+Internal network only. Its own app factory, templates and static files under ``/office``;
+every route is guarded by role (survey.web.office.auth), every state-changing request carries
+a CSRF token, sensitive ones a re-entered password, and each sensitive action is written to
+the audit log in its own transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router
+from litestar.datastructures import State
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+)
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from survey.audit import now_utc
+from survey.settings import Settings
+from survey.web.headers import OFFICE_CSP, office_headers, security_headers
+from survey.web.office import admin, dashboard, login, studies
+from survey.web.office.auth import Office, role_guard
+
+HERE = Path(__file__).parent
+log = logging.getLogger("survey.office")
+
+HANDLERS = [
+    login.login_form,
+    login.login,
+    login.logout,
+    studies.home,
+    studies.create,
+    studies.overview,
+    studies.upload_and_draw,
+    studies.print_file,
+    dashboard.dashboard,
+    dashboard.dashboard_chart,
+    dashboard.dashboard_csv,
+    admin.users,
+    admin.add_user,
+    admin.change_user,
+    admin.keys,
+    admin.confirm_key,
+    admin.audit_log,
+    admin.account,
+    admin.change_password,
+]
+
+
+def _error_page(status: int, message: str) -> Template:
+    return Template(
+        template_name="error.html",
+        context={"status": status, "message": message},
+        status_code=status,
+    )
+
+
+def _not_logged_in(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
+    return Redirect("/office/login", status_code=303)
+
+
+def _forbidden(_request: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    return _error_page(403, str(exc.detail))
+
+
+def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    texts = {
+        404: "ページが見つかりません。",
+        405: "この操作はできません。",
+        413: "ファイルが大きすぎます。",
+    }
+    message = texts.get(exc.status_code) or str(exc.detail) or "リクエストを処理できません。"
+    return _error_page(exc.status_code, message)
+
+
+def _unexpected(_request: Request[Any, Any, Any], exc: Exception) -> Template:
+    if isinstance(exc, OperationalError):
+        return _error_page(
+            503, "データベースが混み合っています。少し待ってからやり直してください。"
+        )
+    # Only the type: a message could quote a register row or an address.
+    log.error("unexpected %s", type(exc).__name__)
+    return _error_page(500, f"内部エラー（{type(exc).__name__}）が起きました。")
+
+
+def create_office_app(
+    settings: Settings, engine: Engine, clock: Callable[[], datetime] = now_utc
+) -> Litestar:
+    """The office app; ``clock`` is the time sessions and the audit log see (tests move it)."""
+    office_router = Router(
+        path="/office",
+        route_handlers=[
+            *HANDLERS,
+            create_static_files_router(
+                path="/static",
+                directories=[HERE / "static"],
+                include_in_schema=False,
+                opt={"public": True},
+            ),
+        ],
+        guards=[role_guard],
+    )
+    return Litestar(
+        route_handlers=[office_router],
+        state=State({"office": Office(engine, settings, clock)}),
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        openapi_config=None,  # no schema pages (they would load outside scripts)
+        before_send=[security_headers(office_headers())],
+        exception_handlers={
+            NotAuthorizedException: _not_logged_in,
+            PermissionDeniedException: _forbidden,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        logging_config=None,
+        debug=False,
+        request_max_body_size=1024 * 1024,  # forms; the register upload route raises its own
+    )
+
+
+__all__ = ["OFFICE_CSP", "create_office_app"]

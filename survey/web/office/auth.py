@@ -1,0 +1,201 @@
+"""Office authentication: server-side sessions, role guards, CSRF tokens, password re-entry.
+
+Sessions live in the database (several workers share them). The cookie carries a random token;
+the table keeps only its SHA-256, so a copy of the database opens no session. A new token is
+issued at every login (no fixation); idle sessions end after 30 minutes, every session after
+8 hours; logout deletes it. Every state-changing request carries the session's CSRF token.
+Every route declares who may use it in its ``opt``: ``roles`` (any one of them suffices) or
+``public``; a route that declares neither is refused (deny by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col
+
+from survey import accounts, audit
+from survey.models import StaffSession, StaffUser
+from survey.settings import Settings
+
+COOKIE = "survey_office"
+LOGIN_COOKIE = "survey_login"  # pre-login CSRF token for the login form (double submit)
+PATH = "/office"
+IDLE = timedelta(minutes=30)
+ABSOLUTE = timedelta(hours=8)
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The logged-in staff member, as a request sees them."""
+
+    user_id: int
+    name: str
+    roles: tuple[str, ...]
+    session_id: str
+    csrf: str
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.name}"
+
+    def has(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+class Office:
+    """Per-app state: the engine, settings and a clock (tests move it to expire sessions)."""
+
+    def __init__(self, engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A writing transaction (SQLite: BEGIN IMMEDIATE), committed at the end."""
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(sqlite_begin="IMMEDIATE")
+            with Session(bind=conn, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_cookie(token: str, max_age: int | None = None) -> Cookie:
+    return Cookie(
+        key=COOKIE,
+        value=token,
+        path=PATH,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+        max_age=max_age,
+    )
+
+
+def cleared_cookie() -> Cookie:
+    return session_cookie("", max_age=0)
+
+
+def start_session(session: Session, user: StaffUser, now: datetime) -> str:
+    """A fresh session for ``user``; returns the cookie token (never stored)."""
+    token = secrets.token_urlsafe(32)
+    assert user.id is not None
+    session.add(
+        StaffSession(
+            id=_digest(token),
+            user_id=user.id,
+            csrf=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen=now,
+        )
+    )
+    # Ended sessions are not kept: anyone's expired rows go at each login.
+    session.execute(delete(StaffSession).where(col(StaffSession.last_seen) < now - IDLE))
+    session.flush()
+    return token
+
+
+def end_session(session: Session, session_id: str) -> None:
+    session.execute(delete(StaffSession).where(col(StaffSession.id) == session_id))
+
+
+def resolve(office: Office, token: str | None) -> Staff | None:
+    """The staff member behind a cookie token, if the session is alive; touches last_seen."""
+    if not token:
+        return None
+    now = office.clock()
+    with office.write() as session:
+        row = session.get(StaffSession, _digest(token))
+        if row is None:
+            return None
+        if now - row.last_seen > IDLE or now - row.created_at > ABSOLUTE:
+            session.delete(row)
+            return None
+        user = session.get(StaffUser, row.user_id)
+        if user is None or user.disabled:
+            session.delete(row)
+            return None
+        row.last_seen = now
+        session.add(row)
+        assert user.id is not None
+        return Staff(user.id, user.name, tuple(user.roles), row.id, row.csrf)
+
+
+def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff | None:
+    cached = connection.scope.get("state", {}).get("staff", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    office: Office = connection.app.state.office
+    staff = resolve(office, connection.cookies.get(COOKIE))
+    connection.scope.setdefault("state", {})["staff"] = staff
+    return staff
+
+
+def require_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff:
+    staff = current_staff(connection)
+    if staff is None:
+        raise NotAuthorizedException("ログインしてください。")
+    return staff
+
+
+async def role_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Every office route: public, or a logged-in member holding one of its roles."""
+    if handler.opt.get("public"):
+        return
+    roles = handler.opt.get("roles")
+    if not roles:
+        raise PermissionDeniedException("この画面の利用権限が設定されていません。")
+    staff = require_staff(connection)
+    if not staff.has(*roles):
+        raise PermissionDeniedException("この操作の権限がありません。")
+
+
+def check_csrf(staff: Staff, token: str | None) -> None:
+    if not token or not hmac.compare_digest(token, staff.csrf):
+        raise PermissionDeniedException(
+            "画面の有効期限が切れました。もう一度操作してください（CSRF）。"
+        )
+
+
+def reauthenticate(office: Office, staff: Staff, password: str | None, action: str) -> None:
+    """Password re-entry for a sensitive action; failures count towards the lockout."""
+    now = office.clock()
+    with office.write() as session:
+        try:
+            accounts.authenticate(session, staff.name, password or "", now)
+        except accounts.AccountError as exc:
+            locked = isinstance(exc, accounts.Locked) and exc.new
+            event = "login.locked" if locked else "reauth.failed"
+            audit.append(session, staff.actor, event, {"for": action}, office.clock)
+            if isinstance(exc, accounts.Locked):
+                end_session(session, staff.session_id)
+            session.commit()
+            raise PermissionDeniedException(f"{exc.ja}（{action}）") from exc

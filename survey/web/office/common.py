@@ -1,0 +1,54 @@
+"""Helpers every office page uses: the staff member, rendering, form fields, downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.response import File, Template
+from sqlmodel import Session, select
+
+from survey.models import Study
+from survey.web.office.auth import Office, Staff, check_csrf, require_staff
+
+OFFICER, MANAGER, ANALYST, ADMIN = "officer", "manager", "analyst", "admin"
+ANY_STAFF = (OFFICER, MANAGER, ANALYST, ADMIN)
+
+Req = Request[Any, Any, Any]
+
+
+def office_of(state: State) -> Office:
+    office: Office = state.office
+    return office
+
+
+def page(request: Req, template: str, status_code: int = 200, **context: Any) -> Template:
+    staff = require_staff(request)
+    return Template(
+        template_name=template, context={"staff": staff, **context}, status_code=status_code
+    )
+
+
+async def form_of(request: Req) -> tuple[Staff, dict[str, str]]:
+    """The staff member and the posted (urlencoded) form, after the CSRF check."""
+    staff = require_staff(request)
+    form = await request.form()
+    fields = {k: str(v) for k, v in form.items()}
+    check_csrf(staff, fields.get("csrf_token"))
+    return staff, fields
+
+
+def find_study(session: Session, name: str) -> Study:
+    study = session.exec(select(Study).where(Study.name == name)).first()
+    if study is None:
+        raise NotFoundException(f"調査 {name} はありません。")
+    return study
+
+
+def download(path: Path, media_type: str) -> File:
+    return File(
+        path=path, filename=path.name, media_type=media_type, content_disposition_type="attachment"
+    )

@@ -1,0 +1,98 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from litestar import get, post
+from litestar.datastructures import Cookie, State
+from litestar.response import Redirect, Template
+
+from survey import accounts, audit
+from survey.web.office.auth import (
+    LOGIN_COOKIE,
+    cleared_cookie,
+    current_staff,
+    end_session,
+    session_cookie,
+    start_session,
+)
+from survey.web.office.common import ANY_STAFF, Req, form_of, office_of
+
+
+def _login_token_cookie(value: str, max_age: int = 600) -> Cookie:
+    return Cookie(
+        key=LOGIN_COOKIE,
+        value=value,
+        path="/office/login",
+        secure=True,
+        httponly=True,
+        samesite="strict",
+        max_age=max_age,
+    )
+
+
+def _login_page(error: str | None = None, status: int = 200) -> Template:
+    token = secrets.token_urlsafe(32)
+    return Template(
+        template_name="login.html",
+        context={"login_token": token, "error": error},
+        cookies=[_login_token_cookie(token)],
+        status_code=status,
+    )
+
+
+@get("/login", opt={"public": True}, sync_to_thread=False)
+def login_form() -> Template:
+    return _login_page()
+
+
+@post("/login", opt={"public": True}, status_code=303)
+async def login(request: Req, state: State) -> Template | Redirect:
+    form = await request.form()
+    name = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    posted, cookie = str(form.get("login_token", "")), request.cookies.get(LOGIN_COOKIE, "")
+    if not posted or not hmac.compare_digest(posted, cookie):
+        return _login_page("画面の有効期限が切れました。もう一度ログインしてください。", 403)
+    office = office_of(state)
+    now = office.clock()
+    error = None
+    with office.write() as session:
+        try:
+            user = accounts.authenticate(session, name, password, now)
+        except accounts.AccountError as exc:
+            locked = isinstance(exc, accounts.Locked) and exc.new
+            # The name is recorded only if it is an account: a mistyped password in the name
+            # field must not end up in the log.
+            actor = f"user:{name}" if accounts.get_user(session, name) else "unknown"
+            audit.append(
+                session, actor, "login.locked" if locked else "login.failed", {}, office.clock
+            )
+            error = exc.ja
+        else:
+            # A new session at every login, whatever cookie came in (no fixation).
+            old = current_staff(request)
+            if old is not None:
+                end_session(session, old.session_id)
+            token = start_session(session, user, now)
+            audit.append(session, f"user:{user.name}", "login.ok", {}, office.clock)
+    if error is not None:
+        return _login_page(error, 401)
+    response = Redirect("/office/", status_code=303)
+    response.set_cookie(session_cookie(token))
+    response.set_cookie(_login_token_cookie("", max_age=0))
+    return response
+
+
+@post("/logout", opt={"roles": ANY_STAFF}, status_code=303)
+async def logout(request: Req, state: State) -> Redirect:
+    staff, _fields = await form_of(request)
+    office = office_of(state)
+    with office.write() as session:
+        end_session(session, staff.session_id)
+        audit.append(session, staff.actor, "logout", {}, office.clock)
+    response = Redirect("/office/login", status_code=303)
+    response.set_cookie(cleared_cookie())
+    return response

@@ -1,0 +1,302 @@
+"""Studies: overview, creation, register upload and draw, print-file downloads."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import AsyncIterator
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import anyio
+from litestar import get, post
+from litestar.datastructures import State
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath
+from litestar.response import File, Redirect, Stream, Template
+from multipart import (  # type: ignore[import-untyped]
+    MultipartError,
+    MultipartSegment,
+    PushMultipartParser,
+    parse_options_header,
+)
+from sqlmodel import Session, select
+
+from mailing.layouts import get_layout
+from mailing.service import PrintReport, print_codes, print_labels, print_postcards
+from survey import access_codes, audit
+from survey.errors import SurveyError
+from survey.keys import get_study_key
+from survey.models import Draw, Study
+from survey.register.dates import DateFormatError, parse_date
+from survey.sampling.cohorts import COHORT_LABELS
+from survey.sampling.service import DrawReport, draw_study, parse_allocation
+from survey.study import create_study, effective_settings, list_studies, require_as_of
+from survey.web.office.auth import check_csrf, reauthenticate, require_staff
+from survey.web.office.common import (
+    ADMIN,
+    ANY_STAFF,
+    MANAGER,
+    OFFICER,
+    Req,
+    download,
+    find_study,
+    form_of,
+    office_of,
+    page,
+)
+
+REGISTER_LIMIT = 100 * 1024 * 1024  # a whole municipal register extract
+
+
+def _draw_of(session: Session, study: Study) -> Draw | None:
+    return session.exec(select(Draw).where(Draw.study_id == study.id)).first()
+
+
+@get("/", opt={"roles": ANY_STAFF}, sync_to_thread=True)
+def home(request: Req, state: State) -> Template:
+    with office_of(state).read() as session:
+        studies = [(s, _draw_of(session, s)) for s in list_studies(session)]
+    return page(request, "home.html", studies=studies)
+
+
+@post("/studies", opt={"roles": (OFFICER,)}, status_code=303)
+async def create(request: Req, state: State) -> Redirect | Template:
+    staff, form = await form_of(request)
+    office = office_of(state)
+    try:
+        values = [("as_of", parse_date(form.get("as_of", "")).isoformat())]
+        for key in ("fieldwork_start", "fieldwork_end"):
+            if form.get(key):
+                values.append((key, parse_date(form[key]).isoformat()))
+        name = form.get("name", "").strip()
+        with office.write() as session:
+            create_study(session, name, values)
+            audit.append(session, staff.actor, "study.create", {"study": name}, office.clock)
+    except (SurveyError, DateFormatError) as exc:
+        with office.read() as session:
+            studies = [(s, None) for s in list_studies(session)]
+        return page(request, "home.html", studies=studies, error=exc.ja, status_code=400)
+    return Redirect(f"/office/studies/{name}", status_code=303)
+
+
+FILE_KINDS: dict[str, tuple[str, str, str]] = {
+    # kind: (label, file name, media type)
+    "slips": ("コード票（アクセスコード）", "code-slips.pdf", "application/pdf"),
+    "labels": ("宛名ラベル", "labels.pdf", "application/pdf"),
+    "vendor": ("印刷業者向けCSV", "labels-vendor.csv", "text/csv"),
+    "postcards": ("お礼・督促はがき", "postcards.pdf", "application/pdf"),
+}
+
+
+@get("/studies/{name:str}", opt={"roles": (OFFICER, MANAGER, ADMIN)}, sync_to_thread=True)
+def overview(request: Req, state: State, name: FromPath[str]) -> Template:
+    with office_of(state).read() as session:
+        study = find_study(session, name)
+        draw = _draw_of(session, study)
+        report = DrawReport(study.name, draw).as_json() if draw else None
+        codes = access_codes.existing_counts(session, study)
+        key = get_study_key(session, study)
+        values = effective_settings(study)
+    return page(
+        request,
+        "study.html",
+        study=study,
+        draw=report,
+        codes=codes,
+        key=key,
+        settings=values,
+        labels=COHORT_LABELS,
+        kinds=FILE_KINDS,
+        limit_mb=REGISTER_LIMIT // (1024 * 1024),
+    )
+
+
+# --- upload and draw (streamed: the file is never written to disk) ------------------------
+
+
+async def _read_upload(request: Req) -> tuple[dict[str, str], bytes]:
+    """Parse the multipart body in memory: the form fields and the register file's bytes."""
+    ctype, options = parse_options_header(request.headers.get("content-type", ""))
+    if ctype != "multipart/form-data" or "boundary" not in options:
+        raise ClientException("ファイルを選んで送信してください。")
+    fields: dict[str, bytearray] = {}
+    data = bytearray()
+    current: str | None = None
+    parser = PushMultipartParser(options["boundary"], max_segment_count=16)
+    try:
+        with parser:
+            async for chunk in request.stream():
+                for event in parser.parse(chunk):
+                    if isinstance(event, MultipartSegment):
+                        current = "file" if event.filename is not None else event.name
+                        if current != "file":
+                            fields[current or ""] = bytearray()
+                    elif event is None:
+                        current = None
+                    elif current == "file":
+                        data += event
+                    elif current is not None and len(fields[current]) < 4096:
+                        fields[current] += event
+    except MultipartError as exc:
+        raise ClientException("送信データを読み取れませんでした。") from exc
+    return {k: v.decode("utf-8", "replace") for k, v in fields.items()}, bytes(data)
+
+
+def _html_page(title: str) -> str:
+    return (
+        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="stylesheet" href="/office/static/office.css">'
+        f'</head><body><main class="office"><h1>{escape(title)}</h1><ol class="progress-log">'
+    )
+
+
+@post(
+    "/studies/{name:str}/draw",
+    opt={"roles": (OFFICER,)},
+    request_max_body_size=REGISTER_LIMIT + 64 * 1024,  # this route only
+)
+async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> Stream:
+    """Read the uploaded register in memory, draw, and stream the progress and the report."""
+    staff = require_staff(request)
+    fields, data = await _read_upload(request)
+    check_csrf(staff, fields.get("csrf_token"))
+    office = office_of(state)
+    reauthenticate(office, staff, fields.get("password"), "抽出")
+    try:
+        as_of = parse_date(fields.get("as_of", "")) if fields.get("as_of") else None
+        allocation = parse_allocation(fields.get("allocation") or None)
+    except (SurveyError, DateFormatError) as exc:
+        raise ClientException(exc.ja) from exc
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def work() -> None:
+        last: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            step = label.split(":")[0]
+            percent = 100 * done // max(total, 1)
+            if percent >= last.get(step, -10) + 10 or done == total:
+                last[step] = percent
+                events.put(("progress", f"{step}: {percent}%"))
+
+        try:
+            with office.write() as session:
+                study = find_study(session, name)
+                d = require_as_of(study, as_of)
+                report = draw_study(
+                    session, office.settings, study, data, d, allocation, progress=progress
+                )
+                result = report.as_json()
+                audit.append(
+                    session, staff.actor, "register.draw", report.audit_object(), office.clock
+                )
+            events.put(("done", result))
+        except SurveyError as exc:
+            events.put(("error", exc))
+        except ClientException as exc:
+            events.put(("message", exc.detail))
+        except Exception as exc:  # only its type: the message could quote a register row
+            events.put(("message", f"内部エラー（{type(exc).__name__}）のため中止しました。"))
+
+    async def body() -> AsyncIterator[str]:
+        yield _html_page(f"抽出: {name}")
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        while True:
+            try:
+                kind, value = events.get_nowait()
+            except queue.Empty:
+                await anyio.sleep(0.1)
+                continue
+            if kind == "progress":
+                yield f"<li>{escape(value)}</li>\n"
+                continue
+            yield "</ol>"
+            if kind == "done":
+                yield _draw_report(value)
+            elif kind == "error":
+                yield _draw_errors(value)
+            else:
+                yield f'<p class="error" role="alert">{escape(str(value))}</p>'
+            back = f"/office/studies/{escape(name)}"
+            yield f'<p><a href="{back}">調査の画面へ戻る</a></p></main></body></html>'
+            return
+
+    return Stream(body(), media_type="text/html; charset=utf-8")
+
+
+def _draw_report(result: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><th scope=row>{escape(COHORT_LABELS[c])}</th><td>{n:,}</td>"
+        f"<td>{result['removed'][c]:,}</td><td>{result['available'][c]:,}</td>"
+        f"<td>{result['sample'][c]:,}</td></tr>"
+        for c, n in result["frame"].items()
+    )
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in result["warnings"])
+    return (
+        '<p class="ok" role="status">抽出が完了しました。</p>'
+        f"<p>台帳 {result['register_rows']:,} 行"
+        f"（SHA-256 <code>{result['register_sha256']}</code>）</p>"
+        "<table><caption>対象ごとの母集団と標本</caption><thead><tr><th scope=col>対象</th>"
+        "<th scope=col>N<sub>h</sub></th><th scope=col>除外 m<sub>h</sub></th>"
+        "<th scope=col>N′<sub>h</sub></th><th scope=col>標本 n<sub>h</sub></th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>" + (f"<h2>注意</h2><ul>{warnings}</ul>" if warnings else "")
+    )
+
+
+def _draw_errors(exc: SurveyError) -> str:
+    details = "".join(f"<li>{escape(str(e))}</li>" for e in getattr(exc, "errors", [])[:500])
+    more = len(getattr(exc, "errors", [])) - 500
+    return (
+        f'<p class="error" role="alert">{escape(exc.ja)}</p>'
+        + (f"<ul class=errors>{details}</ul>" if details else "")
+        + (f"<p>ほか {more:,} 件</p>" if more > 0 else "")
+    )
+
+
+# --- print files (each audited, each with password re-entry) --------------------------------
+
+
+def _export_dir(root: Path, study: str) -> Path:
+    stamp = audit.now_utc().strftime("%Y%m%d-%H%M%S")
+    return root / "exports" / study / stamp
+
+
+@post("/studies/{name:str}/files/{kind:str}", opt={"roles": (OFFICER,)})
+async def print_file(request: Req, state: State, name: FromPath[str], kind: FromPath[str]) -> File:
+    staff, form = await form_of(request)
+    if kind not in FILE_KINDS:
+        raise NotFoundException("その種類のファイルはありません。")
+    office = office_of(state)
+    label, filename, media = FILE_KINDS[kind]
+    reauthenticate(office, staff, form.get("password"), label)
+
+    def make() -> Path:
+        with office.write() as session:
+            study = find_study(session, name)
+            out = _export_dir(office.settings.data_dir, study.name) / filename
+            out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            report: PrintReport
+            settings = office.settings
+            sheet = get_layout(form.get("layout") or "a4-12")
+            if kind == "slips":
+                additional = int(form["additional"]) if form.get("additional") else None
+                report = print_codes(session, settings, study, out, additional=additional)
+            elif kind == "labels":
+                report = print_labels(session, settings, study, out, sheet)
+            elif kind == "vendor":
+                report = print_labels(session, settings, study, None, sheet, vendor_csv=out)
+            else:
+                report = print_postcards(session, settings, study, out, None)
+            detail = report.audit_object(study.name)
+            audit.append(session, staff.actor, f"file.{kind}", detail, office.clock)
+        return out
+
+    try:
+        path = await anyio.to_thread.run_sync(make)
+    except SurveyError as exc:
+        raise ClientException(exc.ja) from exc
+    return download(path, media)
