@@ -23,9 +23,9 @@ from survey.ingest.intake import (
 )
 from survey.models import AccessCode, SealedResponse
 from tests.conftest import Issued
+from tests.helpers import CANARY, STUDY_PUBLIC_KEY, open_sealed, seal
 
 TIME_OF_DAY = re.compile(rb"\d{2}:\d{2}:\d{2}")
-from tests.helpers import CANARY, STUDY_PUBLIC_KEY, open_sealed, seal
 
 
 def test_check_answers_cohort_and_form(intake: Intake, issued: Issued) -> None:

@@ -13,9 +13,11 @@ import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from survey.db import Database
 from survey.web.collector.app import create_collector_app
 from survey.web.serve import Dispatch
 from tests.conftest import Issued
+from tests.web.office_helpers import BASE, Clock
 
 
 @pytest.fixture
@@ -55,3 +57,23 @@ def live_server(collector_app: Litestar) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def office_app(db: Database, clock) -> Litestar:  # type: ignore[no-untyped-def]
+    # Request ``issued`` before ``office`` in a test that needs both: the study fixture sets
+    # SURVEY_PUBLIC_URL before these settings are read.
+    from survey.web.office.app import create_office_app
+
+    return create_office_app(db.settings, db.engine, clock)
+
+
+@pytest.fixture
+def office(office_app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(office_app, base_url=BASE) as c:
+        yield c

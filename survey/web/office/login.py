@@ -59,6 +59,7 @@ async def login(request: Req, state: State) -> Template | Redirect:
     office = office_of(state)
     now = office.clock()
     error = None
+    old = current_staff(request)  # before the write transaction: it takes its own
     with office.write() as session:
         try:
             user = accounts.authenticate(session, name, password, now)
@@ -73,7 +74,6 @@ async def login(request: Req, state: State) -> Template | Redirect:
             error = exc.ja
         else:
             # A new session at every login, whatever cookie came in (no fixation).
-            old = current_staff(request)
             if old is not None:
                 end_session(session, old.session_id)
             token = start_session(session, user, now)

@@ -156,6 +156,7 @@ def _html_page(title: str) -> str:
 @post(
     "/studies/{name:str}/draw",
     opt={"roles": (OFFICER,)},
+    status_code=200,
     request_max_body_size=REGISTER_LIMIT + 64 * 1024,  # this route only
 )
 async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> Stream:
@@ -265,7 +266,7 @@ def _export_dir(root: Path, study: str) -> Path:
     return root / "exports" / study / stamp
 
 
-@post("/studies/{name:str}/files/{kind:str}", opt={"roles": (OFFICER,)})
+@post("/studies/{name:str}/files/{kind:str}", opt={"roles": (OFFICER,)}, status_code=200)
 async def print_file(request: Req, state: State, name: FromPath[str], kind: FromPath[str]) -> File:
     staff, form = await form_of(request)
     if kind not in FILE_KINDS:

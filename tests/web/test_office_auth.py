@@ -1,0 +1,192 @@
+"""Office access: login, lockout, sessions, fixation, CSRF, and the role guard on every route."""
+
+from __future__ import annotations
+
+from http.cookies import Morsel, SimpleCookie
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session, col, select
+
+from survey.db import Database
+from survey.models import AuditEntry, StaffSession
+from tests.web.office_helpers import BASE, PASSWORD, Clock, csrf, log_in, make_staff
+
+Client = TestClient[Litestar]
+
+# Who may use each route: the declared role matrix. A test walks the app's route table and
+# fails on any route missing here or guarded differently.
+ROLE_MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
+    ("GET", "/office/login"): "public",
+    ("POST", "/office/login"): "public",
+    ("GET", "/office/static/{file_path:path}"): "public",
+    ("HEAD", "/office/static/{file_path:path}"): "public",
+    ("POST", "/office/logout"): frozenset({"officer", "manager", "analyst", "admin"}),
+    ("GET", "/office"): frozenset({"officer", "manager", "analyst", "admin"}),
+    ("POST", "/office/studies"): frozenset({"officer"}),
+    ("GET", "/office/studies/{name:str}"): frozenset({"officer", "manager", "admin"}),
+    ("POST", "/office/studies/{name:str}/draw"): frozenset({"officer"}),
+    ("POST", "/office/studies/{name:str}/files/{kind:str}"): frozenset({"officer"}),
+    ("GET", "/office/studies/{name:str}/dashboard"): frozenset({"officer", "manager"}),
+    ("GET", "/office/studies/{name:str}/dashboard.png"): frozenset({"officer", "manager"}),
+    ("GET", "/office/studies/{name:str}/dashboard.csv"): frozenset({"officer", "manager"}),
+    ("GET", "/office/admin/users"): frozenset({"admin"}),
+    ("POST", "/office/admin/users"): frozenset({"admin"}),
+    ("POST", "/office/admin/users/{name:str}/{action:str}"): frozenset({"admin"}),
+    ("GET", "/office/keys"): frozenset({"manager"}),
+    ("POST", "/office/keys/{key_id:int}/confirm"): frozenset({"manager"}),
+    ("GET", "/office/audit"): frozenset({"manager", "admin"}),
+    ("GET", "/office/account"): frozenset({"officer", "manager", "analyst", "admin"}),
+    ("POST", "/office/account/password"): frozenset({"officer", "manager", "analyst", "admin"}),
+}
+
+
+def declared(office_app: Litestar) -> dict[tuple[str, str], str | frozenset[str]]:
+    out: dict[tuple[str, str], str | frozenset[str]] = {}
+    for route in office_app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            guard = (
+                "public" if handler.opt.get("public") else frozenset(handler.opt.get("roles") or ())
+            )
+            for method in handler.http_methods:
+                if method == "OPTIONS":
+                    continue
+                path = route.path.rstrip("/") or "/"
+                out[(method, path)] = guard
+    return out
+
+
+def test_every_route_is_guarded_as_the_matrix_declares(office_app: Litestar) -> None:
+    table = declared(office_app)
+    assert table == ROLE_MATRIX
+    assert all(v for v in table.values())  # an empty role set would lock the route for all
+
+
+def session_cookie(reply: Any) -> Morsel[str]:
+    header = next(h for h in reply.headers.get_list("set-cookie") if "survey_office=" in h)
+    return SimpleCookie(header)["survey_office"]
+
+
+def audit_actions(db: Database) -> list[str]:
+    with Session(db.engine) as session:
+        return [e.action for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))]
+
+
+def test_login_sets_a_strict_secure_cookie_and_a_new_session_each_time(
+    office: Client, db: Database
+) -> None:
+    make_staff(db, olive=["officer"])
+    assert office.get("/office/", follow_redirects=False).headers["location"] == "/office/login"
+    office.cookies.set("survey_office", "attacker-chosen-value", domain="office.city.example")
+    reply = log_in(office, "olive")
+    assert reply.status_code == 303 and reply.headers["location"] == "/office/"
+    morsel = session_cookie(reply)
+    assert morsel["secure"] and morsel["httponly"]
+    assert morsel["samesite"].lower() == "strict" and morsel["path"] == "/office"
+    first = morsel.value
+    assert first != "attacker-chosen-value"  # the planted id is never adopted
+    office.cookies.clear()
+    office.cookies.set("survey_office", first, domain="office.city.example")
+    assert office.get("/office/").status_code == 200
+    second = session_cookie(log_in(office, "olive")).value
+    assert second != first  # no fixation: every login a new id, the old one ended
+    with Session(db.engine) as session:
+        assert len(session.exec(select(StaffSession)).all()) == 1
+        ids = [s.id for s in session.exec(select(StaffSession))]
+    assert first not in ids and second not in ids  # only hashes are stored
+    assert audit_actions(db).count("login.ok") == 2
+
+
+def test_wrong_passwords_lock_the_account_for_fifteen_minutes(
+    office: Client, db: Database, clock: Clock
+) -> None:
+    make_staff(db, olive=["officer"])
+    for _ in range(4):
+        assert log_in(office, "olive", "wrong password").status_code == 401
+    locked = log_in(office, "olive", "wrong password")
+    assert locked.status_code == 401 and "ロック" in locked.text
+    assert log_in(office, "olive").status_code == 401  # the right password, but locked
+    clock.advance(minutes=16)
+    assert log_in(office, "olive").status_code == 303
+    actions = audit_actions(db)
+    assert actions.count("login.failed") == 5 and actions.count("login.locked") == 1
+    assert log_in(office, "nobody", "x").status_code == 401
+    with Session(db.engine) as session:
+        last = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc())).first()
+    assert last is not None and last.actor == "unknown"  # a typo in the name is not logged
+
+
+def test_login_form_needs_its_token(office: Client, db: Database) -> None:
+    make_staff(db, olive=["officer"])
+    reply = office.post(
+        "/office/login", data={"username": "olive", "password": PASSWORD}, follow_redirects=False
+    )
+    assert reply.status_code == 403
+
+
+def test_sessions_end_when_idle_or_old_and_at_logout(
+    office: Client, db: Database, clock: Clock
+) -> None:
+    make_staff(db, olive=["officer"])
+    log_in(office, "olive")
+    clock.advance(minutes=29)
+    assert office.get("/office/", follow_redirects=False).status_code == 200
+    clock.advance(minutes=31)  # idle for 31 minutes
+    assert office.get("/office/", follow_redirects=False).status_code == 303
+    log_in(office, "olive")
+    for _ in range(17):  # active every 29 minutes, yet past 8 hours
+        clock.advance(minutes=29)
+        last = office.get("/office/", follow_redirects=False).status_code
+    assert last == 303
+    log_in(office, "olive")
+    token = csrf(office)
+    assert office.post("/office/logout", data={}, follow_redirects=False).status_code == 403
+    assert office.get("/office/", follow_redirects=False).status_code == 200  # still in
+    out = office.post("/office/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert office.get("/office/", follow_redirects=False).status_code == 303
+    assert "logout" in audit_actions(db)
+
+
+def test_state_changes_need_the_csrf_token(office: Client, db: Database) -> None:
+    make_staff(db, olive=["officer"])
+    log_in(office, "olive")
+    data = {"name": "shiki", "as_of": "2026-04-01"}
+    assert office.post("/office/studies", data=data).status_code == 403
+    assert office.post("/office/studies", data={**data, "csrf_token": "forged"}).status_code == 403
+    ok = office.post(
+        "/office/studies", data={**data, "csrf_token": csrf(office)}, follow_redirects=False
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == "/office/studies/shiki"
+
+
+def test_roles_are_enforced(office: Client, db: Database) -> None:
+    make_staff(db, ann=["analyst"], mia=["manager"], ada=["admin"])
+    log_in(office, "ann")
+    assert office.get("/office/").status_code == 200
+    for path in ("/office/admin/users", "/office/audit", "/office/keys", "/office/studies/x"):
+        assert office.get(path).status_code == 403, path
+    log_in(office, "mia")
+    assert office.get("/office/audit").status_code == 200
+    assert office.get("/office/admin/users").status_code == 403
+    log_in(office, "ada")
+    assert office.get("/office/admin/users").status_code == 200
+    assert office.get("/office/keys").status_code == 403
+
+
+def test_security_headers_on_every_reply(office: Client, db: Database) -> None:
+    make_staff(db, olive=["officer"])
+    replies = [office.get("/office/login"), office.get("/office/static/office.css")]
+    replies += [office.get("/office/", follow_redirects=False), office.get("/office/nowhere")]
+    log_in(office, "olive")
+    replies += [office.get("/office/"), office.get("/office/audit")]
+    for reply in replies:
+        csp = reply.headers["content-security-policy"]
+        assert "script-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert reply.headers["referrer-policy"] == "no-referrer"
+        assert reply.headers["x-content-type-options"] == "nosniff"
+        assert reply.headers["strict-transport-security"].startswith("max-age=")
+    assert office.get("/schema").status_code in (303, 404)  # no schema UI pages
+    assert office.get("/office/schema/swagger").status_code in (303, 403, 404)
+    assert BASE.startswith("https://")

@@ -1,0 +1,233 @@
+"""Office pages: create a study, upload the register and draw in one request, download print
+files with password re-entry, the response-rate dashboard, accounts and key confirmation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session, col, select
+
+from survey.db import Database
+from survey.ingest.intake import Intake
+from survey.models import AuditEntry, Draw, StaffKey, TrackedFile
+from tests.conftest import SMALL_ALLOCATION, Issued, Row
+from tests.helpers import STUDY_PUBLIC_KEY, seal
+from tests.web.office_helpers import PASSWORD, csrf, log_in, make_staff
+
+Client = TestClient[Litestar]
+
+
+def actions(db: Database) -> list[tuple[str, str]]:
+    with Session(db.engine) as session:
+        rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))).all()
+    return [(e.actor, e.action) for e in rows]
+
+
+def create_study(office: Client, name: str = "shiki") -> None:
+    data = {"name": name, "as_of": "2026-04-01", "csrf_token": csrf(office)}
+    assert office.post("/office/studies", data=data, follow_redirects=False).status_code == 303
+
+
+def upload(office: Client, name: str, register: bytes, password: str = PASSWORD) -> str:
+    token = csrf(office, f"/office/studies/{name}")
+    reply = office.post(
+        f"/office/studies/{name}/draw",
+        data={"csrf_token": token, "password": password, "allocation": SMALL_ALLOCATION},
+        files={"register": ("register.csv", register, "text/csv")},
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.text
+
+
+def test_upload_and_draw_in_one_request_without_writing_the_file(
+    office: Client, db: Database, synth_register: Path, tmp_path: Path
+) -> None:
+    make_staff(db, olive=["officer"])
+    log_in(office, "olive")
+    create_study(office)
+    before = {p for p in db.settings.data_dir.rglob("*")}
+    data = synth_register.read_bytes()
+    page = upload(office, "shiki", data)
+    assert "抽出が完了しました" in page and "読込 read: 100%" in page
+    assert re.search(r"一般市民</th><td>[\d,]+</td>", page)
+    with Session(db.engine) as session:
+        draw = session.exec(select(Draw)).one()
+    assert sum(draw.sample.values()) == 130
+    after = {p for p in db.settings.data_dir.rglob("*")}
+    new_files = [
+        p for p in after - before if p.is_file() and not p.name.startswith("survey.sqlite3")
+    ]
+    assert new_files == []  # the upload was never written to disk
+    assert ("user:olive", "register.draw") in actions(db)
+    # A second draw is refused, with the reason on the streamed page.
+    assert "すでに抽出済み" in upload(office, "shiki", data)
+
+
+def test_a_bad_register_lists_its_errors_and_draws_nothing(
+    office: Client, db: Database, register_file
+) -> None:  # type: ignore[no-untyped-def]
+    make_staff(db, olive=["officer"])
+    log_in(office, "olive")
+    create_study(office)
+    rows = [Row("1", "h1", "1980-02-30"), Row("2", "h1", "1981-01-01", sex="X")]
+    page = upload(office, "shiki", register_file(rows).read_bytes())
+    assert "誤りが 2 件" in page and "生年月日" in page and "性別" in page
+    assert "志木　太郎" not in page  # names never in a message
+    with Session(db.engine) as session:
+        assert session.exec(select(Draw)).first() is None
+
+
+def test_the_upload_limit_is_raised_for_that_route_only(office: Client, db: Database) -> None:
+    make_staff(db, olive=["officer"])
+    log_in(office, "olive")
+    create_study(office)
+    big = {"name": "x" * (2 * 1024 * 1024), "csrf_token": csrf(office)}
+    assert office.post("/office/studies", data=big).status_code == 413
+    reply = office.post(  # 2 MB passes this route's limit and reaches the password check
+        "/office/studies/shiki/draw",
+        data={"csrf_token": csrf(office), "password": "not it"},
+        files={"register": ("register.csv", b"x" * (2 * 1024 * 1024), "text/csv")},
+    )
+    assert reply.status_code == 403 and "パスワード" in reply.text
+
+
+def test_print_files_need_the_password_again_and_are_audited(
+    issued: Issued, office: Client
+) -> None:
+    make_staff(issued.db, olive=["officer"])
+    log_in(office, "olive")
+    path = "/office/studies/default/files/labels"
+    wrong = office.post(path, data={"csrf_token": csrf(office), "password": "not it"})
+    assert wrong.status_code == 403
+    reply = office.post(path, data={"csrf_token": csrf(office), "password": PASSWORD})
+    assert reply.status_code == 200 and reply.content.startswith(b"%PDF")
+    assert "attachment" in reply.headers["content-disposition"]
+    with Session(issued.db.engine) as session:
+        tracked = session.exec(select(TrackedFile).where(TrackedFile.kind == "labels")).all()
+    assert len(tracked) == 1 and Path(tracked[0].path).read_bytes() == reply.content
+    assert ("user:olive", "reauth.failed") in actions(issued.db)
+    assert ("user:olive", "file.labels") in actions(issued.db)
+    # Codes were issued already: slips cannot be printed again, only new spares.
+    again = office.post(
+        "/office/studies/default/files/slips",
+        data={"csrf_token": csrf(office), "password": PASSWORD},
+    )
+    assert again.status_code == 400 and "再印刷" in again.text
+    spares = office.post(
+        "/office/studies/default/files/slips",
+        data={"csrf_token": csrf(office), "password": PASSWORD, "additional": "2"},
+    )
+    assert spares.status_code == 200 and spares.content.startswith(b"%PDF")
+
+
+def submit_days(issued: Issued, plan: dict[str, list[int]]) -> None:
+    """``plan[cohort][i]``: answers arriving on day i of fieldwork (from 2026-06-01)."""
+    used: dict[str, int] = {}
+    for cohort, per_day in plan.items():
+        for offset, n in enumerate(per_day):
+            day = date(2026, 6, 1) + timedelta(days=offset)
+            intake = Intake(issued.db.engine, issued.settings, "default", clock=lambda d=day: d)
+            for _ in range(n):
+                code = issued.codes[cohort][used.get(cohort, 0)]
+                used[cohort] = used.get(cohort, 0) + 1
+                intake.submit(code, seal(STUDY_PUBLIC_KEY, intake.check(code).form, {}))
+
+
+def test_dashboard_figures_chart_and_csv(issued: Issued, office: Client) -> None:
+    submit_days(
+        issued, {"general": [5, 3, 0, 2], "high_school": [1, 0, 4], "elementary_guardian": [12]}
+    )
+    make_staff(issued.db, olive=["officer"], ann=["analyst"])
+    log_in(office, "olive")
+    page = office.get("/office/studies/default/dashboard")
+    assert page.status_code == 200 and "回答率" in page.text
+    chart = office.get("/office/studies/default/dashboard.png")
+    assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
+    reply = office.get("/office/studies/default/dashboard.csv")
+    assert reply.content.startswith("\ufeff".encode())
+    rows = {r["cohort"]: r for r in csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig")))}
+    # The fixture: 50 general, 20 of each other cohort sampled (tests/conftest.py).
+    assert rows["general"] | {} == {
+        "cohort": "general",
+        "cohort_label": "一般市民",
+        "sampled": "50",
+        "undeliverable": "0",
+        "eligible": "50",
+        "paper": "0",
+        "web": "10",
+        "total": "10",
+        "response_rate": "0.2000",
+    }
+    assert rows["high_school"]["web"] == "5" and rows["high_school"]["response_rate"] == "0.2500"
+    assert rows["elementary_guardian"]["response_rate"] == "0.6000"
+    assert rows["junior_high"]["web"] == "0"  # paper only
+    assert rows["overall"]["sampled"] == "130" and rows["overall"]["web"] == "27"
+    assert rows["overall"]["response_rate"] == f"{27 / 130:.4f}"
+    assert ("user:olive", "file.dashboard_csv") in actions(issued.db)
+    log_in(office, "ann")
+    assert office.get("/office/studies/default/dashboard").status_code == 403
+
+
+def test_cumulative_counts_by_day(issued: Issued) -> None:
+    from survey.fieldwork import fieldwork
+    from survey.models import Study
+
+    submit_days(issued, {"general": [2, 0, 3]})
+    with Session(issued.db.engine) as session:
+        work = fieldwork(session, session.exec(select(Study)).one())
+    assert work.cumulative("general") == [
+        (date(2026, 6, 1), 2),
+        (date(2026, 6, 2), 2),
+        (date(2026, 6, 3), 5),
+    ]
+
+
+def test_accounts_pages_and_key_confirmation(office: Client, db: Database) -> None:
+    make_staff(db, ada=["admin"], mia=["manager"])
+    log_in(office, "ada")
+    add = {
+        "csrf_token": csrf(office),
+        "name": "olive",
+        "role_officer": "1",
+        "new_password": "first password for the new officer",
+    }
+    assert office.post("/office/admin/users", data=add, follow_redirects=False).status_code == 303
+    weak = {**add, "name": "oscar", "new_password": "password"}
+    assert office.post("/office/admin/users", data=weak).status_code == 400
+    reset = {"csrf_token": csrf(office), "new_password": "a reset password 2026"}
+    assert (
+        office.post(
+            "/office/admin/users/olive/reset", data=reset, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    log_in(office, "mia")
+    page = office.get("/office/keys")
+    assert "olive" in page.text
+    with Session(db.engine) as session:
+        key = session.exec(
+            select(StaffKey).where(
+                col(StaffKey.active).is_(True), col(StaffKey.confirmed).is_(False)
+            )
+        ).one()
+    wrong = {"csrf_token": csrf(office), "fingerprint": "AAAA-BBBB"}
+    assert office.post(f"/office/keys/{key.id}/confirm", data=wrong).status_code == 400
+    right = {"csrf_token": csrf(office), "fingerprint": key.fingerprint.lower()}
+    assert (
+        office.post(
+            f"/office/keys/{key.id}/confirm", data=right, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    log = actions(db)
+    assert ("user:ada", "user.add") in log and ("user:ada", "user.reset") in log
+    assert ("user:mia", "user.key_confirm") in log
+    audit_page = office.get("/office/audit?action=user.")
+    assert audit_page.status_code == 200 and "user.key_confirm" in audit_page.text
+    assert "login.ok" not in audit_page.text  # the filter applies
