@@ -1,9 +1,12 @@
-"""``survey demo``: the whole flow so far on a synthetic city, for a first look."""
+"""``survey demo``: the whole flow on a synthetic city, for a first look."""
 
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,13 +15,17 @@ from sqlmodel import select
 
 from mailing.layouts import get_layout
 from mailing.service import print_codes, print_labels, print_postcards
+from survey import accounts
 from survey.access_codes import unused
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
 from survey.cli.sample import print_summary
-from survey.keys import generate_key_file
+from survey.crypto import new_passphrase
+from survey.ingest.intake import Intake
+from survey.keys import generate_key_file, require_study_key
 from survey.models import Study
 from survey.register.synth import DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.sampling.service import DrawReport, draw_study, get_draw, parse_allocation
+from survey.simulate import WEB_SHARE, simulate
 from survey.study import create_study, effective_settings
 
 DEMO_STUDY = "demo"
@@ -95,8 +102,10 @@ def demo(app: AppContext, no_serve: bool, people: int) -> None:
     """架空の市で調査を作成し、抽出・コード票・宛名ラベル・はがきまで行い、Web画面を起動します.
 
     Create a demo study on a synthetic city: draw 3,250 units, make the study key, print code
-    slips, label sheets, the vendor CSV and postcards into the data folder, print a few access
-    codes to try, then serve the web app on http://127.0.0.1:8000/ (unless --no-serve).
+    slips, label sheets, the vendor CSV and postcards into the data folder, create one staff
+    account per role, submit a few hundred simulated web answers over four weeks through the
+    real intake, print codes to try and the accounts, then serve the public form and the
+    office on http://127.0.0.1:8000/ (unless --no-serve).
     """
     if not _build(app, people):
         click.echo(
@@ -104,14 +113,16 @@ def demo(app: AppContext, no_serve: bool, people: int) -> None:
             err=True,
         )
     _try_codes(app)
+    _print_accounts(app)
     if no_serve:
         return
     from survey.web.serve import run
 
     url = urlsplit(app.settings.public_url or DEMO_PUBLIC_URL)
     host, port = url.hostname or "127.0.0.1", url.port or 8000
-    click.echo(f"Web画面 / web app: http://{host}:{port}/ （Ctrl+C で停止 / Ctrl+C to stop）")
-    run(app.settings, app.db.engine, "collector", host, port)
+    click.echo(f"回答画面 / public form: http://{host}:{port}/")
+    click.echo(f"事務局 / office: http://{host}:{port}/office/ （Ctrl+C で停止 / Ctrl+C to stop）")
+    run(app.settings, app.db.engine, "both", host, port)
 
 
 def _build(app: AppContext, people: int) -> bool:
@@ -164,4 +175,60 @@ def _build(app: AppContext, people: int) -> bool:
     click.echo(f"データ data: {settings.data_dir}   鍵 keys: {settings.key_dir}")
     for what, path in files:
         click.echo(f"{what}: {path}")
+    _accounts(app)
+    _fieldwork(app)
     return True
+
+
+DEMO_ROLES = ("officer", "manager", "analyst", "admin")
+
+
+def _accounts(app: AppContext) -> None:
+    """One staff account per role, passwords generated and kept in var/demo/accounts.txt."""
+    path = app.settings.data_dir / "demo" / "accounts.txt"
+    lines = []
+    with app.db.session() as session:
+        for role in DEMO_ROLES:
+            password = new_passphrase()
+            accounts.add_user(session, role, [role], password)
+            app.audit(session, "user.add", {"user": role, "roles": [role]})
+            lines.append(f"{role}\t{password}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def _print_accounts(app: AppContext) -> None:
+    path = app.settings.data_dir / "demo" / "accounts.txt"
+    if path.exists():
+        click.echo(f"事務局の画面のアカウント / office accounts（{path}）:")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            role, password = line.split("\t")
+            click.echo(f"  {role:<8} {password}")
+
+
+def _fieldwork(app: AppContext) -> None:
+    """A few hundred web answers spread over four weeks, through the real intake."""
+    settings = app.settings
+    with (settings.data_dir / "demo" / "codes.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    codes: dict[str, list[str]] = {}
+    for row in reversed(rows):  # from the end: the codes shown to try stay unused
+        codes.setdefault(row["cohort"], []).append(row["code"])
+    with app.db.session(write=False) as session:
+        study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
+        sample = get_draw(session, study).sample
+        public = require_study_key(session, study).public_key
+        start = date.fromisoformat(effective_settings(study)["fieldwork_start"])
+
+    def make_intake(clock: Callable[[], date]) -> Intake:
+        return Intake(app.db.engine, settings, DEMO_STUDY, clock=clock)
+
+    total = sum(round(sample.get(c, 0) * s) for c, s in WEB_SHARE.items())
+    with progress_bar("Web回答（模擬） simulated answers", total) as set_position:
+        done = simulate(
+            make_intake, codes, sample, public, start, progress=lambda n, _t: set_position(n)
+        )
+    click.echo(
+        "模擬のWeb回答 / simulated web answers: " + ", ".join(f"{c} {n}" for c, n in done.items())
+    )

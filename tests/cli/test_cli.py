@@ -273,9 +273,26 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
     assert len(tries) == 10  # five each for two web-enabled cohorts
     codes_csv = (demo_dir / "codes.csv").read_text(encoding="utf-8")
     assert all(code in codes_csv for code in tries)
+    accounts = re.findall(r"^  (officer|manager|analyst|admin) +(\S+)$", result.stdout, re.M)
+    assert [role for role, _ in accounts] == ["officer", "manager", "analyst", "admin"]
+    from sqlmodel import Session, select
+
+    from survey.db import Database
+    from survey.models import SealedResponse
+    from survey.settings import load_settings
+
+    db = Database(load_settings(env))
+    with Session(db.engine) as session:
+        answers = session.exec(select(SealedResponse)).all()
+    db.dispose()
+    # 35 % of 500 elementary guardians, 12 % of 500 high-school students, 15 % of 1,250 adults
+    assert len(answers) == 175 + 60 + 188
+    assert len({a.day for a in answers}) >= 15  # spread over the fieldwork
+    assert {a.cohort for a in answers} == {"elementary_guardian", "high_school", "general"}
     again = run("demo", "--no-serve")
     assert again.exit_code == 0 and "3,250" in again.stdout
     assert re.findall(r"#code=([0-9A-Z-]{16})", again.stdout) == tries  # still unused
+    assert re.findall(r"^  (officer|manager|analyst|admin) +(\S+)$", again.stdout, re.M) == accounts
 
 
 @pytest.mark.postgres

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import uvicorn
@@ -39,14 +40,10 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_server(collector_app: Litestar) -> Iterator[str]:
-    """The collector served by a real uvicorn on localhost, as ``survey serve`` runs it."""
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` on a real uvicorn in a thread; yields its base URL until the test ends."""
     port = free_port()
-    config = uvicorn.Config(
-        Dispatch(collector_app, None), host="127.0.0.1", port=port, access_log=False
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -57,6 +54,12 @@ def live_server(collector_app: Litestar) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(collector_app: Litestar) -> Iterator[str]:
+    """The collector served by a real uvicorn on localhost, as ``survey serve`` runs it."""
+    yield from serve(Dispatch(collector_app, None))
 
 
 @pytest.fixture
@@ -77,3 +80,16 @@ def office_app(db: Database, clock) -> Litestar:  # type: ignore[no-untyped-def]
 def office(office_app: Litestar) -> Iterator[TestClient[Litestar]]:
     with TestClient(office_app, base_url=BASE) as c:
         yield c
+
+
+@pytest.fixture
+def live_both(issued: Issued, clock: Clock) -> Iterator[str]:
+    """Collector and office on one real uvicorn, as ``survey serve`` runs them."""
+    from survey.web.office.app import create_office_app
+
+    settings = replace(issued.settings, unknown_code_limit=0)
+    app = Dispatch(
+        create_collector_app(settings, issued.db.engine),
+        create_office_app(settings, issued.db.engine),
+    )
+    yield from serve(app)

@@ -1,0 +1,126 @@
+"""Simulated fieldwork for the demo: plausible web answers, sealed and submitted through the
+real intake, arriving over the days of fieldwork.
+
+Answers follow the form's own skip logic; the arrival pattern is front-loaded with a second
+wave after the reminder postcards, at roughly the web shares a city sees. The day each
+answer is stored with comes from the clock given to the intake, which only the demo and the
+tests set. Nothing here is used by a real collector.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import nacl.bindings
+import nacl.public
+
+from survey.forms.loader import Form
+from survey.forms.logic import visible
+from survey.forms.schema import REFUSED
+from survey.ingest.intake import Intake
+
+# Share of each web-enabled cohort's sample answering on the web by mid-fieldwork.
+WEB_SHARE = {"elementary_guardian": 0.35, "high_school": 0.12, "general": 0.15}
+OPINIONS = [
+    "相談窓口があることを、もっと知らせてほしいです。",
+    "学校でのSOSの出し方教育を続けてください。",
+    "身近な人の変化に気づける地域になってほしい。",
+]
+
+
+def random_answers(form: Form, rng: random.Random) -> dict[str, Any]:
+    """Answers a respondent might give: some items skipped, follow-ups only where shown."""
+    answers: dict[str, Any] = {}
+    for item in form.items():
+        if not visible(item, answers) or rng.random() < 0.07:
+            continue
+        codes = [o.code for o in item.options or ()]
+        if item.sensitive and rng.random() < 0.05:
+            value: Any = REFUSED
+        elif item.type in ("single", "select"):
+            value = rng.choice(codes)
+        elif item.type == "multi":
+            plain = [o.code for o in item.options or () if not o.exclusive]
+            value = sorted(rng.sample(plain, min(len(plain), rng.randint(1, item.max_picks or 3))))
+        elif item.type == "grid":
+            for row in item.rows or ():
+                answers[row.id] = rng.choice(codes)
+            continue
+        elif item.type == "integer":
+            assert item.min is not None and item.max is not None
+            value = rng.randint(item.min, item.max)
+        else:
+            if rng.random() > 0.2:
+                continue
+            value = rng.choice(OPINIONS)
+        answers[item.id] = value
+    return answers
+
+
+def seal_payload(study: str, form: Form, answers: dict[str, Any], public_key: bytes) -> str:
+    payload = json.dumps(
+        {
+            "study": study,
+            "cohort": form.cohort,
+            "form": form.id,
+            "version": form.version,
+            "answers": answers,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    padded = nacl.bindings.sodium_pad(payload, form.padded_size)
+    sealed = nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(padded)
+    return base64.b64encode(bytes(sealed)).decode()
+
+
+def arrival_days(n: int, start: date, days: int, rng: random.Random) -> list[date]:
+    """``n`` arrival days: most in the first two weeks, a second wave after day 21."""
+    out = []
+    for _ in range(n):
+        if rng.random() < 0.75:
+            offset = min(days - 1, int(rng.expovariate(1 / 5)))
+        else:
+            offset = min(days - 1, 21 + int(rng.expovariate(1 / 3)))
+        out.append(start + timedelta(days=offset))
+    return sorted(out)
+
+
+def simulate(
+    make_intake: Callable[[Callable[[], date]], Intake],
+    codes: dict[str, list[str]],
+    sample: dict[str, int],
+    public_key: bytes,
+    start: date,
+    days: int = 28,
+    seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Submit simulated answers for each web cohort; returns how many per cohort."""
+    rng = random.Random(seed)
+    today = [start]
+    intake = make_intake(lambda: today[0])
+    plan = []
+    for cohort, share in WEB_SHARE.items():
+        n = min(round(sample.get(cohort, 0) * share), len(codes.get(cohort, [])))
+        plan += [
+            (day, cohort, codes[cohort][i])
+            for i, day in enumerate(arrival_days(n, start, days, rng))
+        ]
+    plan.sort()
+    done: dict[str, int] = {}
+    for i, (day, cohort, code) in enumerate(plan):
+        today[0] = day
+        form = intake.check(code).form
+        intake.submit(
+            code, seal_payload(intake.study_name, form, random_answers(form, rng), public_key)
+        )
+        done[cohort] = done.get(cohort, 0) + 1
+        if progress is not None:
+            progress(i + 1, len(plan))
+    return done
