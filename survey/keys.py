@@ -74,24 +74,47 @@ def generate_key_file(
     out: Path,
     passphrase: str | None,
     limits: KdfLimits = SENSITIVE,
+    demo: bool = False,
 ) -> tuple[StudyKey, str | None]:
     """Write the wrapped private key to ``out`` and install the public key.
 
     Returns the installed key and the generated passphrase (None if one was given).
     """
-    out = out.resolve()
-    if settings.data_dir == out.parent or settings.data_dir in out.parents:
-        raise UsageError(
-            "秘密鍵をデータフォルダに置かないでください（バックアップに含まれます）。",
-            "Do not write the private key into the data folder (it is backed up).",
-        )
-    if out.exists():
-        raise UsageError(f"{out} はすでにあります。", f"{out} already exists; not overwritten.")
     if get_study_key(session, study) is not None:
         raise DataError(
             f"調査 {study.name} にはすでに鍵があります。",
             f"Study {study.name!r} already has a study key.",
         )
+    public, generated = write_key_file(settings, out, passphrase, study.name, limits, demo)
+    return install_public_key(session, study, public), generated
+
+
+def write_key_file(
+    settings: Settings,
+    out: Path,
+    passphrase: str | None,
+    label: str,
+    limits: KdfLimits = SENSITIVE,
+    demo: bool = False,
+) -> tuple[bytes, str | None]:
+    """A fresh key pair, the private half wrapped into ``out``; (public key, generated phrase).
+
+    Needs no database: the key ceremony may run on a machine holding nothing else.
+    """
+    out = out.resolve()
+    # Neither the data folder (it is backed up) nor the key folder (servers read it) may
+    # hold the study private key: it lives offline and is supplied only to decrypt.
+    folders = [(settings.data_dir, "データフォルダ", "data folder (it is backed up)")]
+    if not demo:  # the demo keeps its throwaway key beside the others, and says so
+        folders.append((settings.key_dir, "鍵フォルダ", "key folder (servers read it)"))
+    for folder, ja, en in folders:
+        if folder == out.parent or folder in out.parents:
+            raise UsageError(
+                f"秘密鍵を{ja}に置かないでください。オフラインの媒体に保存してください。",
+                f"Do not write the study private key into the {en}; keep it offline.",
+            )
+    if out.exists():
+        raise UsageError(f"{out} はすでにあります。", f"{out} already exists; not overwritten.")
     generated = None
     if passphrase is None:
         generated = passphrase = new_passphrase()
@@ -101,9 +124,9 @@ def generate_key_file(
             f"The passphrase must have at least {MIN_PASSPHRASE} characters.",
         )
     public, private = generate_study_keypair()
-    document = wrap_private_key(private, passphrase, study.name, limits)
+    document = wrap_private_key(private, passphrase, label, limits)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(document)
-    return install_public_key(session, study, public), generated
+    return public, generated

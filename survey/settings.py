@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from survey.errors import UsageError
 
@@ -63,12 +64,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "SURVEY_DATABASE_URL は sqlite:// か postgresql:// で始めてください。",
             "SURVEY_DATABASE_URL must start with sqlite:// or postgresql://.",
         )
+    public_url = (env.get("SURVEY_PUBLIC_URL") or "").rstrip("/") or None
+    if public_url is not None:
+        check_public_url(public_url)
     return Settings(
         data_dir=data_dir,
         key_dir=key_dir,
         database_url=url,
         study=env.get("SURVEY_STUDY") or None,
-        public_url=(env.get("SURVEY_PUBLIC_URL") or "").rstrip("/") or None,
+        public_url=public_url,
         unknown_code_limit=_int(env, "SURVEY_UNKNOWN_CODE_LIMIT", 30, minimum=0),
         openapi=_flag(env, "SURVEY_OPENAPI", True),
         busy_timeout_ms=_int(env, "SURVEY_BUSY_TIMEOUT_MS", 10_000, minimum=1),
@@ -77,6 +81,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         debug=_flag(env, "SURVEY_DEBUG", False),
         ipamj_font=env.get("SURVEY_IPAMJ_FONT") or None,
     )
+
+
+def check_public_url(url: str) -> None:
+    """The study's web address, printed on slips: ``/#code=...`` is appended to it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        raise UsageError(
+            "SURVEY_PUBLIC_URL は https://（または http://）で始まるアドレスで、"
+            "? や # を含めないでください。",
+            "SURVEY_PUBLIC_URL must be an https:// (or http://) address without query or fragment.",
+        )
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

@@ -173,7 +173,11 @@ def parse_assignment(assignment: str) -> tuple[str, Any]:
     try:
         return key, SETTINGS[key].parse(raw.strip())
     except (ValueError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{key} の値が不正です: {exc}", f"Invalid value for {key}: {exc}") from exc
+        # Python's reason is English: it goes on the English line only.
+        raise UsageError(
+            f"{key} の値が不正です（{raw.strip()}）。{SETTINGS[key].help}",
+            f"Invalid value for {key}: {exc}",
+        ) from exc
 
 
 def check_consistent(values: dict[str, Any]) -> None:
@@ -203,7 +207,7 @@ def frame_rules(values: dict[str, Any], as_of: date) -> FrameRules:
 
 
 def check_name(name: str) -> None:
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):  # fullmatch: "$" would let a trailing newline through
         raise UsageError(
             "調査名は英小文字・数字・-・_ の32文字以内にしてください。",
             "A study name is an ASCII slug: a-z, 0-9, '-' and '_', at most 32 characters.",

@@ -163,3 +163,19 @@ def test_generated_passphrases_are_read_forgivingly() -> None:
         "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＳＴＶＷＸＹＺ－",
     )
     assert bytes(unwrap_private_key(document, passphrase.translate(wide))) == bytes(private)
+
+
+def test_generate_refuses_the_key_folder_and_works_without_a_study(run, env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    phrase = {"SURVEY_KEY_PASSPHRASE": "a long enough passphrase"}
+    inside = Path(env["SURVEY_KEY_DIR"]) / "study" / "private.json"
+    refused = run("keys", "generate", "--out", str(inside), extra_env=phrase)
+    assert refused.exit_code == 2 and not inside.exists()
+    out = tmp_path / "usb" / "study-key.json"
+    result = run("keys", "generate", "--out", str(out), extra_env=phrase)
+    assert result.exit_code == 0, result.stderr
+    public = re.search(r"public key: (\S+)", result.stdout)
+    assert public is not None and "set-public" in result.stdout
+    assert run("study", "list", "--json").stdout.strip() == "[]"  # nothing was created
+    assert run("study", "create", "s", "--as-of", "2026-04-01").exit_code == 0
+    assert run("keys", "set-public", public.group(1)).exit_code == 0
+    assert run("keys", "verify", "--key", str(out), extra_env=phrase).exit_code == 0

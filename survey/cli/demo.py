@@ -43,7 +43,9 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
     app.actor()
     with app.db.session() as session:
         study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
-        key, generated = generate_key_file(session, settings, study, key_file, passphrase)
+        key, generated = generate_key_file(
+            session, settings, study, key_file, passphrase, demo=True
+        )
         app.audit(session, "key.generate", {"study": DEMO_STUDY, "fingerprint": key.fingerprint})
         codes = print_codes(session, settings, study, out / "code-slips.pdf", out / "codes.csv")
         app.audit(session, "file.code_slips", codes.audit_object(DEMO_STUDY))

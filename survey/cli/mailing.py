@@ -10,12 +10,12 @@ import click
 from mailing.layouts import DEFAULT_LAYOUT, LAYOUTS, get_layout
 from mailing.service import PrintReport, print_codes, print_labels, print_postcards
 from survey.cli.common import AppContext, emit_json, json_option, pass_app, study_option
-from survey.crypto import parse_public_key
+from survey.crypto import fingerprint, parse_public_key
 from survey.decrypt import unwrap_private_key
 from survey.errors import DataError, UsageError
-from survey.keys import generate_key_file, install_public_key, require_study_key
+from survey.keys import generate_key_file, install_public_key, require_study_key, write_key_file
 from survey.sampling.cohorts import COHORTS
-from survey.study import resolve_study
+from survey.study import list_studies, resolve_study
 
 out_file = click.Path(dir_okay=False, path_type=Path)
 margin_top = click.option(
@@ -57,15 +57,32 @@ def generate(app: AppContext, out: Path, study_name: str | None) -> None:
     passphrase = app.settings.key_passphrase
     app.actor()
     with app.db.session() as session:
-        study = resolve_study(session, study_name or app.settings.study)
-        key, generated = generate_key_file(session, app.settings, study, out, passphrase)
+        if not list_studies(session) and not (study_name or app.settings.study):
+            # A machine with no study (the key ceremony): write the file, install nothing.
+            public, generated = write_key_file(app.settings, out, passphrase, "study")
+            installed = False
+        else:
+            study = resolve_study(session, study_name or app.settings.study)
+            key, generated = generate_key_file(session, app.settings, study, out, passphrase)
+            public, installed = key.public_key, True
         app.audit(
             session,
             "key.generate",
-            {"study": study.name, "fingerprint": key.fingerprint, "file": str(out.resolve())},
+            {
+                "fingerprint": fingerprint(public),
+                "file": str(out.resolve()),
+                "installed": installed,
+            },
         )
     click.echo(f"秘密鍵を書き出しました / private key written: {out}")
-    click.echo(f"公開鍵の指紋 / fingerprint: {key.fingerprint}")
+    click.echo(f"公開鍵 / public key: {base64.b64encode(public).decode()}")
+    click.echo(f"公開鍵の指紋 / fingerprint: {fingerprint(public)}")
+    if not installed:
+        click.echo(
+            "調査がないため公開鍵は登録していません。"
+            "事務所で survey keys set-public に渡してください。"
+            " / No study here: install the public key with `survey keys set-public`."
+        )
     if generated:
         click.echo(
             "パスフレーズ（この一度しか表示しません。紙に書いて金庫へ） / passphrase, shown once:"

@@ -106,6 +106,14 @@ def sample_group(
     app = ctx.ensure_object(AppContext)
     if register_path is None:
         raise UsageError("--register FILE を指定してください。", "Give --register FILE.")
+    if verify and (as_of or allocation or seed or committed):
+        # --verify re-runs the draw with the recorded values: other ones would be ignored.
+        raise UsageError(
+            "--verify は記録された基準日・割当・seed で検証します。"
+            "--as-of, --allocation, --seed, --committed は指定できません。",
+            "--verify uses the recorded reference date, allocation and seed: "
+            "--as-of, --allocation, --seed and --committed cannot be given with it.",
+        )
     progress = StepProgress()
     try:
         if verify:

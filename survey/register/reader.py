@@ -281,6 +281,10 @@ def _check_row(
         birth = parse_date(row["birth_date"])
     except DateFormatError as exc:
         bad("birth_date", exc.ja, exc.en)
+    else:
+        if birth < EARLIEST_BIRTH:  # before the Meiji era: not a living resident's birth date
+            bad("birth_date", "明治より前の日付です", "before the Meiji era (1868-01-25)")
+            birth = None
     sex = _parse_sex(row["sex"])
     if sex is None:
         bad("sex", "男・女・1・2 のいずれかにしてください", "must be 男, 女, 1 or 2")
@@ -296,6 +300,9 @@ def _check_row(
         sex,
         district_of(row["address"], districts),
     )
+
+
+EARLIEST_BIRTH = date(1868, 1, 25)
 
 
 def read_register(

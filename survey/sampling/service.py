@@ -35,14 +35,21 @@ def parse_allocation(text: str | None) -> dict[str, int]:
     if text is None:
         return dict(DEFAULT_ALLOCATION)
     allocation = {c: 0 for c in COHORTS}
+    seen: set[str] = set()
     for item in filter(None, (p.strip() for p in text.split(","))):
-        cohort, sep, n = item.partition("=")
-        if not sep or cohort.strip() not in COHORTS or not n.strip().isdigit():
+        cohort, sep, n = (part.strip() for part in item.partition("="))
+        # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+        if not sep or cohort not in COHORTS or not (n.isascii() and n.isdigit()):
             raise UsageError(
                 f"割当は cohort=数 の形です（cohort は {', '.join(COHORTS)}）: {item}",
                 f"Allocation items are cohort=N with cohort one of {', '.join(COHORTS)}: {item!r}",
             )
-        allocation[cohort.strip()] = int(n)
+        if cohort in seen:
+            raise UsageError(
+                f"割当で {cohort} が2回指定されています。", f"{cohort} is given twice."
+            )
+        seen.add(cohort)
+        allocation[cohort] = int(n)
     return allocation
 
 

@@ -370,3 +370,27 @@ def test_unexpected_errors_show_no_data(
     assert result.exit_code == 1
     assert "RuntimeError" in result.stderr and "志木" not in result.stderr + result.stdout
     assert not (tmp_path / "never.csv").exists()
+
+
+def test_verify_refuses_options_it_would_ignore(run, synth_register: Path) -> None:  # type: ignore[no-untyped-def]
+    for extra in (["--as-of", "2020-01-01"], ["--allocation", "general=2"], ["--seed", "00" * 32]):
+        result = run("sample", "--verify", "--register", str(synth_register), *extra)
+        assert result.exit_code == 2 and "--verify" in result.stderr
+
+
+def test_malformed_names_allocations_and_urls_are_usage_errors(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("study", "create", "nl\n", "--as-of", "2026-04-01").exit_code == 2
+    for bad in ("general=²", "general=1,general=2", "general=-1"):
+        result = run("sample", "--register", str(tmp_path / "x.csv"), "--allocation", bad)
+        assert result.exit_code == 2, bad
+    for url in ("survey.city.example", "https://x.example/?a=1", "https://x.example/#top"):
+        result = run("study", "list", extra_env={"SURVEY_PUBLIC_URL": url})
+        assert result.exit_code == 2 and "SURVEY_PUBLIC_URL" in result.stderr, url
+
+
+def test_setting_errors_keep_english_out_of_the_japanese_line(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("study", "create", "s", "--as-of", "2026-04-01").exit_code == 0
+    result = run("study", "set", "general_min_age=abc")
+    assert result.exit_code == 2
+    ja = next(line for line in result.stderr.splitlines() if line.startswith("エラー"))
+    assert "invalid literal" not in ja and "invalid literal" in result.stderr

@@ -224,3 +224,11 @@ def test_bom_followed_by_bytes_that_are_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(codecs.BOM_UTF8 + ",".join(ENGLISH).encode() + b"\n\x82\xa0\n")
     with pytest.raises(DataError, match="encoding"):
         read_register(path)
+
+
+def test_birth_dates_before_meiji_are_rejected(register_file) -> None:  # type: ignore[no-untyped-def]
+    path = register_file([Row("1", "h1", "0001-01-01"), Row("2", "h2", "1868-01-24")])
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    assert [e.line for e in info.value.errors] == [2, 3]
+    assert all("Meiji" in e.reason_en for e in info.value.errors)
