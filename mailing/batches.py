@@ -81,8 +81,15 @@ class Batch:
         """Sub-batches worth a line on the header sheet (check-up and month)."""
         if self.method != "checkup":
             return []
-        counts = Counter(f"{r.checkup_month} {r.checkup}" for r in self.records)
-        return sorted(counts.items())
+        # In the labels' own order (month, then check-up age as a number: 4, 18, 36 months),
+        # so the header sheet lists the sub-batches as the labels come off the printer.
+        counts: Counter[str] = Counter()
+        order: dict[str, tuple[str, int]] = {}
+        for r in self.records:
+            name = f"{r.checkup_month} {r.checkup}"
+            counts[name] += 1
+            order.setdefault(name, (r.checkup_month, _checkup_months(r)))
+        return sorted(counts.items(), key=lambda item: order[item[0]])
 
 
 def batches(

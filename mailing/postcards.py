@@ -28,13 +28,17 @@ HAGAKI_LAYOUT = LabelLayout("hagaki", 1, 1, 100.0, 74.0, 0.0, 0.0, 100.0, 74.0, 
 
 def message(study_settings: dict[str, Any]) -> list[str]:
     end = study_settings.get("fieldwork_end")
-    deadline = (
-        f"{date.fromisoformat(end).month}月{date.fromisoformat(end).day}日" if end else "締切日"
+    # Without a fieldwork end there is no date to print (the service warns about it).
+    when = (
+        f"{date.fromisoformat(end).month}月{date.fromisoformat(end).day}日までに"
+        if end
+        else "お早めに"
     )
+    title = study_settings.get("title") or "こころの健康に関する市民意識調査"
     return [
-        "先日「こころの健康に関する市民意識調査」の調査票をお送りしました。",
+        f"先日「{title}」の調査票をお送りしました。",
         "すでにご回答くださった方には、心よりお礼申し上げます。"
-        f"まだの方は、{deadline}までにご回答くださいますようお願いいたします。",
+        f"まだの方は、{when}ご回答くださいますようお願いいたします。",
         "この調査は無記名で、どなたが回答したかは市にも分かりません。"
         "そのため、対象のすべての方にこのはがきをお送りしています。",
     ]

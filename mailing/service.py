@@ -171,10 +171,17 @@ def print_postcards(
     found = _batches(session, settings, study, None)
     files = fresh_outputs(out)
     fonts = FontSet.load()
+    values = effective_settings(study)
     with removed_on_failure(files):
-        write_postcards(out, found, layout, fonts, effective_settings(study))
+        write_postcards(out, found, layout, fonts, values)
         track(session, study, "postcards", out)
         session.commit()
+    warnings = warn_missing(fonts)
+    if not values.get("fieldwork_end"):
+        warnings.append(
+            "調査終了日（fieldwork_end）が未設定のため、締切日を書かずに印刷しました。"
+            " / fieldwork_end is not set: the cards carry no deadline."
+        )
     return PrintReport(
-        files, _counts(found), warn_missing(fonts), {"layout": layout.name if layout else "hagaki"}
+        files, _counts(found), warnings, {"layout": layout.name if layout else "hagaki"}
     )

@@ -35,8 +35,11 @@ def code_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/#code={display(code)}"
 
 
-def _qr(canvas: Canvas, url: str, x: float, y: float) -> None:
-    """A QR code (error correction M) as one vector path, dark runs merged row by row."""
+def _qr(canvas: Canvas, url: str, x: float, y: float) -> float:
+    """A QR code (error correction M) as one vector path, dark runs merged row by row.
+
+    Returns the module size: the caller keeps a quiet zone of four modules clear around it.
+    """
     matrix = segno.make_qr(url, error="m", boost_error=False).matrix
     module = QR_SIZE / len(matrix)
     path = canvas.beginPath()
@@ -52,6 +55,7 @@ def _qr(canvas: Canvas, url: str, x: float, y: float) -> None:
             else:
                 c += 1
     canvas.drawPath(path, stroke=0, fill=1)
+    return module
 
 
 def _slip(
@@ -78,13 +82,18 @@ def _slip(
             ("スマートフォンやパソコンから回答できます（QRコードからも）:", 7.5),
             (public_url, 8.5),
         ]
-        _qr(canvas, code_url(public_url, code.code), x + SLIP_W - pad - QR_SIZE, top - QR_SIZE - 2)
+        qr_bottom = top - QR_SIZE - 2
+        module = _qr(canvas, code_url(public_url, code.code), x + SLIP_W - pad - QR_SIZE, qr_bottom)
     else:
         lines = [
             ("この番号を紙の調査票の所定の欄に記入してください。", 7.5),
             ("集計の重複を防ぐためのもので、回答者を特定するものではありません。", 7.0),
         ]
     y_text = draw_lines(canvas, fonts, x + pad, top - 36, lines, text_w, 1.3)
+    if web:
+        # The full-width lines below start under the QR code's quiet zone (4 modules), which
+        # scanners need; text running under the code makes it unreadable for some phones.
+        y_text = min(y_text, qr_bottom - 4 * module)
     y_text = draw_lines(
         canvas,
         fonts,

@@ -264,3 +264,101 @@ def test_two_code_runs_at_the_same_time_cannot_both_issue(drawn, monkeypatch) ->
                 access_codes.claim_batch(b, b.exec(select(Study)).one(), {"general": 1})
     finally:
         db.dispose()
+
+
+def test_the_qr_code_keeps_its_quiet_zone(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Rendered at 300 dpi, nothing dark lies within four modules of a slip's QR code."""
+    from PIL import Image
+    from reportlab.lib.units import mm
+
+    from mailing.slips import QR_SIZE, SLIP_H, SLIP_W
+    from tests.mailing.conftest import poppler
+
+    out = tmp_path / "slips.pdf"
+    assert drawn("codes", "--out", str(out)).exit_code == 0
+    page = next(i for i, text in enumerate(pdf_pages(out), 1) if PUBLIC_URL in text)
+    poppler(
+        "pdftoppm",
+        "-r",
+        "300",
+        "-f",
+        str(page),
+        "-l",
+        str(page),
+        "-png",
+        str(out),
+        str(tmp_path / "p"),
+    )
+    image = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
+    scale = 300 / 72
+    pad, module = 6 * mm, QR_SIZE / 33  # version 4 at most for these URLs: 33 modules
+    qr_left, qr_top = SLIP_W - pad - QR_SIZE, pad + 2  # from the slip's top-left corner
+    quiet = 3.5 * module
+
+    def dark(x0: float, y0: float, x1: float, y1: float) -> int:
+        box = tuple(round(v * scale) for v in (x0, y0, x1, y1))
+        return sum(1 for v in image.crop(box).get_flattened_data() if v < 128)
+
+    assert dark(qr_left, qr_top, qr_left + QR_SIZE, qr_top + QR_SIZE) > 1000  # the code is there
+    below = dark(pad, qr_top + QR_SIZE + 1, SLIP_W - pad, qr_top + QR_SIZE + quiet)
+    left = dark(qr_left - quiet, qr_top, qr_left - 1, qr_top + QR_SIZE)
+    assert below == 0 and left == 0
+    assert qr_top + QR_SIZE + quiet < SLIP_H
+
+
+def test_codes_do_not_depend_on_the_draw_seed(run, synth_register: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two studies drawn with the same seed get unrelated codes (the OS CSPRNG, not the seed)."""
+    import base64
+
+    from tests.conftest import SMALL_ALLOCATION
+    from tests.helpers import STUDY_PUBLIC_KEY
+
+    issued = []
+    for name in ("a", "b"):
+        env = {"SURVEY_PUBLIC_URL": PUBLIC_URL}
+        assert run("study", "create", name, "--as-of", "2026-04-01").exit_code == 0
+        args = [
+            "--register",
+            str(synth_register),
+            "--allocation",
+            SMALL_ALLOCATION,
+            "--seed",
+            "ab" * 32,
+        ]
+        assert run("sample", "--study", name, *args).exit_code == 0
+        key = base64.b64encode(STUDY_PUBLIC_KEY).decode()
+        assert run("keys", "set-public", key, "--study", name).exit_code == 0
+        csv_path = tmp_path / f"{name}.csv"
+        result = run(
+            "codes",
+            "--study",
+            name,
+            "--out",
+            str(tmp_path / f"{name}.pdf"),
+            "--csv",
+            str(csv_path),
+            extra_env=env,
+        )
+        assert result.exit_code == 0, result.stderr
+        issued.append({code for _, code in read_codes(csv_path)})
+    assert issued[0] and not issued[0] & issued[1]
+
+
+def test_every_print_file_is_tracked_with_size_and_hash(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    files = {
+        "codes": ["codes", "--out", str(tmp_path / "s.pdf"), "--csv", str(tmp_path / "c.csv")],
+        "labels": ["labels", "--out", str(tmp_path / "l.pdf"), "--csv", str(tmp_path / "v.csv")],
+        "postcards": ["postcards", "--out", str(tmp_path / "p.pdf")],
+        "roster": ["roster", "export", "--csv", str(tmp_path / "r.csv")],
+    }
+    for args in files.values():
+        result = drawn(*args)
+        assert result.exit_code == 0, result.stderr
+    with Session(create_engine(load_settings().database_url)) as session:
+        tracked = {Path(t.path).name: t for t in session.exec(select(TrackedFile))}
+    assert set(tracked) == {"s.pdf", "c.csv", "l.pdf", "v.csv", "p.pdf", "r.csv"}
+    for name, row in tracked.items():
+        data = (tmp_path / name).read_bytes()
+        assert row.size == len(data) and row.sha256 == hashlib.sha256(data).hexdigest()
