@@ -9,7 +9,7 @@ import click
 from survey.cli.common import AppContext, emit_json, pass_app
 from survey.forms.codebook import codebook, write_xlsx
 from survey.forms.loader import FormError, load_forms
-from survey.forms.versions import check_frozen
+from survey.forms.versions import check_districts, check_frozen
 
 
 @click.group("forms")
@@ -29,8 +29,8 @@ def forms_group() -> None:
 def check(app: AppContext, directory: Path | None) -> None:
     """すべての定義を検証します. Validate every definition (and frozen versions)."""
     forms = load_forms(directory)
-    with app.db.session() as session:
-        problems = check_frozen(session, forms)
+    with app.db.session(write=False) as session:
+        problems = check_frozen(session, forms) + check_districts(session, forms)
     if problems:
         raise FormError(problems)
     for (form_id, version), form in sorted(forms.items()):

@@ -112,18 +112,21 @@ def _read_yaml(path: Path) -> Any:
 def _pydantic_problems(path: Path, data: Any, exc: ValidationError) -> list[str]:
     out = []
     for err in exc.errors():
-        loc = list(err["loc"])
-        item_id = "-"
-        node: Any = data
-        for part in loc:  # walk to the innermost node that has an id
+        item_id, node, where = "-", data, []
+        for part in err["loc"]:  # walk to the innermost node that has an id
             try:
-                node = node[part]
+                child = node[part]
             except (KeyError, IndexError, TypeError):
-                break
+                # pydantic's own steps (a union tag, "function-after[...]"): not in the file,
+                # except a missing or unknown field, which is named as it is.
+                if part == err["loc"][-1]:
+                    where.append(str(part))
+                continue
+            node = child
+            where.append(str(part))
             if isinstance(node, dict) and isinstance(node.get("id"), str):
                 item_id = node["id"]
-        where = ".".join(str(p) for p in loc)
-        out.append(f"{path.name}: {item_id}: {err['msg']} ({where})")
+        out.append(f"{path.name}: {item_id}: {err['msg']} ({'.'.join(where)})")
     return out
 
 
@@ -176,19 +179,6 @@ def _expand(path: Path, form: FormFile, modules: dict[str, Module], problems: li
     return Form(form, path, tuple(sections), tuple(derived), digest)
 
 
-def _check_texts(path: Path, form: Form, problems: list[str]) -> None:
-    if "en" not in form.source.languages:
-        return
-    for item in form.items():
-        texts = [
-            item.text,
-            *(o.label for o in item.options or ()),
-            *(r.text for r in item.rows or ()),
-        ]
-        if any(t.en is None for t in texts):
-            problems.append(f"{path.name}: {item.id}: English text missing (form declares en)")
-
-
 def _check_condition(
     path: Path, item_id: str, cond: Condition, earlier: dict[str, set[int]], problems: list[str]
 ) -> None:
@@ -208,6 +198,7 @@ def _check_condition(
 
 
 def check_form(form: Form, problems: list[str]) -> None:
+    from survey.forms.checks import check_derived, check_safety, check_texts
     from survey.forms.payload import check_size
 
     path = form.path
@@ -241,7 +232,9 @@ def check_form(form: Form, problems: list[str]) -> None:
                 problems.append(f"{path.name}: {d.id}: refers to unknown variable {ref!r}")
         known.add(d.id)
         seen.add(d.id)
-    _check_texts(path, form, problems)
+    check_safety(form, problems)
+    check_texts(form, problems)
+    check_derived(form, problems)
     check_size(form, problems)
 
 

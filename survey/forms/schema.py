@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Language = Literal["ja", "en"]
@@ -114,6 +122,23 @@ class Item(Strict):
         picks, options = self.max_picks, self.options
         if t == "multi" and picks is not None and options is not None and picks > len(options):
             raise ValueError("max_picks is larger than the number of options")
+        # A field that does not apply to the type is a mistake, not a harmless extra.
+        misplaced = [
+            name
+            for name, applies in (
+                ("options", t in ("single", "multi", "select", "grid")),
+                ("scale", t in ("single", "multi", "select", "grid")),
+                ("rows", t == "grid"),
+                ("max_picks", t == "multi"),
+                ("min", t == "integer"),
+                ("max", t == "integer"),
+                ("unit", t == "integer"),
+                ("max_length", t in ("text", "longtext")),
+            )
+            if getattr(self, name) is not None and not applies
+        ]
+        if misplaced:
+            raise ValueError(f"{', '.join(misplaced)} do(es) not apply to a {t} item")
         return self
 
 
@@ -121,10 +146,23 @@ class Use(Strict):
     use: str
 
 
+def _entry_kind(value: Any) -> str:
+    # A section entry with a ``use`` key is a module reference, anything else an item: so a
+    # broken item is reported as an item, without the noise of the other alternative.
+    if isinstance(value, dict):
+        return "use" if "use" in value else "item"
+    return "use" if isinstance(value, Use) else "item"
+
+
+Entry = Annotated[
+    Annotated[Item, Tag("item")] | Annotated[Use, Tag("use")], Discriminator(_entry_kind)
+]
+
+
 class Section(Strict):
     id: ID
     title: Label
-    items: list[Item | Use]
+    items: list[Entry] = Field(min_length=1)
     crisis_after: bool = False  # the crisis lines shown prominently after this section
 
 
@@ -193,5 +231,5 @@ class FormFile(Strict):
     languages: list[Language] = Field(default_factory=lambda: list[Language](["ja"]))
     padded_size: int = Field(gt=0)
     intro: Label | None = None
-    sections: list[Section]
+    sections: list[Section] = Field(min_length=1)
     derived: list[Derived] = Field(default_factory=list)

@@ -83,5 +83,32 @@ def form_for_cohort(
         .order_by(col(FormVersion.version).desc())
     ).first()
     if frozen is not None:
-        return forms.get((frozen.form_id, frozen.version))
+        form = forms.get((frozen.form_id, frozen.version))
+        if form is not None and form.sha256 != frozen.sha256:
+            # Never serve (or read answers with) questions other than those the codes froze.
+            raise FormError(check_frozen(session, forms) or [f"{form.path.name}: -: changed"])
+        return form
     return current_forms(forms).get(cohort)
+
+
+def check_districts(session: Session, forms: dict[tuple[str, int], Form]) -> list[str]:
+    """Problems: a study's district names (the frame counts' cells) missing from a form's
+    district item, which would make answers impossible to match to the frame by district."""
+    from survey.study import effective_settings
+
+    problems = []
+    for study in session.exec(select(Study)).all():
+        names = set(effective_settings(study)["districts"])
+        for form in forms.values():
+            item = next((i for i in form.items() if i.id == "district"), None)
+            if item is None:
+                continue
+            labels = {o.label.ja for o in item.options or ()}
+            missing = sorted(names - labels)
+            if missing:
+                problems.append(
+                    f"{form.path.name}: district: 調査 {study.name} の地区 {'、'.join(missing)} "
+                    f"が選択肢にありません / study {study.name}'s districts missing from the "
+                    "options"
+                )
+    return problems

@@ -16,6 +16,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -33,13 +34,14 @@ from survey.codes import CodeFormatError, normalize
 from survey.crypto import KeyMissingError, code_hash
 from survey.errors import SurveyError
 from survey.forms.loader import Form, load_forms
-from survey.forms.versions import form_for_cohort
+from survey.forms.versions import check_frozen, form_for_cohort
 from survey.keys import get_study_key
 from survey.models import AccessCode, SealedResponse, Study
 from survey.settings import Settings
 from survey.study import effective_settings, list_studies
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+log = logging.getLogger("survey.collector")
 SEAL_OVERHEAD = 48
 
 
@@ -168,6 +170,12 @@ class Intake:
         except KeyMissingError as exc:  # no codes issued yet
             raise not_ready() from exc
         self.forms = load_forms()
+        with Session(engine) as session:
+            if check_frozen(session, self.forms):
+                # A frozen form changed on disk: refuse to collect rather than ask questions
+                # the codes were not issued for (`survey forms check` names the change).
+                log.error("a frozen form version changed; run `survey forms check`")
+                raise not_ready()
 
     def _study(self, session: Session) -> Study:
         return session.exec(select(Study).where(Study.name == self.study_name)).one()

@@ -45,9 +45,17 @@ def test_students_forms_leave_out_adult_items_and_general_is_bilingual() -> None
         assert {"st_talk_to", "st_sns_known", "st_sos_edu"} <= items
         assert not {"occupation", "attitudes", "measures", "cr_stress"} & items
     for cohort in ("infant_guardian", "elementary_guardian"):
-        assert {"relation", "child_stage", "cr_stress", "cr_support"} <= {
-            i.id for i in forms[cohort].items()
-        }
+        assert {
+            "relation",
+            "child_stage",
+            "cr_stress",
+            "cr_support",
+            "occupation",
+            "household",
+        } <= {i.id for i in forms[cohort].items()}
+    for cohort in ("junior_high", "high_school"):
+        assert "st_household" in {i.id for i in forms[cohort].items()}
+    assert forms["general"].item("k6").text.ja.startswith("過去1か月の間に")
     general = forms["general"]
     assert general.source.languages == ["ja", "en"]
     assert all(i.text.en for i in general.items())
@@ -197,6 +205,79 @@ BROKEN = {
         ),
         "would not fit the intake's 262144-byte body limit",
     ),
+    "a broken item reports only its own fault": (
+        lambda d: first_section_items(d).append(
+            {"id": "q_x", "type": "singel", "text": {"ja": "x", "en": "x"}, "options": []}
+        ),
+        "q_x: Input should be 'single', 'multi', 'grid', 'integer', 'text', 'longtext' or "
+        "'select' (sections.0.items.4.type)",
+    ),
+    "no crisis lines after the ideation items": (
+        lambda d: next(s for s in d["sections"] if s["id"] == "ideation").update(
+            crisis_after=False
+        ),
+        "ideation: asks about suicidal ideation (ideation_ever) but does not show the crisis",
+    ),
+    "an ideation item without 答えたくない": (
+        lambda d: first_section_items(d).append(
+            {
+                "id": "ideation_x",
+                "type": "single",
+                "text": {"ja": "x", "en": "x"},
+                "options": [{"code": 1, "label": {"ja": "a", "en": "a"}}],
+            }
+        ),
+        "ideation_x: must be sensitive",
+    ),
+    "a section title without English": (
+        lambda d: d["sections"][0].update(title="あなたについて"),
+        "about_you: English text missing",
+    ),
+    "a sum over a multiple choice": (
+        lambda d: d.setdefault("derived", []).append(
+            {"id": "d_x", "label": {"ja": "x", "en": "x"}, "kind": "sum", "items": ["consult"]}
+        ),
+        "d_x: sums 'consult', a multi item",
+    ),
+    "bands with a gap": (
+        lambda d: d.setdefault("derived", []).append(
+            {
+                "id": "d_x",
+                "label": {"ja": "x", "en": "x"},
+                "kind": "bands",
+                "source": "k6_total",
+                "bands": [
+                    {"min": 0, "max": 4, "code": 1, "label": {"ja": "a", "en": "a"}},
+                    {"min": 6, "code": 2, "label": {"ja": "b", "en": "b"}},
+                ],
+            }
+        ),
+        "d_x: bands leave a gap or overlap between 0 and 6",
+    ),
+    "cases on codes that are not options": (
+        lambda d: d.setdefault("derived", []).append(
+            {
+                "id": "d_x",
+                "label": {"ja": "x", "en": "x"},
+                "kind": "cases",
+                "cases": [{"when": {"item": "sex", "in": [99]}, "value": 1}],
+            }
+        ),
+        "d_x: codes [99] are not options of sex",
+    ),
+    "a field that does not apply": (
+        lambda d: first_section_items(d).append(
+            {
+                "id": "q_x",
+                "type": "text",
+                "text": {"ja": "x", "en": "x"},
+                "max_length": 5,
+                "max_picks": 2,
+            }
+        ),
+        "q_x: Value error, max_picks do(es) not apply to a text item",
+    ),
+    "no sections": (lambda d: d.update(sections=[]), "List should have at least 1 item"),
 }
 
 
@@ -242,3 +323,27 @@ def test_forms_check_reports_a_broken_folder_with_exit_1(run, defs: Path) -> Non
     result = run("forms", "check", "--dir", str(defs))
     assert result.exit_code == 1
     assert "general.v1.yaml: -: padded_size is 4096" in result.stderr
+
+
+def test_forms_check_compares_the_district_list_with_each_study(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("study", "create", "s", "--as-of", "2026-04-01").exit_code == 0
+    assert run("forms", "check").exit_code == 0
+    assert run("study", "set", "districts=本町,柏町,宗岡新田").exit_code == 0
+    result = run("forms", "check")
+    assert result.exit_code == 1 and "宗岡新田" in result.stderr
+
+
+def test_a_changed_frozen_form_stops_the_collector(issued, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from survey.ingest.intake import Intake, NotReady
+
+    changed = tmp_path / "definitions"
+    shutil.copytree(definitions_dir(), changed)
+    edit(
+        changed / "general.v1.yaml",
+        lambda d: d["sections"][0]["items"][1]["options"][0].update(
+            label={"ja": "18歳・19歳", "en": "18 or 19"}
+        ),
+    )
+    monkeypatch.setattr("survey.forms.loader.definitions_dir", lambda: changed)
+    with pytest.raises(NotReady):
+        Intake(issued.db.engine, issued.settings, "default")
