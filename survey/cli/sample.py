@@ -237,12 +237,26 @@ def register_group() -> None:
 @click.option(
     "--date-style", type=click.Choice(sorted(DATE_STYLES)), default="iso", show_default=True
 )
-def synth(out: Path, people: int, seed: int, encoding: str, as_of: date, date_style: str) -> None:
+@json_option
+def synth(
+    out: Path,
+    people: int,
+    seed: int,
+    encoding: str,
+    as_of: date,
+    date_style: str,
+    as_json: bool,
+) -> None:
     """架空の住民基本台帳を書き出します. Write a synthetic, deterministic register."""
     with progress_bar("生成 synth", people) as set_position:
         households = write_register(out, people, seed, encoding, as_of, date_style, set_position)
         set_position(people)
-    click.echo(f"{out}: {people:,} 人 / {households:,} 世帯 ({encoding})", err=True)
+    if as_json:
+        emit_json(
+            {"file": str(out), "people": people, "households": households, "encoding": encoding}
+        )
+    else:
+        click.echo(f"{out}: {people:,} 人 / {households:,} 世帯 ({encoding})", err=True)
 
 
 @click.group("roster")
