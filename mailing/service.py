@@ -1,7 +1,9 @@
 """Mailing services: code slips, labels, postcards and the vendor file for a drawn study.
 
 Every file written here holds personal data or plaintext codes and is recorded (path, size,
-SHA-256) in the same transaction, so that erasure can destroy it.
+SHA-256) in the same transaction, so that erasure can destroy it. The services do not commit:
+the front door audits the export and commits once, with ``kept_if_committed``, so the codes,
+the tracked files and the audit entry exist together or not at all.
 """
 
 from __future__ import annotations
@@ -106,7 +108,9 @@ def print_codes(
             track(session, study, "code_csv", csv_path)
         stored = access_codes.store(session, settings, study, codes)
         freeze(session, study, list(counts))  # these forms' versions are now immutable
-        session.commit()  # only now do the codes exist; the files are removed if this fails
+        session.flush()
+    # Not committed here: the caller audits the export in the same transaction and commits
+    # with survey.files.kept_if_committed (the files go if that fails).
     return PrintReport(
         files,
         dict(stored),
@@ -157,7 +161,7 @@ def print_labels(
                     "cannot hold were written as 〓:",
                     *problems,
                 ]
-        session.commit()
+        session.flush()
     return PrintReport(files, _counts(found), warnings, {"layout": layout.name})
 
 
@@ -175,7 +179,7 @@ def print_postcards(
     with removed_on_failure(files):
         write_postcards(out, found, layout, fonts, values)
         track(session, study, "postcards", out)
-        session.commit()
+        session.flush()
     warnings = warn_missing(fonts)
     if not values.get("fieldwork_end"):
         warnings.append(

@@ -20,6 +20,7 @@ import nacl.exceptions
 import nacl.pwhash
 import nacl.secret
 import nacl.utils
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from survey.crypto import (
@@ -31,7 +32,7 @@ from survey.crypto import (
     verify_key_of,
 )
 from survey.errors import DataError, UsageError
-from survey.models import StaffKey, StaffUser
+from survey.models import StaffKey, StaffSession, StaffUser
 
 ROLES: dict[str, str] = {
     "officer": "担当者",
@@ -93,6 +94,8 @@ def check_roles(roles: list[str]) -> list[str]:
 
 
 def check_password(password: str, name: str) -> None:
+    from zxcvbn import zxcvbn  # type: ignore[import-untyped]
+
     text = unicodedata.normalize("NFKC", password)
     if len(text) < MIN_PASSWORD:
         raise UsageError(
@@ -100,10 +103,18 @@ def check_password(password: str, name: str) -> None:
             f"A password has at least {MIN_PASSWORD} characters.",
         )
     lowered = text.lower()
-    if lowered in _common_passwords() or name.lower() in lowered:
+    # The common-password list, and zxcvbn's estimate for the rest: long but guessable
+    # passwords ("123456789012", "passwordpassword") are refused too.
+    if (
+        lowered in _common_passwords()
+        or name.lower() in lowered
+        or zxcvbn(text, user_inputs=[name])["score"] < 3
+    ):
         raise UsageError(
-            "よく使われるパスワードや、ユーザー名を含むパスワードは使えません。",
-            "This password is too common (or contains the user name).",
+            "推測されやすいパスワード（よく使われるもの、ユーザー名を含むもの、単純な並び）は"
+            "使えません。",
+            "This password is too easy to guess (common, contains the user name, or a simple "
+            "pattern).",
         )
 
 
@@ -185,19 +196,33 @@ def require_user(session: Session, name: str) -> StaffUser:
     return user
 
 
-def add_user(session: Session, name: str, roles: list[str], password: str) -> StaffUser:
+def add_user(
+    session: Session,
+    name: str,
+    roles: list[str],
+    password: str,
+    by: StaffUser | None = None,
+    must_change: bool = True,
+) -> StaffUser:
+    """A new account. Its first key is provisional: whoever chose the password could keep a
+    copy of it, so it cannot sign, and the user's first own password change (forced at the
+    first login) replaces it with a fresh key. ``must_change=False`` only for the demo."""
     check_name(name)
     roles = check_roles(roles)
     check_password(password, name)
     if get_user(session, name) is not None:
         raise UsageError(f"ユーザー {name} はすでにいます。", f"User {name!r} already exists.")
     user = StaffUser(
-        name=name, roles=roles, password_hash=hash_password(password), created_on=date.today()
+        name=name,
+        roles=roles,
+        password_hash=hash_password(password),
+        must_change=must_change,
+        password_set_by=by.id if by is not None else None,
+        created_on=date.today(),
     )
     session.add(user)
     session.flush()
-    # A key made at creation is confirmed by the act of creating the account.
-    session.add(new_key(user, password, confirmed=True))
+    session.add(new_key(user, password, confirmed=not must_change))
     session.flush()
     return user
 
@@ -214,24 +239,40 @@ def set_disabled(session: Session, user: StaffUser, disabled: bool) -> None:
     session.flush()
 
 
-def change_password(session: Session, user: StaffUser, old: str, new: str) -> None:
-    """The user's own change: the signing key is re-wrapped, so it survives."""
+def change_password(session: Session, user: StaffUser, old: str, new: str) -> StaffKey:
+    """The user's own change. Normally the signing key is re-wrapped and survives; the first
+    change after an admin set the password (creation, reset) makes a fresh key instead, since
+    the admin could have kept the old one. After a reset that key awaits a manager."""
     if not password_matches(user, old):
         raise LoginFailed()
     check_password(new, user.name)
+    if new == old:
+        raise UsageError("新しいパスワードを選んでください。", "Choose a new password.")
     key = active_key(session, user)
-    seed = unwrap_signing_key(key, old)
-    key.wrapped, key.salt = _wrap(seed, new)
+    if user.must_change:
+        key.active, key.wrapped = False, None
+        session.add(key)
+        session.flush()
+        key = new_key(user, new, confirmed=not user.reset_pending)
+        user.must_change = False
+    else:
+        seed = unwrap_signing_key(key, old)
+        key.wrapped, key.salt = _wrap(seed, new)
     user.password_hash = hash_password(new)
     session.add_all([key, user])
     session.flush()
+    return key
 
 
-def reset_password(session: Session, user: StaffUser, new: str) -> StaffKey:
+def reset_password(
+    session: Session, user: StaffUser, new: str, by: StaffUser | None = None
+) -> StaffKey:
     """An admin's reset: the old private key cannot be opened, so a new one is made.
 
-    The old public key stays (certificates it signed remain verifiable); the new key may not
-    sign an erasure until a manager has confirmed its fingerprint.
+    The old public key stays (certificates it signed remain verifiable). The user must choose
+    their own password at the next login, which makes yet another key; that one may not sign
+    an erasure until a manager other than the one who reset it has confirmed its fingerprint.
+    The user's sessions end.
     """
     check_password(new, user.name)
     old = active_key(session, user)
@@ -240,6 +281,10 @@ def reset_password(session: Session, user: StaffUser, new: str) -> StaffKey:
     user.password_hash = hash_password(new)
     user.failed_logins = 0
     user.locked_until = None
+    user.must_change = True
+    user.reset_pending = True
+    user.password_set_by = by.id if by is not None else None
+    end_sessions(session, user)
     key = new_key(user, new, confirmed=False)
     session.add_all([old, user, key])
     session.flush()
@@ -251,24 +296,46 @@ def confirm_key(session: Session, key: StaffKey, manager: StaffUser) -> None:
         raise UsageError("鍵の確認は責任者が行います。", "Only a manager confirms a key.")
     if key.user_id == manager.id:
         raise UsageError("自分の鍵は確認できません。", "A manager cannot confirm their own key.")
+    owner = session.get(StaffUser, key.user_id)
+    if owner is not None and owner.password_set_by == manager.id:
+        raise UsageError(
+            "パスワードを設定した本人は、その鍵を確認できません。別の責任者が確認してください。",
+            "Whoever set the user's password cannot confirm their key: another manager must.",
+        )
+    if owner is not None and owner.must_change:
+        raise UsageError(
+            "本人がパスワードを変更してから確認してください（いまの鍵は仮のものです）。",
+            "The user must choose their own password first: the current key is provisional.",
+        )
+    if owner is not None:
+        owner.reset_pending = False
+        session.add(owner)
     key.confirmed = True
     key.confirmed_by = manager.id
     session.add(key)
     session.flush()
 
 
-def authenticate(session: Session, name: str, password: str, now: datetime) -> StaffUser:
-    """The user if name and password match; LoginFailed or Locked otherwise.
+def check_attempt(user: StaffUser | None, password: str) -> bool:
+    """The Argon2id check, without touching the database (run it outside write locks).
 
-    The failure counter is updated in the caller's transaction (commit it on failure too).
+    An unknown or disabled user costs the same as a real check: no timing tells them apart.
     """
-    user = get_user(session, name)
     if user is None:
-        hash_password(password)  # same cost as a real check: no timing hint that it is unknown
+        hash_password(password)
+        return False
+    return password_matches(user, password) and not user.disabled
+
+
+def record_attempt(session: Session, name: str, ok: bool, now: datetime) -> StaffUser:
+    """Apply a checked attempt (counters, lockout) in the caller's write transaction; the
+    user, or LoginFailed / Locked (commit those too, so failures count)."""
+    user = session.exec(select(StaffUser).where(StaffUser.name == name).with_for_update()).first()
+    if user is None:
         raise LoginFailed()
     if user.locked_until is not None and user.locked_until > now:
         raise Locked(user.locked_until)
-    if user.disabled or not password_matches(user, password):
+    if not ok or user.disabled:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED:
             user.locked_until = now + LOCKOUT
@@ -284,6 +351,19 @@ def authenticate(session: Session, name: str, password: str, now: datetime) -> S
     session.add(user)
     session.flush()
     return user
+
+
+def authenticate(session: Session, name: str, password: str, now: datetime) -> StaffUser:
+    """Check and record a login in one go (the command line); see check_attempt."""
+    return record_attempt(session, name, check_attempt(get_user(session, name), password), now)
+
+
+def end_sessions(session: Session, user: StaffUser, keep: str | None = None) -> None:
+    """End the user's office sessions (all, or all but ``keep``): after a reset or a change."""
+    query = delete(StaffSession).where(col(StaffSession.user_id) == user.id)
+    if keep is not None:
+        query = query.where(col(StaffSession.id) != keep)
+    session.execute(query)
 
 
 def list_users(session: Session) -> list[StaffUser]:

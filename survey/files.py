@@ -55,6 +55,15 @@ def fresh_outputs(*paths: Path | None) -> list[Path]:
 
 
 @contextlib.contextmanager
+def kept_if_committed(session: Session, paths: list[Path]) -> Iterator[None]:
+    """Run the block (e.g. the audit entry of an export), then commit; if either fails, the
+    files go: an export, its tracking and its audit entry exist together or not at all."""
+    with removed_on_failure(paths):
+        yield
+        session.commit()
+
+
+@contextlib.contextmanager
 def removed_on_failure(paths: list[Path]) -> Iterator[None]:
     """If anything fails after files were written, delete them: no orphan personal data."""
     try:

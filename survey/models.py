@@ -225,6 +225,11 @@ class StaffUser(SQLModel, table=True):
     disabled: bool = False
     failed_logins: int = 0
     locked_until: datetime | None = None
+    # Set when someone else chose the password (creation, reset): the user must choose their
+    # own at the next login, and the key made then replaces the provisional one.
+    must_change: bool = False
+    password_set_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    reset_pending: bool = False  # after a reset, until a manager confirms the new key
     created_on: date
 
 

@@ -157,8 +157,17 @@ def test_cli_actions_are_audited_under_the_os_or_staff_user(  # type: ignore[no-
     drawn, db: Database, tmp_path: Path
 ) -> None:
     assert drawn("codes", "--out", str(tmp_path / "slips.pdf")).exit_code == 0
-    env = {"SURVEY_PASSWORD": "a long staff password 1"}
-    assert drawn("users", "add", "olive", "--role", "officer", extra_env=env).exit_code == 0
+    first = {"SURVEY_PASSWORD": "chosen by the admin 2026"}
+    assert drawn("users", "add", "olive", "--role", "officer", extra_env=first).exit_code == 0
+    early = drawn("--user", "olive", "labels", "--out", str(tmp_path / "l.pdf"), extra_env=first)
+    assert early.exit_code == 1 and "passwd olive" in early.stderr  # her own password first
+    own = "a long staff password 1"
+    changed = drawn(
+        "users", "passwd", "olive", extra_env={"SURVEY_PASSWORD": ""},
+        input=f"chosen by the admin 2026\n{own}\n{own}\n",
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.stderr
+    env = {"SURVEY_PASSWORD": own}
     labels = drawn("--user", "olive", "labels", "--out", str(tmp_path / "l.pdf"), extra_env=env)
     assert labels.exit_code == 0, labels.stderr
     bad = drawn(
@@ -187,3 +196,25 @@ def test_audit_objects_hold_no_personal_data(run, register_file, db: Database) -
     assert result.exit_code == 0, result.stderr
     text_ = json.dumps([o for _, _, o in actions(db)], ensure_ascii=False)
     assert "CANARY" not in text_ and "金糸雀" not in text_ and "カナリア" not in text_
+
+
+def test_an_export_whose_audit_entry_fails_leaves_nothing(  # type: ignore[no-untyped-def]
+    drawn, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export, its tracked file and its audit entry are one transaction."""
+    from survey.models import AccessCode, TrackedFile
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr("survey.audit.append", broken)
+    for args in (
+        ["codes", "--out", str(tmp_path / "slips.pdf")],
+        ["labels", "--out", str(tmp_path / "labels.pdf")],
+        ["postcards", "--out", str(tmp_path / "cards.pdf")],
+    ):
+        assert drawn(*args).exit_code == 1
+    assert list(tmp_path.glob("*.pdf")) == []
+    with Session(db.engine) as session:
+        assert session.exec(select(TrackedFile)).all() == []
+        assert session.exec(select(AccessCode)).all() == []  # no codes issued without a record

@@ -15,10 +15,10 @@ import click
 from sqlmodel import Session
 
 from survey import audit
-from survey.accounts import AccountError, Locked, authenticate
+from survey.accounts import AccountError, Locked, authenticate, get_user
 from survey.audit import now_utc, os_actor
 from survey.db import Database
-from survey.errors import SurveyError
+from survey.errors import DataError, SurveyError
 from survey.register.dates import DateFormatError, parse_date
 from survey.settings import Settings, load_settings
 
@@ -122,15 +122,32 @@ class AppContext:
                 user = authenticate(session, name, password, now_utc())
             except AccountError as exc:
                 action = "login.locked" if isinstance(exc, Locked) and exc.new else "login.failed"
-                audit.append(session, f"user:{name}", action, {"via": "cli"})
+                # Only a real account's name is logged: a password typed as the name is not.
+                known = get_user(session, name) is not None
+                audit.append(
+                    session, f"user:{name}" if known else "unknown", action, {"via": "cli"}
+                )
                 session.commit()
                 raise
             audit.append(session, f"user:{user.name}", "login.ok", {"via": "cli"})
+            if user.must_change:
+                session.commit()
+                raise DataError(
+                    f"{name} のパスワードは他の人が設定したものです。先に "
+                    f"survey users passwd {name} で自分のパスワードにしてください。",
+                    f"{name}'s password was set by someone else: choose your own first "
+                    f"(`survey users passwd {name}`).",
+                )
         return f"user:{name}"
 
     def audit(self, session: Session, action: str, obj: dict[str, Any] | None = None) -> None:
-        """Record ``action`` in the caller's transaction, under :meth:`actor`."""
-        audit.append(session, self.actor(), action, obj)
+        """Record ``action`` in the caller's transaction, under :meth:`actor`.
+
+        The actor must be resolved before the session opened (it may need a login of its own,
+        which cannot run inside another write transaction).
+        """
+        assert self._actor is not None, "call app.actor() before opening the session"
+        audit.append(session, self._actor, action, obj)
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)

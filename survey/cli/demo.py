@@ -20,6 +20,7 @@ from survey.access_codes import unused
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
 from survey.cli.sample import print_summary
 from survey.crypto import new_passphrase
+from survey.files import kept_if_committed
 from survey.ingest.intake import Intake
 from survey.keys import generate_key_file, require_study_key
 from survey.models import Study
@@ -48,7 +49,8 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
         )
         app.audit(session, "key.generate", {"study": DEMO_STUDY, "fingerprint": key.fingerprint})
         codes = print_codes(session, settings, study, out / "code-slips.pdf", out / "codes.csv")
-        app.audit(session, "file.code_slips", codes.audit_object(DEMO_STUDY))
+        with kept_if_committed(session, codes.files):
+            app.audit(session, "file.code_slips", codes.audit_object(DEMO_STUDY))
         labels = print_labels(
             session,
             settings,
@@ -57,9 +59,11 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
             get_layout("a4-12"),
             vendor_csv=out / "labels-vendor.csv",
         )
-        app.audit(session, "file.labels", labels.audit_object(DEMO_STUDY))
+        with kept_if_committed(session, labels.files):
+            app.audit(session, "file.labels", labels.audit_object(DEMO_STUDY))
         cards = print_postcards(session, settings, study, out / "postcards.pdf", None)
-        app.audit(session, "file.postcards", cards.audit_object(DEMO_STUDY))
+        with kept_if_committed(session, cards.files):
+            app.audit(session, "file.postcards", cards.audit_object(DEMO_STUDY))
     for line in labels.warnings:
         click.echo(line, err=True)
     click.echo(f"調査鍵の指紋 / study key fingerprint: {key.fingerprint}")
@@ -192,7 +196,8 @@ def _accounts(app: AppContext) -> None:
     with app.db.session() as session:
         for role in DEMO_ROLES:
             password = new_passphrase()
-            accounts.add_user(session, role, [role], password)
+            # Demo accounts work at once: no forced first change, keys confirmed.
+            accounts.add_user(session, role, [role], password, must_change=False)
             app.audit(session, "user.add", {"user": role, "roles": [role]})
             lines.append(f"{role}\t{password}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

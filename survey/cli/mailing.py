@@ -13,6 +13,7 @@ from survey.cli.common import AppContext, emit_json, json_option, pass_app, stud
 from survey.crypto import fingerprint, parse_public_key
 from survey.decrypt import unwrap_private_key
 from survey.errors import DataError, UsageError
+from survey.files import kept_if_committed
 from survey.keys import generate_key_file, install_public_key, require_study_key, write_key_file
 from survey.sampling.cohorts import COHORTS
 from survey.study import list_studies, resolve_study
@@ -195,7 +196,8 @@ def codes(
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = print_codes(session, app.settings, study, out, csv_path, spares, additional)
-        app.audit(session, "file.code_slips", result.audit_object(study.name))
+        with kept_if_committed(session, result.files):
+            app.audit(session, "file.code_slips", result.audit_object(study.name))
     report(result, as_json)
 
 
@@ -236,7 +238,8 @@ def labels(
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = print_labels(session, app.settings, study, out, sheet, cohort, csv_path, encoding)
-        app.audit(session, "file.labels", result.audit_object(study.name))
+        with kept_if_committed(session, result.files):
+            app.audit(session, "file.labels", result.audit_object(study.name))
     report(result, as_json)
 
 
@@ -265,5 +268,6 @@ def postcards(
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         result = print_postcards(session, app.settings, study, out, sheet)
-        app.audit(session, "file.postcards", result.audit_object(study.name))
+        with kept_if_committed(session, result.files):
+            app.audit(session, "file.postcards", result.audit_object(study.name))
     report(result, as_json)

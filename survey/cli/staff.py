@@ -47,7 +47,9 @@ def add(app: AppContext, name: str, roles: tuple[str, ...]) -> None:
     password = _new_password(app, name)
     actor = app.actor()
     with app.db.session() as session:
-        user = accounts.add_user(session, name, list(roles), password)
+        by = accounts.get_user(session, app.user_name) if app.user_name else None
+        # The new user chooses their own password at the first login (a fresh key then).
+        user = accounts.add_user(session, name, list(roles), password, by=by)
         key = accounts.active_key(session, user)
         audit.append(session, actor, "user.add", {"user": name, "roles": user.roles})
     click.echo(f"{name}: {', '.join(user.roles)}（署名鍵の指紋 key {key.fingerprint}）")
@@ -133,17 +135,24 @@ def passwd(app: AppContext, name: str, reset: bool) -> None:
         new = _new_password(app, name)
         with app.db.session() as session:
             user = accounts.require_user(session, name)
-            key = accounts.reset_password(session, user, new)
+            by = accounts.get_user(session, app.user_name) if app.user_name else None
+            key = accounts.reset_password(session, user, new, by)
             audit.append(session, actor, "user.reset", {"user": name, "new_key": key.fingerprint})
         click.echo(f"{name}: 再設定しました。新しい署名鍵 {key.fingerprint}（責任者の確認待ち）")
         return
     old = str(click.prompt("現在のパスワード / current password", hide_input=True, err=True))
     new = _new_password(app, name)
     with app.db.session() as session:
-        user = accounts.require_user(session, name)
-        accounts.change_password(session, user, old, new)
-        audit.append(session, actor, "user.password", {"user": name})
-    click.echo(f"{name}: パスワードを変更しました / password changed")
+        try:  # checked like a login, so wrong guesses count towards the lockout
+            user = accounts.authenticate(session, name, old, audit.now_utc())
+        except accounts.AccountError:
+            audit.append(session, actor, "reauth.failed", {"for": "user.password"})
+            session.commit()
+            raise
+        key = accounts.change_password(session, user, old, new)
+        accounts.end_sessions(session, user)  # every office session of the user ends
+        audit.append(session, actor, "user.password", {"user": name, "key": key.fingerprint})
+    click.echo(f"{name}: パスワードを変更しました / password changed（署名鍵 {key.fingerprint}）")
 
 
 @users_group.command("confirm-key")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from survey.cli.common import AppContext, emit_json, json_option, pass_app, study_option
-from survey.ingest.bundles import export_bundle, pending_count
+from survey.ingest.bundles import compact_storage, export_bundle, pending_count
 from survey.ingest.provision import (
     export_provision,
     import_provision,
@@ -130,6 +130,8 @@ def bundle_export(
         left = pending_count(session, study)
         if result is not None:
             app.audit(session, "file.bundle_export", result.as_json())
+    if result is not None:
+        compact_storage(app.db.engine)  # the file no longer shows the order answers came in
     if result is None:
         if as_json:
             emit_json({"study": study.name, "records": 0, "file": None})

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from survey.crypto import (
@@ -223,3 +224,24 @@ def read_bundle(data: bytes, trusted: list[bytes]) -> dict[str, Any]:
     if hashlib.sha256(signed).hexdigest() != doc.get("sha256"):
         raise BundleError("束のハッシュが一致しません。", "The bundle's hash does not match.")
     return dict(body)
+
+
+def compact_storage(engine: Engine) -> None:
+    """Rewrite the collector's database so its physical order no longer follows arrival.
+
+    Sealed answers are larger than a page: their overflow pages are appended at the end of
+    the file as answers arrive, and the WAL keeps frames in commit order, so a copy of the file
+    would show the order of submissions despite the random ids. VACUUM rebuilds every table in
+    key order (the random ids) and the WAL is then truncated. Run after each export (it is
+    what ``survey bundle export`` does) or nightly. PostgreSQL: see deploy/README.md.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction: VACUUM cannot run inside one
+    try:
+        cursor = raw.cursor()
+        cursor.execute("VACUUM")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()

@@ -106,3 +106,34 @@ def test_record_order_is_not_arrival_order(intake: Intake, issued: Issued, tmp_p
     sexes = [o["answers"]["sex"] for o in opened]
     # Answers alternated 1, 2, 1, 2 ... on arrival; a bundle in arrival order would too.
     assert sexes != [i % 2 + 1 for i in range(40)]
+
+
+def arrival_rank_correlation(issued: Issued, sealed: list[bytes]) -> float:
+    """Spearman's rho between arrival order and where each answer's bytes lie in the file."""
+    data = b"".join(
+        p.read_bytes() for p in sorted(issued.settings.data_dir.glob("survey.sqlite3*"))
+    )
+    offsets = [data.rfind(s[-64:]) for s in sealed]
+    assert all(o >= 0 for o in offsets)
+    ranks = {o: r for r, o in enumerate(sorted(offsets))}
+    n = len(sealed)
+    d2 = sum((i - ranks[o]) ** 2 for i, o in enumerate(offsets))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+def test_after_an_export_the_file_no_longer_shows_arrival_order(
+    intake: Intake, issued: Issued, tmp_path: Path
+) -> None:
+    from survey.ingest.bundles import compact_storage
+
+    sealed = []
+    for code in issued.codes["general"][:50]:
+        body = seal(STUDY_PUBLIC_KEY, intake.check(code).form, {"sex": 1})
+        intake.submit(code, body)
+        sealed.append(base64.b64decode(body))
+    with issued.db.engine.connect() as conn:  # let the WAL reach the main file first
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert arrival_rank_correlation(issued, sealed) > 0.9  # what a copy of the file would show
+    export(issued, tmp_path / "b1.json")
+    compact_storage(issued.db.engine)
+    assert abs(arrival_rank_correlation(issued, sealed)) < 0.6

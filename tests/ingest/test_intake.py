@@ -79,23 +79,28 @@ def test_malformed_and_replayed_answers_leave_the_code_unused(
 
 
 def test_fifty_simultaneous_submissions_of_one_code(intake: Intake, issued: Issued) -> None:
+    """Fifty intakes, as fifty worker processes would be (each its own in-process lock): only
+    the database's one-time consumption decides."""
     code = issued.codes["high_school"][0]
     form = intake.check(code).form
     bodies = [seal(STUDY_PUBLIC_KEY, form, {"grade": 1}) for _ in range(50)]
+    intakes = [Intake(issued.db.engine, issued.settings, "default") for _ in bodies]
     results: list[str] = []
     barrier = threading.Barrier(50)
 
-    def go(body: str) -> None:
+    def go(body: str, mine: Intake) -> None:
         barrier.wait()
         try:
-            intake.submit(code, body)
+            mine.submit(code, body)
             results.append("stored")
         except CodeUsed:
             results.append("used")
         except Exception as exc:
             results.append(type(exc).__name__)
 
-    threads = [threading.Thread(target=go, args=(b,)) for b in bodies]
+    threads = [
+        threading.Thread(target=go, args=(b, i)) for b, i in zip(bodies, intakes, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:

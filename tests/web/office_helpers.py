@@ -29,10 +29,11 @@ class Clock:
 
 
 def make_staff(db: Database, **people: list[str]) -> None:
-    """``make_staff(db, olive=["officer"], ...)``: accounts with the test password."""
+    """``make_staff(db, olive=["officer"], ...)``: accounts with the test password, as if each
+    had already chosen it (no forced change at the first login)."""
     with db.session() as session:
         for name, roles in people.items():
-            accounts.add_user(session, name, roles, PASSWORD)
+            accounts.add_user(session, name, roles, PASSWORD, must_change=False)
 
 
 def login_token(client: TestClient[Litestar]) -> str:

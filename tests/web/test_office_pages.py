@@ -8,6 +8,7 @@ import io
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from survey.db import Database
 from survey.ingest.intake import Intake
-from survey.models import AuditEntry, Draw, StaffKey, TrackedFile
+from survey.models import AuditEntry, Draw, StaffKey, StaffSession, StaffUser, TrackedFile
 from tests.conftest import SMALL_ALLOCATION, Issued, Row
 from tests.helpers import STUDY_PUBLIC_KEY, seal
 from tests.web.office_helpers import PASSWORD, csrf, log_in, make_staff
@@ -188,46 +189,79 @@ def test_cumulative_counts_by_day(issued: Issued) -> None:
     ]
 
 
-def test_accounts_pages_and_key_confirmation(office: Client, db: Database) -> None:
+def change_own_password(office: Client, old: str, new: str) -> Any:
+    data = {"csrf_token": csrf(office, "/office/account"), "password": old}
+    data |= {"new_password": new, "confirm_password": new}
+    return office.post("/office/account/password", data=data, follow_redirects=False)
+
+
+def test_accounts_pages_forced_first_change_and_key_confirmation(
+    office: Client, db: Database
+) -> None:
     make_staff(db, ada=["admin"], mia=["manager"])
     log_in(office, "ada")
-    add = {
-        "csrf_token": csrf(office),
-        "name": "olive",
-        "role_officer": "1",
-        "new_password": "first password for the new officer",
-    }
+    add = {"csrf_token": csrf(office), "name": "olive", "role_officer": "1"}
+    add["new_password"] = "first password for the new officer"  # noqa: S105
     assert office.post("/office/admin/users", data=add, follow_redirects=False).status_code == 303
     weak = {**add, "name": "oscar", "new_password": "password"}
     assert office.post("/office/admin/users", data=weak).status_code == 400
-    reset = {"csrf_token": csrf(office), "new_password": "a reset password 2026"}
+
+    # Olive's first login: nothing but choosing her own password until she has.
+    reply = log_in(office, "olive", "first password for the new officer")
+    assert reply.headers["location"] == "/office/account"
+    assert office.get("/office/", follow_redirects=False).headers["location"] == "/office/account"
+    assert "自分のパスワードを設定" in office.get("/office/account").text
     assert (
-        office.post(
-            "/office/admin/users/olive/reset", data=reset, follow_redirects=False
-        ).status_code
+        change_own_password(office, "first password for the new officer", PASSWORD).status_code
         == 303
     )
-    log_in(office, "mia")
-    page = office.get("/office/keys")
-    assert "olive" in page.text
+    assert office.get("/office/", follow_redirects=False).status_code == 200
+
+    log_in(office, "ada")
+    reset = {"csrf_token": csrf(office), "new_password": "a reset password 2026"}
+    reply = office.post("/office/admin/users/olive/reset", data=reset, follow_redirects=False)
+    assert reply.status_code == 303
+    with Session(db.engine) as session:
+        olive = session.exec(select(StaffUser).where(StaffUser.name == "olive")).one()
+        assert olive.must_change
+        assert (
+            session.exec(select(StaffSession).where(StaffSession.user_id == olive.id)).all() == []
+        )
+    log_in(office, "olive", "a reset password 2026")
+    assert (
+        change_own_password(office, "a reset password 2026", "her own choice, 2026!").status_code
+        == 303
+    )
     with Session(db.engine) as session:
         key = session.exec(
             select(StaffKey).where(
                 col(StaffKey.active).is_(True), col(StaffKey.confirmed).is_(False)
             )
         ).one()
+    assert key.fingerprint in office.get("/office/account").text  # to read out to a manager
+
+    log_in(office, "mia")
+    assert "olive" in office.get("/office/keys").text
     wrong = {"csrf_token": csrf(office), "fingerprint": "AAAA-BBBB"}
     assert office.post(f"/office/keys/{key.id}/confirm", data=wrong).status_code == 400
     right = {"csrf_token": csrf(office), "fingerprint": key.fingerprint.lower()}
-    assert (
-        office.post(
-            f"/office/keys/{key.id}/confirm", data=right, follow_redirects=False
-        ).status_code
-        == 303
-    )
+    reply = office.post(f"/office/keys/{key.id}/confirm", data=right, follow_redirects=False)
+    assert reply.status_code == 303
     log = actions(db)
     assert ("user:ada", "user.add") in log and ("user:ada", "user.reset") in log
     assert ("user:mia", "user.key_confirm") in log
     audit_page = office.get("/office/audit?action=user.")
     assert audit_page.status_code == 200 and "user.key_confirm" in audit_page.text
     assert "login.ok" not in audit_page.text  # the filter applies
+
+
+def test_a_wrong_current_password_counts_towards_the_lockout(office: Client, db: Database) -> None:
+    make_staff(db, olive=["officer"])
+    log_in(office, "olive")
+    for _ in range(5):
+        assert (
+            change_own_password(office, "not my password", "another password 2026").status_code
+            == 403
+        )
+    assert office.get("/office/", follow_redirects=False).status_code == 303  # locked out
+    assert log_in(office, "olive").status_code == 401

@@ -1,8 +1,8 @@
-"""staff accounts, sessions and the append-only audit log
+"""staff accounts sessions and the append-only audit log
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-01 19:34:59.695477
+Create Date: 2026-12-01 20:14:11.597487
 """
 
 from collections.abc import Sequence
@@ -42,7 +42,11 @@ def upgrade() -> None:
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
     sa.Column('locked_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('must_change', sa.Boolean(), nullable=False),
+    sa.Column('password_set_by', sa.Integer(), nullable=True),
+    sa.Column('reset_pending', sa.Boolean(), nullable=False),
     sa.Column('created_on', sa.Date(), nullable=False),
+    sa.ForeignKeyConstraint(['password_set_by'], ['staff_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )

@@ -1,7 +1,14 @@
-"""Accounts (admin), key confirmations (manager), the audit log (manager, admin), own password."""
+"""Accounts (admin), key confirmations (manager), the audit log (manager, admin), own password.
+
+Database work and password hashing run in worker threads, never on the event loop.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import anyio
 from litestar import get, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException
@@ -12,27 +19,41 @@ from sqlmodel import col, select
 from survey import accounts, audit
 from survey.errors import SurveyError
 from survey.models import AuditEntry, StaffKey, StaffUser
-from survey.web.office.common import (
-    ADMIN,
-    ANY_STAFF,
-    MANAGER,
-    Req,
-    form_of,
-    office_of,
-    page,
-)
+from survey.web.office.auth import Office, Staff, reauthenticate
+from survey.web.office.common import ADMIN, ANY_STAFF, MANAGER, Req, form_of, office_of, page
 
 AUDIT_PAGE = 200
+FIRST = {"before_password_change": True}  # reachable while a new password is still due
 
 
-def _users(state: State) -> list[tuple[StaffUser, StaffKey]]:
-    with office_of(state).read() as session:
+def _users(office: Office) -> list[tuple[StaffUser, StaffKey]]:
+    with office.read() as session:
         return [(u, accounts.active_key(session, u)) for u in accounts.list_users(session)]
+
+
+def _users_page(request: Req, office: Office, error: str | None = None) -> Template:
+    return page(
+        request,
+        "users.html",
+        status_code=400 if error else 200,
+        users=_users(office),
+        roles=accounts.ROLES,
+        error=error,
+    )
+
+
+async def _run(call: Callable[[], Any]) -> str | None:
+    """Run a blocking account change in a thread; its refusal's Japanese text, if any."""
+    try:
+        await anyio.to_thread.run_sync(call)
+    except SurveyError as exc:
+        return exc.ja
+    return None
 
 
 @get("/admin/users", opt={"roles": (ADMIN,)}, sync_to_thread=True)
 def users(request: Req, state: State) -> Template:
-    return page(request, "users.html", users=_users(state), roles=accounts.ROLES)
+    return _users_page(request, office_of(state))
 
 
 @post("/admin/users", opt={"roles": (ADMIN,)}, status_code=303)
@@ -41,21 +62,18 @@ async def add_user(request: Req, state: State) -> Redirect | Template:
     office = office_of(state)
     name = form.get("name", "").strip()
     roles = [r for r in accounts.ROLES if form.get(f"role_{r}")]
-    try:
+
+    def add() -> None:
         with office.write() as session:
-            accounts.add_user(session, name, roles, form.get("new_password", ""))
-            audit.append(
-                session, staff.actor, "user.add", {"user": name, "roles": roles}, office.clock
-            )
-    except SurveyError as exc:
-        return page(
-            request,
-            "users.html",
-            status_code=400,
-            users=_users(state),
-            roles=accounts.ROLES,
-            error=exc.ja,
-        )
+            admin = accounts.require_user(session, staff.name)
+            # The user chooses their own password at the first login (a new key then).
+            accounts.add_user(session, name, roles, form.get("new_password", ""), by=admin)
+            detail = {"user": name, "roles": roles}
+            audit.append(session, staff.actor, "user.add", detail, office.clock)
+
+    error = await _run(add)
+    if error:
+        return await anyio.to_thread.run_sync(_users_page, request, office, error)
     return Redirect("/office/admin/users", status_code=303)
 
 
@@ -65,72 +83,69 @@ async def change_user(
 ) -> Redirect | Template:
     staff, form = await form_of(request)
     office = office_of(state)
-    try:
+    if action not in ("roles", "disable", "enable", "reset"):
+        raise ClientException("その操作はありません。")
+
+    def change() -> None:
         with office.write() as session:
             user = accounts.require_user(session, name)
             detail: dict[str, object] = {"user": name}
             if action == "roles":
-                accounts.set_roles(
-                    session, user, [r for r in accounts.ROLES if form.get(f"role_{r}")]
-                )
+                chosen = [r for r in accounts.ROLES if form.get(f"role_{r}")]
+                accounts.set_roles(session, user, chosen)
                 detail["roles"] = user.roles
             elif action in ("disable", "enable"):
                 if user.name == staff.name:
                     raise ClientException("自分のアカウントは無効にできません。")
                 accounts.set_disabled(session, user, action == "disable")
-            elif action == "reset":
-                key = accounts.reset_password(session, user, form.get("new_password", ""))
-                detail["new_key"] = key.fingerprint
+                if action == "disable":
+                    accounts.end_sessions(session, user)
             else:
-                raise ClientException("その操作はありません。")
+                admin = accounts.require_user(session, staff.name)
+                key = accounts.reset_password(session, user, form.get("new_password", ""), admin)
+                detail["new_key"] = key.fingerprint
             audit.append(session, staff.actor, f"user.{action}", detail, office.clock)
-    except SurveyError as exc:
-        return page(
-            request,
-            "users.html",
-            status_code=400,
-            users=_users(state),
-            roles=accounts.ROLES,
-            error=exc.ja,
-        )
+
+    error = await _run(change)
+    if error:
+        return await anyio.to_thread.run_sync(_users_page, request, office, error)
     return Redirect("/office/admin/users", status_code=303)
 
 
 @get("/keys", opt={"roles": (MANAGER,)}, sync_to_thread=True)
 def keys(request: Req, state: State) -> Template:
     with office_of(state).read() as session:
-        names = {u.id: u.name for u in accounts.list_users(session)}
+        names = {u.id: u for u in accounts.list_users(session)}
         pending = session.exec(
             select(StaffKey).where(
                 col(StaffKey.active).is_(True), col(StaffKey.confirmed).is_(False)
             )
         ).all()
-    return page(request, "keys.html", pending=[(names[k.user_id], k) for k in pending])
+    rows = [(names[k.user_id], k) for k in pending if not names[k.user_id].must_change]
+    return page(request, "keys.html", pending=rows)
 
 
 @post("/keys/{key_id:int}/confirm", opt={"roles": (MANAGER,)}, status_code=303)
 async def confirm_key(request: Req, state: State, key_id: FromPath[int]) -> Redirect:
     staff, form = await form_of(request)
     office = office_of(state)
-    with office.write() as session:
-        key = session.get(StaffKey, key_id)
-        if key is None or not key.active:
-            raise ClientException("その鍵はありません。")
-        if form.get("fingerprint", "").strip().upper() != key.fingerprint:
-            raise ClientException("指紋が一致しません。本人と直接確かめてください。")
-        manager = accounts.require_user(session, staff.name)
-        try:
+
+    def confirm() -> None:
+        with office.write() as session:
+            key = session.get(StaffKey, key_id)
+            if key is None or not key.active:
+                raise ClientException("その鍵はありません。")
+            if form.get("fingerprint", "").strip().upper() != key.fingerprint:
+                raise ClientException("指紋が一致しません。本人と直接確かめてください。")
+            manager = accounts.require_user(session, staff.name)
             accounts.confirm_key(session, key, manager)
-        except SurveyError as exc:
-            raise ClientException(exc.ja) from exc
-        user = session.get(StaffUser, key.user_id)
-        audit.append(
-            session,
-            staff.actor,
-            "user.key_confirm",
-            {"user": user.name if user else key.user_id, "key": key.fingerprint},
-            office.clock,
-        )
+            user = session.get(StaffUser, key.user_id)
+            detail = {"user": user.name if user else key.user_id, "key": key.fingerprint}
+            audit.append(session, staff.actor, "user.key_confirm", detail, office.clock)
+
+    error = await _run(confirm)
+    if error:
+        raise ClientException(error)
     return Redirect("/office/keys", status_code=303)
 
 
@@ -150,26 +165,45 @@ def audit_log(request: Req, state: State) -> Template:
     return page(request, "audit.html", entries=entries, report=report, action=action, actor=actor)
 
 
-@get("/account", opt={"roles": ANY_STAFF}, sync_to_thread=True)
-def account(request: Req) -> Template:
-    return page(request, "account.html")
+def _key_of(office: Office, staff: Staff) -> StaffKey:
+    with office.read() as session:
+        return accounts.active_key(session, accounts.require_user(session, staff.name))
 
 
-@post("/account/password", opt={"roles": ANY_STAFF}, status_code=303)
+@get("/account", opt={"roles": ANY_STAFF, **FIRST}, sync_to_thread=True)
+def account(request: Req, state: State) -> Template:
+    """The user's own page: roles, signing-key fingerprint (read out to a manager), password."""
+    office = office_of(state)
+    staff = request.scope["state"]["staff"]
+    return page(request, "account.html", key=_key_of(office, staff))
+
+
+@post("/account/password", opt={"roles": ANY_STAFF, **FIRST}, status_code=303)
 async def change_password(request: Req, state: State) -> Redirect | Template:
     staff, form = await form_of(request)
     office = office_of(state)
+
+    def refused(message: str) -> Template:
+        key = _key_of(office, staff)
+        return page(request, "account.html", status_code=400, error=message, key=key)
+
     if form.get("new_password") != form.get("confirm_password"):
-        return page(
-            request, "account.html", status_code=400, error="新しいパスワードが一致しません。"
-        )
-    try:
+        return await anyio.to_thread.run_sync(refused, "新しいパスワードが一致しません。")
+    # The current password is checked like a login: wrong guesses count towards the lockout.
+    await anyio.to_thread.run_sync(
+        reauthenticate, office, staff, form.get("password"), "パスワード変更"
+    )
+
+    def change() -> None:
         with office.write() as session:
             user = accounts.require_user(session, staff.name)
-            accounts.change_password(
-                session, user, form.get("password", ""), form.get("new_password", "")
-            )
-            audit.append(session, staff.actor, "user.password", {"user": staff.name}, office.clock)
-    except SurveyError as exc:
-        return page(request, "account.html", status_code=400, error=exc.ja)
+            old, new = form.get("password", ""), form.get("new_password", "")
+            key = accounts.change_password(session, user, old, new)
+            accounts.end_sessions(session, user, keep=staff.session_id)  # other devices out
+            detail = {"user": staff.name, "key": key.fingerprint}
+            audit.append(session, staff.actor, "user.password", detail, office.clock)
+
+    error = await _run(change)
+    if error:
+        return await anyio.to_thread.run_sync(refused, error)
     return Redirect("/office/account?changed=1", status_code=303)

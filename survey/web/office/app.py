@@ -32,7 +32,7 @@ from survey.audit import now_utc
 from survey.settings import Settings
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
 from survey.web.office import admin, dashboard, login, studies
-from survey.web.office.auth import Office, role_guard
+from survey.web.office.auth import Office, PasswordChangeRequired, role_guard
 
 HERE = Path(__file__).parent
 log = logging.getLogger("survey.office")
@@ -70,6 +70,10 @@ def _error_page(status: int, message: str) -> Template:
 
 def _not_logged_in(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
     return Redirect("/office/login", status_code=303)
+
+
+def _first_password(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
+    return Redirect("/office/account", status_code=303)
 
 
 def _forbidden(_request: Request[Any, Any, Any], exc: HTTPException) -> Template:
@@ -121,6 +125,7 @@ def create_office_app(
         before_send=[security_headers(office_headers())],
         exception_handlers={
             NotAuthorizedException: _not_logged_in,
+            PasswordChangeRequired: _first_password,
             PermissionDeniedException: _forbidden,
             HTTPException: _http_error,
             Exception: _unexpected,

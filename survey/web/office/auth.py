@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col
 
 from survey import accounts, audit
@@ -35,6 +36,13 @@ LOGIN_COOKIE = "survey_login"  # pre-login CSRF token for the login form (double
 PATH = "/office"
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=8)
+# last_seen is written at most this often: most requests then only read the session, and
+# the idle time-out is exact to within a minute.
+TOUCH = timedelta(minutes=1)
+
+
+class PasswordChangeRequired(PermissionDeniedException):
+    """The user's password was set by someone else: they choose their own before anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,7 @@ class Staff:
     roles: tuple[str, ...]
     session_id: str
     csrf: str
+    must_change: bool = False
 
     @property
     def actor(self) -> str:
@@ -126,34 +135,45 @@ def end_session(session: Session, session_id: str) -> None:
 
 
 def resolve(office: Office, token: str | None) -> Staff | None:
-    """The staff member behind a cookie token, if the session is alive; touches last_seen."""
+    """The staff member behind a cookie token, if the session is alive (blocking: call it in
+    a worker thread). Reads; writes only to end an expired session or touch a stale one."""
     if not token:
         return None
     now = office.clock()
-    with office.write() as session:
-        row = session.get(StaffSession, _digest(token))
-        if row is None:
-            return None
-        if now - row.last_seen > IDLE or now - row.created_at > ABSOLUTE:
-            session.delete(row)
-            return None
-        user = session.get(StaffUser, row.user_id)
-        if user is None or user.disabled:
-            session.delete(row)
-            return None
-        row.last_seen = now
-        session.add(row)
-        assert user.id is not None
-        return Staff(user.id, user.name, tuple(user.roles), row.id, row.csrf)
+    digest = _digest(token)
+    with office.read() as session:
+        row = session.get(StaffSession, digest)
+        user = session.get(StaffUser, row.user_id) if row is not None else None
+    if row is None:
+        return None
+    alive = now - row.last_seen <= IDLE and now - row.created_at <= ABSOLUTE
+    if not alive or user is None or user.disabled:
+        with office.write() as session:
+            end_session(session, digest)
+        return None
+    if now - row.last_seen > TOUCH:
+        with office.write() as session:
+            session.execute(
+                update(StaffSession).where(col(StaffSession.id) == digest).values(last_seen=now)
+            )
+    assert user.id is not None
+    return Staff(user.id, user.name, tuple(user.roles), row.id, row.csrf, user.must_change)
+
+
+async def load_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff | None:
+    """Resolve the session once per request, in a worker thread (never on the event loop)."""
+    state = connection.scope.setdefault("state", {})
+    if "staff" not in state:
+        office: Office = connection.app.state.office
+        token = connection.cookies.get(COOKIE)
+        state["staff"] = await anyio.to_thread.run_sync(resolve, office, token)
+    staff: Staff | None = state["staff"]
+    return staff
 
 
 def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff | None:
-    cached = connection.scope.get("state", {}).get("staff", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
-    office: Office = connection.app.state.office
-    staff = resolve(office, connection.cookies.get(COOKIE))
-    connection.scope.setdefault("state", {})["staff"] = staff
+    """The staff member the guard resolved for this request (None if not logged in)."""
+    staff: Staff | None = connection.scope.get("state", {}).get("staff")
     return staff
 
 
@@ -168,14 +188,18 @@ async def role_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Every office route: public, or a logged-in member holding one of its roles."""
+    staff = await load_staff(connection)
     if handler.opt.get("public"):
         return
     roles = handler.opt.get("roles")
     if not roles:
         raise PermissionDeniedException("この画面の利用権限が設定されていません。")
-    staff = require_staff(connection)
+    if staff is None:
+        raise NotAuthorizedException("ログインしてください。")
     if not staff.has(*roles):
         raise PermissionDeniedException("この操作の権限がありません。")
+    if staff.must_change and not handler.opt.get("before_password_change"):
+        raise PasswordChangeRequired("はじめに自分のパスワードを設定してください。")
 
 
 def check_csrf(staff: Staff, token: str | None) -> None:
@@ -186,11 +210,17 @@ def check_csrf(staff: Staff, token: str | None) -> None:
 
 
 def reauthenticate(office: Office, staff: Staff, password: str | None, action: str) -> None:
-    """Password re-entry for a sensitive action; failures count towards the lockout."""
+    """Password re-entry for a sensitive action; failures count towards the lockout.
+
+    Blocking (Argon2id, then a short write): call it in a worker thread.
+    """
+    with office.read() as session:
+        user = accounts.get_user(session, staff.name)
+    ok = accounts.check_attempt(user, password or "")  # outside any write lock
     now = office.clock()
     with office.write() as session:
         try:
-            accounts.authenticate(session, staff.name, password or "", now)
+            accounts.record_attempt(session, staff.name, ok, now)
         except accounts.AccountError as exc:
             locked = isinstance(exc, accounts.Locked) and exc.new
             event = "login.locked" if locked else "reauth.failed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
+import anyio
 from litestar import get, post
 from litestar.datastructures import Cookie, State
 from litestar.response import Redirect, Template
@@ -12,9 +13,11 @@ from litestar.response import Redirect, Template
 from survey import accounts, audit
 from survey.web.office.auth import (
     LOGIN_COOKIE,
+    Office,
+    Staff,
     cleared_cookie,
-    current_staff,
     end_session,
+    load_staff,
     session_cookie,
     start_session,
 )
@@ -57,42 +60,56 @@ async def login(request: Req, state: State) -> Template | Redirect:
     if not posted or not hmac.compare_digest(posted, cookie):
         return _login_page("画面の有効期限が切れました。もう一度ログインしてください。", 403)
     office = office_of(state)
-    now = office.clock()
-    error = None
-    old = current_staff(request)  # before the write transaction: it takes its own
-    with office.write() as session:
-        try:
-            user = accounts.authenticate(session, name, password, now)
-        except accounts.AccountError as exc:
-            locked = isinstance(exc, accounts.Locked) and exc.new
-            # The name is recorded only if it is an account: a mistyped password in the name
-            # field must not end up in the log.
-            actor = f"user:{name}" if accounts.get_user(session, name) else "unknown"
-            audit.append(
-                session, actor, "login.locked" if locked else "login.failed", {}, office.clock
-            )
-            error = exc.ja
-        else:
-            # A new session at every login, whatever cookie came in (no fixation).
-            if old is not None:
-                end_session(session, old.session_id)
-            token = start_session(session, user, now)
-            audit.append(session, f"user:{user.name}", "login.ok", {}, office.clock)
-    if error is not None:
-        return _login_page(error, 401)
-    response = Redirect("/office/", status_code=303)
+    old = await load_staff(request)
+    outcome = await anyio.to_thread.run_sync(_log_in, office, name, password, old)
+    if isinstance(outcome, accounts.AccountError):
+        return _login_page(outcome.ja, 401)
+    token, must_change = outcome
+    response = Redirect("/office/account" if must_change else "/office/", status_code=303)
     response.set_cookie(session_cookie(token))
     response.set_cookie(_login_token_cookie("", max_age=0))
     return response
 
 
-@post("/logout", opt={"roles": ANY_STAFF}, status_code=303)
+def _log_in(
+    office: Office, name: str, password: str, old: Staff | None
+) -> tuple[str, bool] | accounts.AccountError:
+    """Check the password (Argon2id, outside any write lock), then record the outcome."""
+    with office.read() as session:
+        user = accounts.get_user(session, name)
+    ok = accounts.check_attempt(user, password)
+    now = office.clock()
+    with office.write() as session:
+        try:
+            found = accounts.record_attempt(session, name, ok, now)
+        except accounts.AccountError as exc:
+            locked = isinstance(exc, accounts.Locked) and exc.new
+            # The name is recorded only if it is an account: a password typed into the name
+            # field must not end up in the log.
+            actor = f"user:{name}" if user is not None else "unknown"
+            audit.append(
+                session, actor, "login.locked" if locked else "login.failed", {}, office.clock
+            )
+            return exc
+        # A new session at every login, whatever cookie came in (no fixation).
+        if old is not None:
+            end_session(session, old.session_id)
+        token = start_session(session, found, now)
+        audit.append(session, f"user:{found.name}", "login.ok", {}, office.clock)
+        return token, found.must_change
+
+
+@post("/logout", opt={"roles": ANY_STAFF, "before_password_change": True}, status_code=303)
 async def logout(request: Req, state: State) -> Redirect:
     staff, _fields = await form_of(request)
     office = office_of(state)
-    with office.write() as session:
-        end_session(session, staff.session_id)
-        audit.append(session, staff.actor, "logout", {}, office.clock)
+
+    def end() -> None:
+        with office.write() as session:
+            end_session(session, staff.session_id)
+            audit.append(session, staff.actor, "logout", {}, office.clock)
+
+    await anyio.to_thread.run_sync(end)
     response = Redirect("/office/login", status_code=303)
     response.set_cookie(cleared_cookie())
     return response

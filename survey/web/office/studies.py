@@ -27,6 +27,7 @@ from mailing.layouts import get_layout
 from mailing.service import PrintReport, print_codes, print_labels, print_postcards
 from survey import access_codes, audit
 from survey.errors import SurveyError
+from survey.files import kept_if_committed
 from survey.keys import get_study_key
 from survey.models import Draw, Study
 from survey.register.dates import DateFormatError, parse_date
@@ -65,20 +66,25 @@ def home(request: Req, state: State) -> Template:
 async def create(request: Req, state: State) -> Redirect | Template:
     staff, form = await form_of(request)
     office = office_of(state)
-    try:
-        values = [("as_of", parse_date(form.get("as_of", "")).isoformat())]
-        for key in ("fieldwork_start", "fieldwork_end"):
-            if form.get(key):
-                values.append((key, parse_date(form[key]).isoformat()))
-        name = form.get("name", "").strip()
-        with office.write() as session:
-            create_study(session, name, values)
-            audit.append(session, staff.actor, "study.create", {"study": name}, office.clock)
-    except (SurveyError, DateFormatError) as exc:
-        with office.read() as session:
-            studies = [(s, None) for s in list_studies(session)]
-        return page(request, "home.html", studies=studies, error=exc.ja, status_code=400)
-    return Redirect(f"/office/studies/{name}", status_code=303)
+    name = form.get("name", "").strip()
+
+    def work() -> Template | None:
+        try:
+            values = [("as_of", parse_date(form.get("as_of", "")).isoformat())]
+            for key in ("fieldwork_start", "fieldwork_end"):
+                if form.get(key):
+                    values.append((key, parse_date(form[key]).isoformat()))
+            with office.write() as session:
+                create_study(session, name, values)
+                audit.append(session, staff.actor, "study.create", {"study": name}, office.clock)
+        except (SurveyError, DateFormatError) as exc:
+            with office.read() as session:
+                studies = [(s, _draw_of(session, s)) for s in list_studies(session)]
+            return page(request, "home.html", studies=studies, error=exc.ja, status_code=400)
+        return None
+
+    refused = await anyio.to_thread.run_sync(work)
+    return refused or Redirect(f"/office/studies/{name}", status_code=303)
 
 
 FILE_KINDS: dict[str, tuple[str, str, str]] = {
@@ -165,7 +171,7 @@ async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> St
     fields, data = await _read_upload(request)
     check_csrf(staff, fields.get("csrf_token"))
     office = office_of(state)
-    reauthenticate(office, staff, fields.get("password"), "抽出")
+    await anyio.to_thread.run_sync(reauthenticate, office, staff, fields.get("password"), "抽出")
     try:
         as_of = parse_date(fields.get("as_of", "")) if fields.get("as_of") else None
         allocation = parse_allocation(fields.get("allocation") or None)
@@ -273,7 +279,7 @@ async def print_file(request: Req, state: State, name: FromPath[str], kind: From
         raise NotFoundException("その種類のファイルはありません。")
     office = office_of(state)
     label, filename, media = FILE_KINDS[kind]
-    reauthenticate(office, staff, form.get("password"), label)
+    await anyio.to_thread.run_sync(reauthenticate, office, staff, form.get("password"), label)
 
     def make() -> Path:
         with office.write() as session:
@@ -292,8 +298,9 @@ async def print_file(request: Req, state: State, name: FromPath[str], kind: From
                 report = print_labels(session, settings, study, None, sheet, vendor_csv=out)
             else:
                 report = print_postcards(session, settings, study, out, None)
-            detail = report.audit_object(study.name)
-            audit.append(session, staff.actor, f"file.{kind}", detail, office.clock)
+            with kept_if_committed(session, report.files):
+                detail = report.audit_object(study.name)
+                audit.append(session, staff.actor, f"file.{kind}", detail, office.clock)
         return out
 
     try:
