@@ -133,6 +133,8 @@ def verify_chain(
         expected_seq += 1
     if anchor is not None:
         seq, digest = anchor
+        if seq == 0 and digest == GENESIS:  # anchored while the log was still empty
+            return ChainReport(count, last_seq, last_hash, None, None)
         if seq not in seen:
             return ChainReport(count, last_seq, last_hash, seq, "anchored entry missing (tail cut)")
         if seen[seq] != digest:

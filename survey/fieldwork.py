@@ -14,6 +14,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -90,15 +91,21 @@ class Fieldwork:
             sum(r.web for r in self.rates),
         )
 
+    @property
+    def last_day(self) -> date | None:
+        days = [d for src in (self.web_by_day, self.paper_by_day) for c in src.values() for d in c]
+        return max(days) if days else None
+
     def cumulative(self, cohort: str) -> list[tuple[date, int]]:
-        """Cumulative answers (web and paper) per day, from the first day with any."""
+        """Cumulative answers (web and paper) per day, from fieldwork start (or the first day
+        with any) to the last day any cohort has answers."""
         per_day: dict[date, int] = defaultdict(int)
         for source in (self.web_by_day, self.paper_by_day):
             for day, n in source.get(cohort, {}).items():
                 per_day[day] += n
         if not per_day:
             return []
-        first, last = min(per_day), max(per_day)
+        first, last = min(per_day), max(max(per_day), self.last_day or max(per_day))
         if self.start is not None:
             first = min(first, self.start)
         out, running, day = [], 0, first
@@ -180,62 +187,67 @@ def rates_csv(work: Fieldwork) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def chart_png(work: Fieldwork) -> bytes:
-    """Cumulative response rate by day per cohort, with target lines (Japanese labels)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import dates as mdates
-    from matplotlib import font_manager
-    from matplotlib import pyplot as plt
+@cache
+def _japanese_font() -> Any:
+    from matplotlib.font_manager import FontProperties
 
     from mailing.fonts import gothic_path
 
-    path = str(gothic_path())
-    font_manager.fontManager.addfont(path)
-    family = font_manager.FontProperties(fname=path).get_name()
-    with plt.rc_context({"font.family": family, "svg.hashsalt": "survey"}):
-        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        top, seen_days = 100.0, []
-        for i, r in enumerate(work.rates):
-            color = colors[i % len(colors)]
-            points = work.cumulative(r.cohort)
-            if points and r.eligible > 0:
-                days = [d for d, _ in points]
-                values = [100 * n / r.eligible for _, n in points]
-                seen_days += days
-                top = max(top, *values)  # spare codes can take a cohort past 100 %
-                ax.step(
-                    days,  # type: ignore[arg-type]
-                    values,
-                    where="post",
-                    color=color,
-                    label=r.label,
-                    marker="o",
-                    markersize=2.5,
-                )
-            target = work.targets.get(r.cohort)
-            if target is not None:
-                ax.axhline(100 * target, color=color, linestyle="--", linewidth=1)
-        ax.set_ylabel("回答率（%）")
-        ax.set_xlabel("日付")
-        ax.set_ylim(0, top * 1.02)
-        ax.set_title(f"累積回答率（{work.study}）")
-        first = work.start or (min(seen_days) if seen_days else None)
-        last = work.end or (max(seen_days) if seen_days else None)
-        if first and last:
-            pad = timedelta(days=1)
-            ax.set_xlim(first - pad, max(last, first + pad) + pad)  # type: ignore[arg-type]
-            step = max(1, ((last - first).days + 2) // 10)
-            ax.xaxis.set_major_locator(mdates.DayLocator(interval=step))  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%d"))  # type: ignore[no-untyped-call]
-        ax.grid(True, alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper left", fontsize=9)
-        fig.autofmt_xdate()
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-        plt.close(fig)
+    return FontProperties(fname=str(gothic_path()))  # IPAex Gothic, embedded in the PNG
+
+
+def chart_png(work: Fieldwork) -> bytes:
+    """Cumulative response rate by day per cohort, with target lines (Japanese labels).
+
+    Drawn on a Figure of its own (no pyplot, no global rcParams): requests render charts in
+    worker threads at the same time.
+    """
+    from matplotlib import dates as mdates
+    from matplotlib import rcParams
+    from matplotlib.figure import Figure
+
+    font = _japanese_font()
+    fig = Figure(figsize=(8, 4.5), dpi=110)
+    ax = fig.subplots()
+    colors = rcParams["axes.prop_cycle"].by_key()["color"]
+    top, seen_days = 100.0, []
+    for i, r in enumerate(work.rates):
+        color = colors[i % len(colors)]
+        points = work.cumulative(r.cohort)
+        if points and r.eligible > 0:
+            days = [d for d, _ in points]
+            values = [100 * n / r.eligible for _, n in points]
+            seen_days += days
+            top = max(top, *values)  # spare codes can take a cohort past 100 %
+            ax.step(
+                days,  # type: ignore[arg-type]
+                values,
+                where="post",
+                color=color,
+                label=r.label,
+                marker="o",
+                markersize=2.5,
+            )
+        target = work.targets.get(r.cohort)
+        if target is not None:
+            ax.axhline(100 * target, color=color, linestyle="--", linewidth=1)
+    ax.set_ylabel("回答率（%）", fontproperties=font)
+    ax.set_xlabel("日付", fontproperties=font)
+    ax.set_ylim(0, top * 1.02)
+    ax.set_title(f"累積回答率（{work.study}）", fontproperties=font)
+    first = work.start or (min(seen_days) if seen_days else None)
+    last = work.end or (max(seen_days) if seen_days else None)
+    if first and last:
+        pad = timedelta(days=1)
+        ax.set_xlim(first - pad, max(last, first + pad) + pad)  # type: ignore[arg-type]
+        step = max(1, ((last - first).days + 2) // 10)
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=step))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%d"))  # type: ignore[no-untyped-call]
+    ax.grid(True, alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", prop=font)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()

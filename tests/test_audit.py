@@ -218,3 +218,10 @@ def test_an_export_whose_audit_entry_fails_leaves_nothing(  # type: ignore[no-un
     with Session(db.engine) as session:
         assert session.exec(select(TrackedFile)).all() == []
         assert session.exec(select(AccessCode)).all() == []  # no codes issued without a record
+
+
+def test_an_anchor_taken_on_an_empty_log_stays_valid(run, db: Database) -> None:  # type: ignore[no-untyped-def]
+    empty = run("audit", "head").stdout.strip()
+    assert empty == f"0:{audit.GENESIS}"
+    fill(db, 3)
+    assert run("audit", "verify", "--expect-head", empty).exit_code == 0

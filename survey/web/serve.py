@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from survey.ingest.intake import today_in_tokyo
 from survey.settings import Settings
 from survey.web.collector.app import create_collector_app
+from survey.web.headers import collector_headers
 
 Which = Literal["both", "collector", "office"]
 OFFICE_PREFIX = "/office"
@@ -45,11 +46,13 @@ class Dispatch:
 
 
 async def _not_found(send: Any) -> None:
+    # The other app is not served here: reply as both do, with their security headers.
+    headers = [(k.lower().encode(), v.encode()) for k, v in collector_headers()]
     await send(
         {
             "type": "http.response.start",
             "status": 404,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *headers],
         }
     )
     await send({"type": "http.response.body", "body": b"Not found", "more_body": False})

@@ -205,3 +205,15 @@ def test_pages_show_crisis_lines_and_what_is_recorded(client: Client, path: str)
     for number in ("0570-064-556", "0120-279-338", "0570-783-556", "0120-061-338"):
         assert number in html
     assert "記録されないこと" in html and "IPアドレス" in html
+
+
+def test_a_one_app_server_answers_the_other_apps_paths_with_the_same_headers(
+    collector_app: Litestar,
+) -> None:
+    from survey.web.serve import Dispatch
+
+    with TestClient(Dispatch(collector_app, None)) as client:  # type: ignore[arg-type]
+        reply = client.get("/office/login")
+    assert reply.status_code == 404
+    assert reply.headers["content-security-policy"] == COLLECTOR_CSP
+    assert reply.headers["x-content-type-options"] == "nosniff"

@@ -23,3 +23,16 @@ def test_memory_holds_keyed_hashes_not_addresses() -> None:
     other = UnknownCodeLimiter(limit=5)
     other.record_unknown("198.51.100.7")
     assert set(limiter._hits) != set(other._hits)  # a fresh random key per process
+
+
+def test_ipv6_clients_count_per_64_and_memory_is_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import survey.web.collector.ratelimit as rl
+
+    limiter = UnknownCodeLimiter(limit=2)
+    limiter.record_unknown("2001:db8:1:2::1")
+    limiter.record_unknown("2001:db8:1:2:ffff::9")  # same /64: the same subscriber
+    assert limiter.blocked("2001:db8:1:2::77") and not limiter.blocked("2001:db8:1:3::1")
+    monkeypatch.setattr(rl, "MAX_CLIENTS", 3)
+    for i in range(10):
+        limiter.record_unknown(f"192.0.2.{i}")
+    assert len(limiter._hits) == 3  # the oldest forgotten, not everyone at once

@@ -1,16 +1,31 @@
 """In-memory limit on unknown-code attempts, per client and per app instance.
 
 Only 404 replies count. Nothing is persisted or logged, and not even memory holds a client's
-address: the key is a keyed hash under a random key made when the process starts.
-(Production also limits in nginx.)
+address: the key is a keyed hash under a random key made when the process starts. IPv6
+clients are counted per /64, the block one subscriber usually holds. (Production also limits
+in nginx.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
+import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
+
+MAX_CLIENTS = 100_000  # bounded memory under a flood of addresses: the oldest are forgotten
+
+
+def client_key(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class UnknownCodeLimiter:
@@ -18,22 +33,29 @@ class UnknownCodeLimiter:
         self.limit = limit
         self.window = window_seconds
         self._key = secrets.token_bytes(32)
-        self._hits: dict[bytes, deque[float]] = {}
+        self._hits: OrderedDict[bytes, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()  # handlers run in worker threads
 
     def _id(self, client: str) -> bytes:
-        return hashlib.blake2b(client.encode(), key=self._key, digest_size=16).digest()
+        return hashlib.blake2b(client_key(client).encode(), key=self._key, digest_size=16).digest()
 
-    def _recent(self, client: str) -> deque[float]:
-        hits = self._hits.setdefault(self._id(client), deque())
+    def _recent(self, ident: bytes) -> deque[float]:
+        hits = self._hits.get(ident)
+        if hits is None:
+            hits = self._hits[ident] = deque()
+            while len(self._hits) > MAX_CLIENTS:
+                self._hits.popitem(last=False)
         cutoff = time.monotonic() - self.window
         while hits and hits[0] < cutoff:
             hits.popleft()
         return hits
 
     def blocked(self, client: str) -> bool:
-        return len(self._recent(client)) >= self.limit
+        with self._lock:
+            return len(self._recent(self._id(client))) >= self.limit
 
     def record_unknown(self, client: str) -> None:
-        self._recent(client).append(time.monotonic())
-        if len(self._hits) > 100_000:  # bounded memory under a flood of addresses
-            self._hits.clear()
+        with self._lock:
+            ident = self._id(client)
+            self._recent(ident).append(time.monotonic())
+            self._hits.move_to_end(ident)

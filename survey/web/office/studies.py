@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import AsyncIterator
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,8 @@ async def _read_upload(request: Req) -> tuple[dict[str, str], bytes]:
                 for event in parser.parse(chunk):
                     if isinstance(event, MultipartSegment):
                         current = "file" if event.filename is not None else event.name
+                        if current == "file" and data:
+                            raise ClientException("ファイルは1つだけ送ってください。")
                         if current != "file":
                             fields[current or ""] = bytearray()
                     elif event is None:
@@ -267,9 +270,8 @@ def _draw_errors(exc: SurveyError) -> str:
 # --- print files (each audited, each with password re-entry) --------------------------------
 
 
-def _export_dir(root: Path, study: str) -> Path:
-    stamp = audit.now_utc().strftime("%Y%m%d-%H%M%S")
-    return root / "exports" / study / stamp
+def _export_dir(root: Path, study: str, now: datetime) -> Path:
+    return root / "exports" / study / now.strftime("%Y%m%d-%H%M%S")
 
 
 @post("/studies/{name:str}/files/{kind:str}", opt={"roles": (OFFICER,)}, status_code=200)
@@ -284,13 +286,16 @@ async def print_file(request: Req, state: State, name: FromPath[str], kind: From
     def make() -> Path:
         with office.write() as session:
             study = find_study(session, name)
-            out = _export_dir(office.settings.data_dir, study.name) / filename
+            out = _export_dir(office.settings.data_dir, study.name, office.clock()) / filename
             out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             report: PrintReport
             settings = office.settings
             sheet = get_layout(form.get("layout") or "a4-12")
             if kind == "slips":
-                additional = int(form["additional"]) if form.get("additional") else None
+                raw = form.get("additional", "").strip()
+                if raw and not (raw.isascii() and raw.isdigit()):
+                    raise ClientException("追加する予備の数は1以上の整数です。")
+                additional = int(raw) if raw else None
                 report = print_codes(session, settings, study, out, additional=additional)
             elif kind == "labels":
                 report = print_labels(session, settings, study, out, sheet)

@@ -158,9 +158,13 @@ function takeCodeFromFragment() {
   // The QR code carries the access code in the URL fragment, which browsers never send to a
   // server; it is copied into the field and removed from the address bar (and history entry).
   const match = window.location.hash.match(/code=([^&]+)/);
+  window.history.replaceState(null, "", window.location.pathname); // gone, whatever it held
   if (!match) return;
-  $("code").value = decodeURIComponent(match[1]);
-  window.history.replaceState(null, "", window.location.pathname);
+  try {
+    $("code").value = decodeURIComponent(match[1]);
+  } catch {
+    $("code").value = ""; // a damaged link: the code is typed in instead
+  }
 }
 
 async function start() {
