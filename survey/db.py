@@ -10,7 +10,7 @@ PostgreSQL (``SURVEY_DATABASE_URL``) must run with ``fsync`` on and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from typing import Any
 
@@ -122,6 +122,25 @@ def upgrade(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+@contextmanager
+def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
+    """A session that commits when the block ends normally and rolls back otherwise.
+
+    On SQLite a writing session starts with ``BEGIN IMMEDIATE``: it takes the write lock
+    before its first read, so two writers queue instead of one failing when it upgrades from
+    reading (what serialises audit-log appends there).
+    """
+    with engine.connect() as raw:
+        conn = raw.execution_options(sqlite_begin="IMMEDIATE") if write else raw
+        with Session(bind=conn, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
 class Database:
     """One engine per process, schema upgraded on first use."""
 
@@ -130,23 +149,8 @@ class Database:
         self.engine = make_engine(settings)
         upgrade(self.engine)
 
-    @contextmanager
-    def session(self, write: bool = True) -> Iterator[Session]:
-        """A session that commits when the block ends normally and rolls back otherwise.
-
-        On SQLite a writing session starts with ``BEGIN IMMEDIATE``: it takes the write lock
-        before its first read, so two writers queue instead of one failing when it upgrades
-        from reading (what serialises audit-log appends there).
-        """
-        with self.engine.connect() as raw:
-            conn = raw.execution_options(sqlite_begin="IMMEDIATE") if write else raw
-            with Session(bind=conn, expire_on_commit=False) as session:
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
+    def session(self, write: bool = True) -> AbstractContextManager[Session]:
+        return transaction(self.engine, write)
 
     def dispose(self) -> None:
         self.engine.dispose()

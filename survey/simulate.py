@@ -10,7 +10,6 @@ tests set. Nothing here is used by a real collector.
 from __future__ import annotations
 
 import base64
-import json
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ import nacl.public
 
 from survey.forms.loader import Form
 from survey.forms.logic import visible
+from survey.forms.payload import encode
 from survey.forms.schema import REFUSED
 from survey.ingest.intake import Intake
 
@@ -63,18 +63,8 @@ def random_answers(form: Form, rng: random.Random) -> dict[str, Any]:
 
 
 def seal_payload(study: str, form: Form, answers: dict[str, Any], public_key: bytes) -> str:
-    payload = json.dumps(
-        {
-            "study": study,
-            "cohort": form.cohort,
-            "form": form.id,
-            "version": form.version,
-            "answers": answers,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
-    padded = nacl.bindings.sodium_pad(payload, form.padded_size)
+    """What the browser does: the payload padded to the form's size, sealed, base64."""
+    padded = nacl.bindings.sodium_pad(encode(study, form, answers), form.padded_size)
     sealed = nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(padded)
     return base64.b64encode(bytes(sealed)).decode()
 

@@ -13,6 +13,7 @@ import nacl.bindings
 import nacl.public
 
 from survey.forms.loader import Form
+from survey.forms.payload import encode
 
 # A fixed study key pair for tests, so a test can open what was sealed (the real private key
 # never exists on a server).
@@ -31,20 +32,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def payload(form: Form, answers: dict[str, Any], study: str = "default") -> bytes:
-    doc = {
-        "study": study,
-        "cohort": form.cohort,
-        "form": form.id,
-        "version": form.version,
-        "answers": answers,
-    }
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def seal(public: bytes, form: Form, answers: dict[str, Any], study: str = "default") -> str:
     """What the browser does, done with PyNaCl: pad to the form's size, seal, base64."""
-    padded = nacl.bindings.sodium_pad(payload(form, answers, study), form.padded_size)
+    padded = nacl.bindings.sodium_pad(encode(study, form, answers), form.padded_size)
     sealed = nacl.public.SealedBox(nacl.public.PublicKey(public)).encrypt(padded)
     return base64.b64encode(bytes(sealed)).decode()
 

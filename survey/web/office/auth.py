@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col
 
 from survey import accounts, audit
+from survey.db import transaction
 from survey.models import StaffSession, StaffUser
 from survey.settings import Settings
 
@@ -72,18 +73,9 @@ class Office:
         self.settings = settings
         self.clock = clock
 
-    @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self) -> AbstractContextManager[Session]:
         """A writing transaction (SQLite: BEGIN IMMEDIATE), committed at the end."""
-        with self.engine.connect() as raw:
-            conn = raw.execution_options(sqlite_begin="IMMEDIATE")
-            with Session(bind=conn, expire_on_commit=False) as session:
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
+        return transaction(self.engine, write=True)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
