@@ -9,6 +9,7 @@ from litestar.response import Template
 
 from survey import audit
 from survey.fieldwork import Fieldwork, chart_png, fieldwork, rates_csv
+from survey.web.office.auth import require_staff
 from survey.web.office.common import MANAGER, OFFICER, Req, find_study, office_of, page
 
 DASHBOARD = (OFFICER, MANAGER)
@@ -32,8 +33,6 @@ def dashboard_chart(state: State, name: FromPath[str]) -> Response[bytes]:
 
 @get("/studies/{name:str}/dashboard.csv", opt={"roles": DASHBOARD}, sync_to_thread=True)
 def dashboard_csv(request: Req, state: State, name: FromPath[str]) -> Response[bytes]:
-    from survey.web.office.auth import require_staff
-
     staff = require_staff(request)
     office = office_of(state)
     work = _work(state, name)
