@@ -80,7 +80,7 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
     ]
 
 
-def _try_codes(app: AppContext, how_many: int = 5) -> None:
+def _try_codes(app: AppContext, how_many: int = 3) -> None:
     """A few unused codes of a web-enabled cohort, read from the demo's own code print file."""
     settings = app.settings
     base = settings.public_url or DEMO_PUBLIC_URL
@@ -92,7 +92,7 @@ def _try_codes(app: AppContext, how_many: int = 5) -> None:
     with app.db.session(write=False) as session:
         study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
         web = effective_settings(study)["web_cohorts"]
-        for cohort in [c for c in web if c in {r["cohort"] for r in rows}][:2]:
+        for cohort in [c for c in web if c in {r["cohort"] for r in rows}]:
             mine = [r["code"] for r in rows if r["cohort"] == cohort]
             codes = unused(session, settings, study, mine[: how_many * 4])[:how_many]
             click.echo(f"試せるコード / codes to try ({cohort}):")

@@ -270,7 +270,7 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
     for name in ("code-slips.pdf", "codes.csv", "labels.pdf", "labels-vendor.csv", "postcards.pdf"):
         assert (demo_dir / name).stat().st_size > 0 and str(demo_dir / name) in result.stdout
     tries = re.findall(r"http://127\.0\.0\.1:8000/#code=([0-9A-Z-]{16})", result.stdout)
-    assert len(tries) == 10  # five each for two web-enabled cohorts
+    assert len(tries) == 9  # three each for the three web-enabled cohorts
     codes_csv = (demo_dir / "codes.csv").read_text(encoding="utf-8")
     assert all(code in codes_csv for code in tries)
     accounts = re.findall(r"^  (officer|manager|analyst|admin) +(\S+)$", result.stdout, re.M)
