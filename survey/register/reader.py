@@ -156,11 +156,17 @@ def detect_encoding(data: bytes) -> str:
     for encoding in candidates:
         if _decodes(data, encoding):
             return encoding
-    bad_at = _first_bad_offset(data, candidates[-1])
-    line = data.count(b"\n", 0, bad_at) + 1
+    # The encoding that reads further is the file's, with a damaged byte where it stops: a
+    # UTF-8 file with one bad byte must not be reported where CP932 happens to fail.
+    offsets = {encoding: _first_bad_offset(data, encoding) for encoding in candidates}
+    likely = max(offsets, key=lambda e: offsets[e])
+    line = data.count(b"\n", 0, offsets[likely]) + 1
+    name = "UTF-8" if likely.startswith("utf-8") else "Shift_JIS/CP932"
     raise DataError(
-        f"文字コードを判別できません（UTF-8 でも Shift_JIS/CP932 でもありません。{line}行目）。",
-        f"Cannot detect the encoding: neither UTF-8 nor Shift_JIS/CP932 (line {line}).",
+        f"文字コードを判別できません。{name} のファイルとみられますが、{line}行目に"
+        "読めないバイトがあります。",
+        f"Cannot read the file's encoding: it looks like {name} but has an unreadable byte "
+        f"on line {line}.",
     )
 
 

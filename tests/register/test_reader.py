@@ -232,3 +232,16 @@ def test_birth_dates_before_meiji_are_rejected(register_file) -> None:  # type: 
         read_register(path)
     assert [e.line for e in info.value.errors] == [2, 3]
     assert all("Meiji" in e.reason_en for e in info.value.errors)
+
+
+def test_a_damaged_byte_is_reported_on_its_own_line(register_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = register_file(
+        [Row(str(i), f"h{i}", "1980-01-01") for i in range(1, 8)], encoding="utf-8"
+    )
+    lines = path.read_bytes().split(b"\r\n")
+    lines[5] = lines[5].replace("志木".encode(), b"\xff\xfe", 1)  # line 6 of the file
+    damaged = tmp_path / "damaged.csv"
+    damaged.write_bytes(b"\r\n".join(lines))
+    with pytest.raises(DataError) as info:
+        read_register(damaged)
+    assert "UTF-8" in info.value.en and "line 6" in info.value.en
