@@ -233,3 +233,16 @@ def test_postcards(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
 
 def test_labels_need_an_output(drawn) -> None:  # type: ignore[no-untyped-def]
     assert drawn("labels").exit_code == 2
+
+
+def test_a_character_no_font_has_is_marked_and_reported(run, register_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # U+1F338 (a cherry blossom emoji) is in neither IPAex Gothic nor IPAmj明朝.
+    path = register_file([Row("1", "H", "1980-01-01", name="桜\U0001f338　花子")])
+    run("sample", "--register", str(path), "--as-of", "2026-04-01", "--allocation", "general=1")
+    out = tmp_path / "labels.pdf"
+    result = run("labels", "--out", str(out))
+    assert result.exit_code == 0
+    assert (
+        "U+1F338" in result.stderr and "花子" not in result.stderr
+    )  # the character, never the name
+    assert "桜〓花子様" in squeeze(pdf_text(out))
