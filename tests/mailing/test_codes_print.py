@@ -362,3 +362,26 @@ def test_every_print_file_is_tracked_with_size_and_hash(drawn, tmp_path: Path) -
     for name, row in tracked.items():
         data = (tmp_path / name).read_bytes()
         assert row.size == len(data) and row.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_every_web_slip_carries_a_qr_code_that_decodes_to_its_own_code(  # type: ignore[no-untyped-def]
+    drawn, tmp_path: Path
+) -> None:
+    """Rendered and decoded with an independent reader (ZXing): each web-enabled cohort's slip
+    scans to SURVEY_PUBLIC_URL/#code=its code; paper-only slips have no QR code at all."""
+    import zxingcpp
+    from PIL import Image
+
+    from tests.mailing.conftest import poppler
+
+    out, codes_csv = tmp_path / "slips.pdf", tmp_path / "codes.csv"
+    assert drawn("codes", "--out", str(out), "--csv", str(codes_csv)).exit_code == 0
+    poppler("pdftoppm", "-r", "120", "-gray", "-png", str(out), str(tmp_path / "page"))
+    found = []
+    for png in sorted(tmp_path.glob("page*.png")):
+        found += [r.text for r in zxingcpp.read_barcodes(Image.open(png))]
+    web = {"elementary_guardian", "high_school", "general"}
+    expected = sorted(
+        f"{PUBLIC_URL}/#code={c}" for cohort, c in read_codes(codes_csv) if cohort in web
+    )
+    assert sorted(found) == expected
