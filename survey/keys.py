@@ -7,7 +7,6 @@ of decryption (never stored by any server).
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from survey.crypto import (
     wrap_private_key,
 )
 from survey.errors import DataError, UsageError
+from survey.files import write_new
 from survey.models import Study, StudyKey
 from survey.settings import Settings
 
@@ -125,8 +125,5 @@ def write_key_file(
         )
     public, private = generate_study_keypair()
     document = wrap_private_key(private, passphrase, label, limits)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(document)
+    write_new(out, document)
     return public, generated

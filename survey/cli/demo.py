@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -20,7 +19,7 @@ from survey.access_codes import unused
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
 from survey.cli.sample import print_summary
 from survey.crypto import new_passphrase
-from survey.files import kept_if_committed
+from survey.files import kept_if_committed, write_new
 from survey.ingest.intake import Intake
 from survey.keys import generate_key_file, require_study_key
 from survey.models import Study
@@ -200,9 +199,7 @@ def _accounts(app: AppContext) -> None:
             accounts.add_user(session, role, [role], password, must_change=False)
             app.audit(session, "user.add", {"user": role, "roles": [role]})
             lines.append(f"{role}\t{password}")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+    write_new(path, ("\n".join(lines) + "\n").encode())
 
 
 def _print_accounts(app: AppContext) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,6 +29,7 @@ from survey.crypto import (
     verify_signature,
 )
 from survey.errors import DataError, UsageError
+from survey.files import write_new
 from survey.ingest.intake import today_in_tokyo
 from survey.models import BundleExport, SealedResponse, Study
 from survey.settings import Settings
@@ -110,15 +110,6 @@ def _document(
     return (json.dumps(doc, ensure_ascii=True, indent=1) + "\n").encode(), digest
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def export_bundle(
     session: Session, settings: Settings, study: Study, out: Path, again: int | None = None
 ) -> BundleReport | None:
@@ -143,7 +134,7 @@ def export_bundle(
                 f"束 {again} を同じ内容で作り直せません（署名鍵が変わった可能性があります）。",
                 f"Bundle {again} cannot be rebuilt identically (was the signing key changed?).",
             )
-        _write_new(out, data)
+        write_new(out, data)
         return BundleReport(
             study.name, again, len(rows), digest, record.previous, out, _signer(seed)
         )
@@ -159,7 +150,7 @@ def export_bundle(
     previous = last.sha256 if last else GENESIS
     day = today_in_tokyo()
     data, digest = _document(seed, study, sequence, previous, day, rows)
-    _write_new(out, data)
+    write_new(out, data)
     try:
         for r in rows:
             r.bundle = sequence

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +27,7 @@ from survey.crypto import (
     verify_key_of,
 )
 from survey.errors import DataError, UsageError
+from survey.files import write_new
 from survey.forms.loader import load_forms
 from survey.ingest.bundles import signing_seed
 from survey.keys import install_public_key, require_study_key
@@ -69,11 +69,7 @@ def export_provision(session: Session, settings: Settings, study: Study) -> dict
 
 
 def write_provision(path: Path, doc: dict[str, Any]) -> None:
-    if path.exists():
-        raise UsageError(f"{path} はすでにあります。", f"{path} already exists; not overwritten.")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, ensure_ascii=False, indent=1)
+    write_new(path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +118,7 @@ def _install_hash_key(settings: Settings, study: str, key: bytes) -> None:
                 "This collector already holds a different code-hash key.",
             )
         return
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-        os.fsync(fh.fileno())
+    write_new(path, key)
 
 
 def import_provision(session: Session, settings: Settings, doc: dict[str, Any]) -> ProvisionReport:

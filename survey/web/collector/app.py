@@ -79,6 +79,8 @@ class Collector:
 
     def guarded(self, request: Request[Any, Any, Any], call: Callable[[Intake], Any]) -> Any:
         """Run an intake call under the unknown-code limit (only 404 replies count)."""
+        # The address is used here only, in memory, to count unknown codes: the limiter keeps a
+        # keyed hash of it (per-process random key), and nothing stores or logs it.
         client = request.client.host if request.client else ""
         if self.limiter.limit and self.limiter.blocked(client):
             raise rate_limited()
