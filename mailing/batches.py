@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from survey.cohorts import COHORT_LABELS, COHORTS
 from survey.roster import RosterRecord
-from survey.sampling.cohorts import COHORT_LABELS, COHORTS
 
 DISTRIBUTION_LABELS = {
     "post": "郵送",

@@ -6,11 +6,12 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from mailing.address import draw_address_block
 from mailing.batches import Batch
 from mailing.fonts import MISSING_MARK, FontSet
 from mailing.layouts import LabelLayout
-from mailing.pdf import draw_address_block, header_sheet, new_canvas
-from survey.register.reader import postal_display
+from mailing.pdf import header_sheet, new_canvas
+from survey.postal import postal_display
 
 SHORT_COHORT = {
     "infant_guardian": "乳幼児",

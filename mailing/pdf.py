@@ -12,8 +12,6 @@ from reportlab.pdfgen.canvas import Canvas
 
 import survey
 from mailing.fonts import FontSet
-from survey.register.reader import postal_display
-from survey.roster import RosterRecord
 
 CONFIDENTIAL = "個人情報を含みます・取扱注意（使用後は survey の消去手続で廃棄）"
 
@@ -86,38 +84,6 @@ def header_sheet(
     body.append((f"作成日 {date.today().isoformat()}", size * 0.8))
     draw_lines(canvas, fonts, x, height - 40 * mm * scale, body, width - 2 * x, leading=1.6)
     canvas.showPage()
-
-
-def draw_address_block(
-    canvas: Canvas,
-    fonts: FontSet,
-    record: RosterRecord,
-    box: tuple[float, float, float, float],
-    scale: float = 1.0,
-    tag: str = "",
-) -> None:
-    """An envelope label: postcode, address, building on its own line, the addressee larger."""
-    x, y, w, h = box
-    pad = 4 * mm * scale
-    inner = w - 2 * pad
-    top = y + h - pad
-    small = 9.0 * scale
-    y_line = top - small
-    fonts.draw(canvas, x + pad, y_line, f"〒{postal_display(record.postal_code)}", small)
-    for text in (record.address, record.building):
-        if not text:
-            continue
-        size = fonts.fit(text, 10.0 * scale, inner, 7.0 * scale)
-        for part in fonts.wrap(text, size, inner):
-            y_line -= size * 1.3
-            fonts.draw(canvas, x + pad, y_line, part, size)
-    name = record.addressee
-    size = fonts.fit(name, 14.0 * scale, inner - 4 * mm * scale, 8.0 * scale)
-    name_y = max(y + pad + 2 * mm * scale, min(y_line - size * 1.8, y + h * 0.28))
-    fonts.draw(canvas, x + pad + 4 * mm * scale, name_y, name, size)
-    if tag:
-        tag_size = 5.5 * scale
-        fonts.draw(canvas, x + w - pad - fonts.width(tag, tag_size), y + 2 * mm, tag, tag_size)
 
 
 def cut_marks(

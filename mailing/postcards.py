@@ -16,11 +16,12 @@ from typing import Any
 
 from reportlab.lib.units import mm
 
+from mailing.address import draw_address_block
 from mailing.batches import Batch
 from mailing.fonts import FontSet
 from mailing.labels import batch_lines, write_label_sheets
 from mailing.layouts import LabelLayout
-from mailing.pdf import draw_address_block, draw_lines, header_sheet, new_canvas
+from mailing.pdf import draw_lines, header_sheet, new_canvas
 
 HAGAKI = (100 * mm, 148 * mm)
 HAGAKI_LAYOUT = LabelLayout("hagaki", 1, 1, 100.0, 74.0, 0.0, 0.0, 100.0, 74.0, "はがき 100×148mm")

@@ -24,7 +24,7 @@ from mailing.layouts import PAGE_H, PAGE_W
 from mailing.pdf import cut_marks, draw_lines, header_sheet, new_canvas
 from survey.access_codes import IssuedCode
 from survey.codes import display
-from survey.sampling.cohorts import COHORT_LABELS
+from survey.cohorts import COHORT_LABELS
 
 COLS, ROWS = 2, 4
 SLIP_W, SLIP_H = PAGE_W / COLS, PAGE_H / ROWS

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from survey.cohorts import COHORT_LABELS, COHORTS
 from survey.models import Draw, SealedResponse, Study
-from survey.sampling.cohorts import COHORT_LABELS, COHORTS
 from survey.study import effective_settings
 
 

@@ -18,11 +18,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from survey.cohorts import COHORT_LABELS, GUARDIAN_COHORTS
 from survey.crypto import load_or_create_key, read_key_file, seal_secret
 from survey.decrypt import open_secret
 from survey.models import RosterUnit
-from survey.register.reader import Resident, postal_display
-from survey.sampling.cohorts import COHORT_LABELS, GUARDIAN_COHORTS, Checkup
+from survey.postal import postal_display
+from survey.register.reader import Resident
+from survey.sampling.cohorts import Checkup
 from survey.settings import Settings
 
 ROSTER_KEY_FILE = "roster.key"

@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from survey.cohorts import COHORTS
 from survey.errors import DataError, UsageError
 from survey.models import Study
 from survey.register.dates import DateFormatError, parse_date
-from survey.sampling.cohorts import COHORTS, DEFAULT_DRAW_ORDER, FrameRules
+from survey.sampling.cohorts import DEFAULT_DRAW_ORDER, FrameRules
 
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,31})$")
 DEFAULT_STUDY = "default"

@@ -10,12 +10,12 @@ import click
 from mailing.layouts import DEFAULT_LAYOUT, LAYOUTS, get_layout
 from mailing.service import PrintReport, print_codes, print_labels, print_postcards
 from survey.cli.common import AppContext, emit_json, json_option, pass_app, study_option
+from survey.cohorts import COHORTS
 from survey.crypto import fingerprint, parse_public_key
 from survey.decrypt import unwrap_private_key
 from survey.errors import DataError, UsageError
 from survey.files import kept_if_committed
 from survey.keys import generate_key_file, install_public_key, require_study_key, write_key_file
-from survey.sampling.cohorts import COHORTS
 from survey.study import list_studies, resolve_study
 
 out_file = click.Path(dir_okay=False, path_type=Path)

@@ -19,11 +19,11 @@ from survey.cli.common import (
     progress_bar,
     study_option,
 )
+from survey.cohorts import COHORT_LABELS
 from survey.errors import DataError, UsageError
 from survey.files import fresh_outputs, removed_on_failure, track
 from survey.register.synth import DATE_STYLES, DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.roster import load_roster, write_csv
-from survey.sampling.cohorts import COHORT_LABELS
 from survey.sampling.service import (
     DrawReport,
     commit_seed,

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from survey.cohorts import COHORTS
 from survey.errors import DataError
 from survey.forms.schema import (
     Condition,
@@ -29,7 +30,6 @@ from survey.forms.schema import (
     Text,
     Use,
 )
-from survey.sampling.cohorts import COHORTS
 
 
 class FormError(DataError):

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from survey.crypto import sha256_hex
 from survey.errors import DataError
+from survey.postal import parse_postal
 from survey.register.dates import DateFormatError, parse_date
 
 # canonical name -> (Japanese header, required)
@@ -45,7 +46,6 @@ _ECHO_VALUE = frozenset({"birth_date", "sex", "postal_code", "relation"})
 
 SEX_CODES = {"男": 1, "女": 2, "1": 1, "2": 2, "男性": 1, "女性": 2}
 SEX_LABELS = {1: "男", 2: "女"}
-_POSTAL_DASHES = re.compile(r"[-‐‑–—−ーｰ]")
 _PREFECTURE = re.compile(r"^(東京都|北海道|京都府|大阪府|.{2,3}県)")
 
 csv.field_size_limit(sys.maxsize)
@@ -125,10 +125,6 @@ class Register:
                 if len(out) == len(wanted):
                     break
         return out
-
-
-def postal_display(code: str) -> str:
-    return f"{code[:3]}-{code[3:]}"
 
 
 OTHER_DISTRICT = "その他"
@@ -233,12 +229,6 @@ def _map_header(header: list[str]) -> dict[str, int]:
     return index
 
 
-@lru_cache(maxsize=4096)
-def _parse_postal(value: str) -> str | None:
-    digits = _POSTAL_DASHES.sub("", unicodedata.normalize("NFKC", value).replace("〒", "")).strip()
-    return digits if len(digits) == 7 and digits.isascii() and digits.isdigit() else None
-
-
 @lru_cache(maxsize=64)
 def _parse_sex(value: str) -> int | None:
     return SEX_CODES.get(unicodedata.normalize("NFKC", value))
@@ -254,7 +244,7 @@ def _full_row(line: int, row: Fields) -> Resident:
         birth_date=parse_date(row["birth_date"]),
         sex=_parse_sex(row["sex"]) or 0,
         relation=row["relation"],
-        postal_code=_parse_postal(row["postal_code"]) or "",
+        postal_code=parse_postal(row["postal_code"]) or "",
         address=row["address"],
         building=row["building"],
     )
@@ -294,7 +284,7 @@ def _check_row(
     sex = _parse_sex(row["sex"])
     if sex is None:
         bad("sex", "男・女・1・2 のいずれかにしてください", "must be 男, 女, 1 or 2")
-    if _parse_postal(row["postal_code"]) is None:
+    if parse_postal(row["postal_code"]) is None:
         bad("postal_code", "郵便番号は7桁です", "postal code must have 7 digits")
     if len(errors) > before or birth is None or sex is None:
         return None

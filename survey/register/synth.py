@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from survey.postal import postal_display
 from survey.register.dates import to_wareki
 from survey.register.names import (
     BUILDINGS,
@@ -26,7 +27,7 @@ from survey.register.names import (
     FEMALE_GIVEN,
     MALE_GIVEN,
 )
-from survey.register.reader import COLUMNS, postal_display
+from survey.register.reader import COLUMNS
 
 DEFAULT_PEOPLE = 76_000
 DEFAULT_AS_OF = date(2026, 4, 1)

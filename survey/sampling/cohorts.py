@@ -11,22 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-COHORTS: tuple[str, ...] = (
-    "infant_guardian",
-    "elementary_guardian",
-    "junior_high",
-    "high_school",
-    "general",
-)
-GUARDIAN_COHORTS = frozenset({"infant_guardian", "elementary_guardian"})
-PERSON_COHORTS = frozenset({"junior_high", "high_school", "general"})
-COHORT_LABELS = {
-    "infant_guardian": "乳幼児の保護者",
-    "elementary_guardian": "小学生の保護者",
-    "junior_high": "中学生",
-    "high_school": "高校生",
-    "general": "一般市民",
-}
 DEFAULT_ALLOCATION = {
     "infant_guardian": 500,
     "elementary_guardian": 500,

@@ -14,12 +14,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from survey.cohorts import COHORT_LABELS, GUARDIAN_COHORTS
 from survey.crypto import keyed_hash
 from survey.errors import DataError
 from survey.register.reader import SEX_LABELS, Person
 from survey.sampling.cohorts import (
-    COHORT_LABELS,
-    GUARDIAN_COHORTS,
     Checkup,
     FrameRules,
     age_band,

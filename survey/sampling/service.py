@@ -17,12 +17,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 import survey
+from survey.cohorts import COHORTS
 from survey.crypto import new_seed
 from survey.errors import DataError, UsageError
 from survey.models import Draw, FrameCount, SeedCommitment, Study
 from survey.register.reader import Register, read_register
 from survey.roster import RosterRecord, store_roster
-from survey.sampling.cohorts import COHORTS, DEFAULT_ALLOCATION
+from survey.sampling.cohorts import DEFAULT_ALLOCATION
 from survey.sampling.draw import ALGORITHM, DrawResult, draw
 from survey.settings import Settings
 from survey.study import effective_settings, frame_rules

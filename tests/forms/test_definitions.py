@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from survey.cohorts import COHORTS
 from survey.forms.codebook import codebook
 from survey.forms.loader import FormError, _expand, current_forms, definitions_dir, load_forms
 from survey.forms.schema import FormFile
-from survey.sampling.cohorts import COHORTS
 
 
 def test_every_cohort_has_a_form() -> None:

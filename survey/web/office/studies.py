@@ -27,12 +27,12 @@ from sqlmodel import Session, select
 from mailing.layouts import get_layout
 from mailing.service import PrintReport, print_codes, print_labels, print_postcards
 from survey import access_codes, audit
+from survey.cohorts import COHORT_LABELS
 from survey.errors import SurveyError
 from survey.files import kept_if_committed
 from survey.keys import get_study_key
 from survey.models import Draw, Study
 from survey.register.dates import DateFormatError, parse_date
-from survey.sampling.cohorts import COHORT_LABELS
 from survey.sampling.service import DrawReport, draw_study, parse_allocation
 from survey.study import create_study, effective_settings, list_studies, require_as_of
 from survey.web.office.auth import check_csrf, reauthenticate, require_staff
