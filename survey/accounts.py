@@ -1,12 +1,12 @@
-"""Staff accounts: roles, passwords, lockout, and each member's own signing key.
+"""Staff accounts: roles, passwords, lockout; each member's signing key (survey.staff_keys).
 
 Passwords are hashed with Argon2id (libsodium's ``crypto_pwhash_str`` at its INTERACTIVE
 limits, 2 passes and 64 MiB: above OWASP's floor of 2 passes and 19 MiB), must have at least
 ``MIN_PASSWORD`` characters, and are refused when among the 30,000 most common passwords
 (zxcvbn's list) or when they contain the user name. Every user gets an Ed25519 signing key
-whose private half is wrapped with a key derived from the password under its own random
-salt; a password change re-wraps it, an admin reset cannot recover it (a new key is made,
-the old public key kept, and the new one needs a manager's confirmation to sign erasures).
+wrapped under their password; the user's own change re-wraps it, the first own change after
+someone else chose the password (creation, reset) makes a fresh one, and no key signs before
+a manager other than its holder, creator and resetter has confirmed it.
 """
 
 from __future__ import annotations
@@ -18,21 +18,13 @@ from functools import cache
 
 import nacl.exceptions
 import nacl.pwhash
-import nacl.secret
-import nacl.utils
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from survey.crypto import (
-    INTERACTIVE,
-    KdfLimits,
-    derive_kek,
-    new_signing_seed,
-    signing_fingerprint,
-    verify_key_of,
-)
+from survey.crypto import INTERACTIVE, KdfLimits
 from survey.errors import DataError, UsageError
 from survey.models import StaffKey, StaffSession, StaffUser
+from survey.staff_keys import active_key, new_key, retire, rewrap
 
 ROLES: dict[str, str] = {
     "officer": "担当者",
@@ -44,8 +36,12 @@ MIN_PASSWORD = 12
 MAX_FAILED = 5
 LOCKOUT = timedelta(minutes=15)
 NAME_RE = re.compile(r"[a-z][a-z0-9._-]{1,31}")
-# Hashing parameters for login passwords (and the key-wrapping KDF): see the module docstring.
+# Hashing parameters for login passwords: see the module docstring.
 PASSWORD_LIMITS: KdfLimits = INTERACTIVE
+# The roles that sign an erasure, one each (DESIGN.md invariant 7). An admin creates and
+# resets accounts, so could do a new account's first login: holding a signing role as well,
+# one person could bring both signing keys into being.
+SIGNING_ROLES = ("officer", "manager")
 
 
 class AccountError(DataError):
@@ -89,6 +85,11 @@ def check_roles(roles: list[str]) -> list[str]:
         raise UsageError(
             f"役割は {', '.join(ROLES)} から選んでください。",
             f"Roles are one or more of {', '.join(ROLES)}.",
+        )
+    if "admin" in roles and any(r in SIGNING_ROLES for r in roles):
+        raise UsageError(
+            "管理者（admin）は担当者（officer）・責任者（manager）を兼ねられません。",
+            "The admin role cannot be combined with officer or manager.",
         )
     return sorted(set(roles))
 
@@ -137,51 +138,6 @@ def password_matches(user: StaffUser, password: str) -> bool:
         return False
 
 
-# --- signing keys ----------------------------------------------------------------------
-
-
-def _wrap(seed: bytes, password: str) -> tuple[bytes, bytes]:
-    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-    kek = derive_kek(password, salt, PASSWORD_LIMITS.opslimit, PASSWORD_LIMITS.memlimit)
-    return bytes(nacl.secret.SecretBox(kek).encrypt(seed)), salt
-
-
-def new_key(user: StaffUser, password: str, confirmed: bool) -> StaffKey:
-    seed = new_signing_seed()
-    wrapped, salt = _wrap(seed, password)
-    public = verify_key_of(seed)
-    assert user.id is not None
-    return StaffKey(
-        user_id=user.id,
-        public_key=public,
-        fingerprint=signing_fingerprint(public),
-        wrapped=wrapped,
-        salt=salt,
-        opslimit=PASSWORD_LIMITS.opslimit,
-        memlimit=PASSWORD_LIMITS.memlimit,
-        confirmed=confirmed,
-        created_on=date.today(),
-    )
-
-
-def active_key(session: Session, user: StaffUser) -> StaffKey:
-    key = session.exec(
-        select(StaffKey).where(StaffKey.user_id == user.id, col(StaffKey.active).is_(True))
-    ).one()
-    return key
-
-
-def unwrap_signing_key(key: StaffKey, password: str) -> bytes:
-    """The user's Ed25519 seed, opened with their password (to sign, e.g. an erasure)."""
-    if key.wrapped is None:
-        raise AccountError("この鍵は廃止されています。", "This key has been retired.")
-    kek = derive_kek(password, key.salt, key.opslimit, key.memlimit)
-    try:
-        return bytes(nacl.secret.SecretBox(kek).decrypt(key.wrapped))
-    except nacl.exceptions.CryptoError as exc:
-        raise LoginFailed() from exc
-
-
 # --- accounts --------------------------------------------------------------------------
 
 
@@ -206,7 +162,9 @@ def add_user(
 ) -> StaffUser:
     """A new account. Its first key is provisional: whoever chose the password could keep a
     copy of it, so it cannot sign, and the user's first own password change (forced at the
-    first login) replaces it with a fresh key. ``must_change=False`` only for the demo."""
+    first login) replaces it with a fresh key, which then awaits a manager's confirmation.
+    ``must_change=False`` (the demo, tests): the password is the user's own from the start;
+    the key still awaits a manager."""
     check_name(name)
     roles = check_roles(roles)
     check_password(password, name)
@@ -217,12 +175,12 @@ def add_user(
         roles=roles,
         password_hash=hash_password(password),
         must_change=must_change,
-        password_set_by=by.id if by is not None else None,
+        created_by=by.id if by is not None else None,
         created_on=date.today(),
     )
     session.add(user)
     session.flush()
-    session.add(new_key(user, password, confirmed=not must_change))
+    session.add(new_key(user, password))
     session.flush()
     return user
 
@@ -240,9 +198,10 @@ def set_disabled(session: Session, user: StaffUser, disabled: bool) -> None:
 
 
 def change_password(session: Session, user: StaffUser, old: str, new: str) -> StaffKey:
-    """The user's own change. Normally the signing key is re-wrapped and survives; the first
-    change after an admin set the password (creation, reset) makes a fresh key instead, since
-    the admin could have kept the old one. After a reset that key awaits a manager."""
+    """The user's own change. Normally the signing key is re-wrapped and survives (confirmed
+    or not); the first change after someone else set the password (creation, reset) makes a
+    fresh key instead, since they could have kept the old one. That key awaits a manager other
+    than the account's creator and resetter: they could have made this change themselves."""
     if not password_matches(user, old):
         raise LoginFailed()
     check_password(new, user.name)
@@ -250,14 +209,13 @@ def change_password(session: Session, user: StaffUser, old: str, new: str) -> St
         raise UsageError("新しいパスワードを選んでください。", "Choose a new password.")
     key = active_key(session, user)
     if user.must_change:
-        key.active, key.wrapped = False, None
+        retire(key)
         session.add(key)
         session.flush()
-        key = new_key(user, new, confirmed=not user.reset_pending)
+        key = new_key(user, new)
         user.must_change = False
     else:
-        seed = unwrap_signing_key(key, old)
-        key.wrapped, key.salt = _wrap(seed, new)
+        rewrap(key, old, new)
     user.password_hash = hash_password(new)
     session.add_all([key, user])
     session.flush()
@@ -276,44 +234,17 @@ def reset_password(
     """
     check_password(new, user.name)
     old = active_key(session, user)
-    old.active = False
-    old.wrapped = None
+    retire(old)
     user.password_hash = hash_password(new)
     user.failed_logins = 0
     user.locked_until = None
     user.must_change = True
-    user.reset_pending = True
-    user.password_set_by = by.id if by is not None else None
+    user.reset_by = by.id if by is not None else None
     end_sessions(session, user)
-    key = new_key(user, new, confirmed=False)
+    key = new_key(user, new)
     session.add_all([old, user, key])
     session.flush()
     return key
-
-
-def confirm_key(session: Session, key: StaffKey, manager: StaffUser) -> None:
-    if "manager" not in manager.roles:
-        raise UsageError("鍵の確認は責任者が行います。", "Only a manager confirms a key.")
-    if key.user_id == manager.id:
-        raise UsageError("自分の鍵は確認できません。", "A manager cannot confirm their own key.")
-    owner = session.get(StaffUser, key.user_id)
-    if owner is not None and owner.password_set_by == manager.id:
-        raise UsageError(
-            "パスワードを設定した本人は、その鍵を確認できません。別の責任者が確認してください。",
-            "Whoever set the user's password cannot confirm their key: another manager must.",
-        )
-    if owner is not None and owner.must_change:
-        raise UsageError(
-            "本人がパスワードを変更してから確認してください（いまの鍵は仮のものです）。",
-            "The user must choose their own password first: the current key is provisional.",
-        )
-    if owner is not None:
-        owner.reset_pending = False
-        session.add(owner)
-    key.confirmed = True
-    key.confirmed_by = manager.id
-    session.add(key)
-    session.flush()
 
 
 def check_attempt(user: StaffUser | None, password: str) -> bool:
@@ -368,22 +299,3 @@ def end_sessions(session: Session, user: StaffUser, keep: str | None = None) -> 
 
 def list_users(session: Session) -> list[StaffUser]:
     return list(session.exec(select(StaffUser).order_by(StaffUser.name)).all())
-
-
-def public_keys(session: Session) -> list[dict[str, object]]:
-    """Every staff public key ever made, for verifying signatures offline."""
-    import base64
-
-    users = {u.id: u.name for u in list_users(session)}
-    keys = session.exec(select(StaffKey).order_by(col(StaffKey.id))).all()
-    return [
-        {
-            "user": users.get(k.user_id),
-            "public_key": base64.b64encode(k.public_key).decode(),
-            "fingerprint": k.fingerprint,
-            "active": k.active,
-            "confirmed": k.confirmed,
-            "created_on": k.created_on.isoformat(),
-        }
-        for k in keys
-    ]

@@ -228,8 +228,11 @@ class StaffUser(SQLModel, table=True):
     # Set when someone else chose the password (creation, reset): the user must choose their
     # own at the next login, and the key made then replaces the provisional one.
     must_change: bool = False
-    password_set_by: int | None = Field(default=None, foreign_key="staff_user.id")
-    reset_pending: bool = False  # after a reset, until a manager confirms the new key
+    # Who created the account and who last reset its password (None: the command line without
+    # --user). Neither may confirm the user's signing key: each could have done the user's
+    # "own" first password change.
+    created_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    reset_by: int | None = Field(default=None, foreign_key="staff_user.id")
     created_on: date
 
 
@@ -237,8 +240,9 @@ class StaffKey(SQLModel, table=True):
     """A staff member's Ed25519 signing key; the private half wrapped under their password.
 
     The wrapping key is derived from the password with its own random salt (never the login
-    hash's salt). After an admin reset the old key is kept (public half only) and the new one
-    may not sign an erasure until a manager has confirmed its fingerprint.
+    hash's salt). Retired keys keep their public half. No key may sign an erasure until a
+    manager other than its holder, its account's creator and its last resetter has confirmed
+    its fingerprint (survey.staff_keys).
     """
 
     __tablename__ = "staff_key"
@@ -254,6 +258,9 @@ class StaffKey(SQLModel, table=True):
     active: bool = True
     confirmed: bool = False
     confirmed_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    confirmed_at: datetime | None = None
+    # Confirmed by the installation's one key ceremony (the first manager; no confirmer).
+    bootstrap: bool = False
     created_on: date
 
 

@@ -87,6 +87,7 @@ class AppContext:
         self._db: Database | None = None
         self.user_name: str | None = None  # --user NAME: the staff member acting
         self._actor: str | None = None
+        self._password: str | None = None
 
     @property
     def settings(self) -> Settings:
@@ -110,6 +111,14 @@ class AppContext:
         if self._actor is None:
             self._actor = os_actor() if self.user_name is None else self._login(self.user_name)
         return self._actor
+
+    def password(self) -> str:
+        """The --user's checked password, for a command that must open their signing key (the
+        key ceremony, signing). Kept in this process's memory for the command's life only."""
+        self.actor()
+        if self._password is None:
+            raise click.UsageError("--user NAME が必要です / --user NAME is required")
+        return self._password
 
     def _login(self, name: str) -> str:
         password = self.settings.password or click.prompt(
@@ -138,6 +147,7 @@ class AppContext:
                     f"{name}'s password was set by someone else: choose your own first "
                     f"(`survey users passwd {name}`).",
                 )
+        self._password = password
         return f"user:{name}"
 
     def audit(self, session: Session, action: str, obj: dict[str, Any] | None = None) -> None:

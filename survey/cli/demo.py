@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from mailing.layouts import get_layout
 from mailing.service import print_codes, print_labels, print_postcards
-from survey import accounts
+from survey import accounts, audit, staff_keys
 from survey.access_codes import unused
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
 from survey.cli.sample import print_summary
@@ -189,17 +189,31 @@ DEMO_ROLES = ("officer", "manager", "analyst", "admin")
 
 
 def _accounts(app: AppContext) -> None:
-    """One staff account per role, passwords generated and kept in var/demo/accounts.txt."""
+    """One staff account per role, passwords generated and kept in var/demo/accounts.txt.
+
+    The keys follow the real rules rather than a shortcut: the demo manager's key is confirmed
+    by the key ceremony (her password opens it), and she then confirms the others' keys.
+    """
     path = app.settings.data_dir / "demo" / "accounts.txt"
-    lines = []
+    passwords = {role: new_passphrase() for role in DEMO_ROLES}
+    now = audit.now_utc()
     with app.db.session() as session:
-        for role in DEMO_ROLES:
-            password = new_passphrase()
-            # Demo accounts work at once: no forced first change, keys confirmed.
+        for role, password in passwords.items():
+            # The generated passwords are the demo users' own (no forced first change).
             accounts.add_user(session, role, [role], password, must_change=False)
             app.audit(session, "user.add", {"user": role, "roles": [role]})
-            lines.append(f"{role}\t{password}")
-    write_new(path, ("\n".join(lines) + "\n").encode())
+        manager = accounts.require_user(session, "manager")
+        key = staff_keys.bootstrap_key(session, manager, passwords["manager"], now)
+        detail = {"user": "manager", "key": key.fingerprint}
+        audit.append(session, "user:manager", "user.key_bootstrap", detail)
+        for role in DEMO_ROLES:
+            if role != "manager":
+                user = accounts.require_user(session, role)
+                key = staff_keys.active_key(session, user)
+                staff_keys.confirm_key(session, key, manager, now)
+                detail = {"user": role, "key": key.fingerprint}
+                audit.append(session, "user:manager", "user.key_confirm", detail)
+    write_new(path, "".join(f"{r}\t{p}\n" for r, p in passwords.items()).encode())
 
 
 def _print_accounts(app: AppContext) -> None:

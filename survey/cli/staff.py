@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from survey import accounts, audit
+from survey import accounts, audit, staff_keys
 from survey.cli.common import AppContext, emit_json, json_option, pass_app
-from survey.errors import DataError
+from survey.errors import DataError, UsageError
+from survey.files import fresh_outputs
 
 ROLE_CHOICE = click.Choice(list(accounts.ROLES))
 
@@ -40,7 +41,8 @@ def users_group() -> None:
 def add(app: AppContext, name: str, roles: tuple[str, ...]) -> None:
     """職員 NAME を追加します（パスワードは入力か SURVEY_PASSWORD）. Add a staff user.
 
-    Each user gets an Ed25519 signing key wrapped under their password.
+    Each user gets an Ed25519 signing key wrapped under their password. The admin role cannot
+    be combined with officer or manager (the roles that sign an erasure).
     """
     accounts.check_name(name)
     accounts.check_roles(list(roles))
@@ -50,7 +52,7 @@ def add(app: AppContext, name: str, roles: tuple[str, ...]) -> None:
         by = accounts.get_user(session, app.user_name) if app.user_name else None
         # The new user chooses their own password at the first login (a fresh key then).
         user = accounts.add_user(session, name, list(roles), password, by=by)
-        key = accounts.active_key(session, user)
+        key = staff_keys.active_key(session, user)
         audit.append(session, actor, "user.add", {"user": name, "roles": user.roles})
     click.echo(f"{name}: {', '.join(user.roles)}（署名鍵の指紋 key {key.fingerprint}）")
 
@@ -67,8 +69,8 @@ def list_(app: AppContext, as_json: bool) -> None:
                 "roles": u.roles,
                 "disabled": u.disabled,
                 "locked_until": u.locked_until.isoformat() if u.locked_until else None,
-                "key": accounts.active_key(session, u).fingerprint,
-                "key_confirmed": accounts.active_key(session, u).confirmed,
+                "key": staff_keys.active_key(session, u).fingerprint,
+                "key_confirmed": staff_keys.active_key(session, u).confirmed,
             }
             for u in accounts.list_users(session)
         ]
@@ -128,7 +130,8 @@ def passwd(app: AppContext, name: str, reset: bool) -> None:
     """パスワードを変更します. Change a password (or, with --reset, reset it as an admin).
 
     A change by the user keeps their signing key (re-wrapped). A reset cannot open the old
-    key: the user gets a new one, which may not sign an erasure until a manager confirms it.
+    key: the user gets a new one at their next own change, which may not sign an erasure until
+    a manager other than the resetter (and the account's creator) confirms it.
     """
     actor = app.actor()
     if reset:
@@ -158,42 +161,92 @@ def passwd(app: AppContext, name: str, reset: bool) -> None:
 @users_group.command("confirm-key")
 @click.argument("name")
 @click.argument("fingerprint")
+@click.option(
+    "--bootstrap",
+    is_flag=True,
+    help="鍵の確認式: 最初の責任者が自分の鍵を（立会人のもとで）確認. The key ceremony.",
+)
 @pass_app
-def confirm_key(app: AppContext, name: str, fingerprint: str) -> None:
-    """責任者が職員 NAME の新しい署名鍵を確認します（--user の責任者として）.
+def confirm_key(app: AppContext, name: str, fingerprint: str, bootstrap: bool) -> None:
+    """責任者が職員 NAME の署名鍵を確認します（--user の責任者として）.
 
-    A manager (given with --user) confirms NAME's new signing key by its FINGERPRINT.
+    A manager (given with --user) confirms NAME's signing key by its FINGERPRINT, read out by
+    NAME in person. The manager's own key must be confirmed, and they may be neither NAME nor
+    whoever created NAME's account or last reset its password.
+
+    --bootstrap: the installation's key ceremony, once, while no confirmed manager exists: the
+    first manager confirms their own key (`survey --user NAME users confirm-key NAME FP
+    --bootstrap`) with a witness present; both sign the key sheet (deploy/README.md).
     """
     if app.user_name is None:
         raise click.UsageError("--user MANAGER が必要です / --user MANAGER is required")
+    if bootstrap and app.user_name != name:
+        raise UsageError(
+            "鍵の確認式では、最初の責任者本人が --user で自分の鍵を確認します。",
+            "At the key ceremony the first manager confirms their own key: --user NAME.",
+        )
     actor = app.actor()
     with app.db.session() as session:
         user = accounts.require_user(session, name)
-        key = accounts.active_key(session, user)
+        key = staff_keys.active_key(session, user)
         if key.fingerprint != fingerprint.strip().upper():
             raise DataError(
                 "指紋が一致しません。本人と直接確かめてください。",
                 "The fingerprint does not match; compare it with the user in person.",
             )
-        manager = accounts.require_user(session, app.user_name)
-        accounts.confirm_key(session, key, manager)
-        audit.append(session, actor, "user.key_confirm", {"user": name, "key": key.fingerprint})
+        detail = {"user": name, "key": key.fingerprint}
+        if bootstrap:
+            staff_keys.bootstrap_key(session, user, app.password(), audit.now_utc())
+            audit.append(session, actor, "user.key_bootstrap", detail)
+        else:
+            manager = accounts.require_user(session, app.user_name)
+            staff_keys.confirm_key(session, key, manager, audit.now_utc())
+            audit.append(session, actor, "user.key_confirm", detail)
     click.echo(f"{name}: 署名鍵を確認しました / key confirmed ({key.fingerprint})")
 
 
 @users_group.command("keys")
-@click.option("--export", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--export",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="公開鍵と確認の記録（JSON）. Public keys, and who confirmed each and when.",
+)
+@click.option(
+    "--sheet",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="鍵確認書（A4 PDF、1人1ページ）. The key sheet to sign, for the review board.",
+)
 @pass_app
-def keys(app: AppContext, out: Path) -> None:
-    """職員の公開鍵と指紋を書き出します（証明書の検証用）. Export staff public keys."""
+def keys(app: AppContext, out: Path | None, sheet: Path | None) -> None:
+    """職員の公開鍵を書き出し、鍵確認書を作ります. Export staff keys; print the key sheet.
+
+    --export writes every staff public key ever made, marking which were confirmed, by whom
+    and when (to verify certificates offline). --sheet prints, per person, name, roles and
+    fingerprint with room to sign and stamp: the review board keeps the signed sheets.
+    """
+    from survey.key_sheet import entries, write_key_sheet
+
+    if out is None and sheet is None:
+        raise click.UsageError("--export FILE か --sheet OUT.pdf を指定してください")
+    fresh_outputs(out, sheet)
     actor = app.actor()
     with app.db.session() as session:
-        data = accounts.public_keys(session)
-        if out.exists():
-            raise click.UsageError(f"{out} already exists")
-        out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        audit.append(session, actor, "file.staff_keys", {"file": str(out.resolve())})
-    click.echo(f"{len(data)} 件 → {out}")
+        if out is not None:
+            data = staff_keys.key_records(session)
+            out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            audit.append(session, actor, "file.staff_keys", {"file": str(out.resolve())})
+            click.echo(f"{len(data)} 件 → {out}")
+        if sheet is not None:
+            people = entries(session)
+            if not people:
+                raise DataError("鍵確認書に載せる職員がいません。", "No staff member to list.")
+            write_key_sheet(sheet, people, audit.now_utc().date())
+            detail = {"file": str(sheet.resolve()), "keys": [p.fingerprint for p in people]}
+            audit.append(session, actor, "file.staff_key_sheet", detail)
+            click.echo(f"鍵確認書 key sheet: {len(people)} 人 → {sheet}")
 
 
 @click.group("audit")

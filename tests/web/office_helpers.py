@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from survey import accounts
+from survey import accounts, staff_keys
 from survey.db import Database
 
 PASSWORD = "office staff password 2026"  # noqa: S105  (test accounts)
@@ -34,6 +34,13 @@ def make_staff(db: Database, **people: list[str]) -> None:
     with db.session() as session:
         for name, roles in people.items():
             accounts.add_user(session, name, roles, PASSWORD, must_change=False)
+
+
+def hold_key_ceremony(db: Database, manager: str, password: str = PASSWORD) -> None:
+    """Confirm the first manager's key as ``survey users confirm-key --bootstrap`` does."""
+    with db.session() as session:
+        user = accounts.require_user(session, manager)
+        staff_keys.bootstrap_key(session, user, password, datetime.now(UTC))
 
 
 def login_token(client: TestClient[Litestar]) -> str:

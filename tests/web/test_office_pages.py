@@ -19,7 +19,7 @@ from survey.ingest.intake import Intake
 from survey.models import AuditEntry, Draw, StaffKey, StaffSession, StaffUser, TrackedFile
 from tests.conftest import SMALL_ALLOCATION, Issued, Row
 from tests.helpers import STUDY_PUBLIC_KEY, seal
-from tests.web.office_helpers import PASSWORD, csrf, log_in, make_staff
+from tests.web.office_helpers import PASSWORD, csrf, hold_key_ceremony, log_in, make_staff
 
 Client = TestClient[Litestar]
 
@@ -199,12 +199,23 @@ def test_accounts_pages_forced_first_change_and_key_confirmation(
     office: Client, db: Database
 ) -> None:
     make_staff(db, ada=["admin"], mia=["manager"])
+    hold_key_ceremony(db, "mia")
     log_in(office, "ada")
     add = {"csrf_token": csrf(office), "name": "olive", "role_officer": "1"}
     add["new_password"] = "first password for the new officer"  # noqa: S105
     assert office.post("/office/admin/users", data=add, follow_redirects=False).status_code == 303
     weak = {**add, "name": "oscar", "new_password": "password"}
     assert office.post("/office/admin/users", data=weak).status_code == 400
+    # No admin holds a signing role: not on creation, not by a role change (her own included).
+    both = {**add, "name": "oscar", "role_admin": "1"}
+    refused = office.post("/office/admin/users", data=both)
+    assert refused.status_code == 400 and "兼ねられません" in refused.text
+    mine = {"csrf_token": csrf(office), "role_admin": "1", "role_manager": "1"}
+    assert office.post("/office/admin/users/ada/roles", data=mine).status_code == 400
+    with Session(db.engine) as session:
+        ada = session.exec(select(StaffUser).where(StaffUser.name == "ada")).one()
+        assert ada.roles == ["admin"]
+        assert session.exec(select(StaffUser).where(StaffUser.name == "oscar")).first() is None
 
     # Olive's first login: nothing but choosing her own password until she has.
     reply = log_in(office, "olive", "first password for the new officer")
@@ -235,18 +246,24 @@ def test_accounts_pages_forced_first_change_and_key_confirmation(
     with Session(db.engine) as session:
         key = session.exec(
             select(StaffKey).where(
-                col(StaffKey.active).is_(True), col(StaffKey.confirmed).is_(False)
+                col(StaffKey.active).is_(True),
+                col(StaffKey.confirmed).is_(False),
+                StaffKey.user_id == olive.id,
             )
         ).one()
     assert key.fingerprint in office.get("/office/account").text  # to read out to a manager
 
     log_in(office, "mia")
-    assert "olive" in office.get("/office/keys").text
+    keys_page = office.get("/office/keys").text
+    assert "<h2>olive</h2>" in keys_page and "password_hash" not in keys_page
     wrong = {"csrf_token": csrf(office), "fingerprint": "AAAA-BBBB"}
     assert office.post(f"/office/keys/{key.id}/confirm", data=wrong).status_code == 400
     right = {"csrf_token": csrf(office), "fingerprint": key.fingerprint.lower()}
     reply = office.post(f"/office/keys/{key.id}/confirm", data=right, follow_redirects=False)
     assert reply.status_code == 303
+    with Session(db.engine) as session:
+        confirmed = session.get(StaffKey, key.id)
+        assert confirmed is not None and confirmed.confirmed and confirmed.confirmed_at
     log = actions(db)
     assert ("user:ada", "user.add") in log and ("user:ada", "user.reset") in log
     assert ("user:mia", "user.key_confirm") in log
@@ -265,3 +282,41 @@ def test_a_wrong_current_password_counts_towards_the_lockout(office: Client, db:
         )
     assert office.get("/office/", follow_redirects=False).status_code == 303  # locked out
     assert log_in(office, "olive").status_code == 401
+
+
+def test_the_keys_page_says_who_may_not_confirm_which_key(office: Client, db: Database) -> None:
+    from survey import accounts
+
+    make_staff(db, mia=["manager"], max=["manager"], ada=["admin"])
+    hold_key_ceremony(db, "mia")
+    with db.session() as session:  # Mia creates Olive's account (before a role change, say)
+        mia = accounts.require_user(session, "mia")
+        accounts.add_user(session, "olive", ["officer"], PASSWORD, by=mia, must_change=False)
+    olive_key, max_key = key_of(db, "olive"), key_of(db, "max")
+    log_in(office, "max")  # a manager whose own key is not confirmed yet
+    assert "あなたの署名鍵はまだ確認されていません" in office.get("/office/keys").text
+    data = {"csrf_token": csrf(office), "fingerprint": olive_key.fingerprint}
+    refused = office.post(f"/office/keys/{olive_key.id}/confirm", data=data)
+    assert refused.status_code == 400 and "確認してもらって" in refused.text
+    log_in(office, "mia")
+    page = office.get("/office/keys").text
+    assert "作成した人" in page  # Mia created Olive's account: no form for that key
+    assert f"/office/keys/{olive_key.id}/confirm" not in page
+    assert f"/office/keys/{max_key.id}/confirm" in page
+    data = {"csrf_token": csrf(office), "fingerprint": olive_key.fingerprint}
+    assert office.post(f"/office/keys/{olive_key.id}/confirm", data=data).status_code == 400
+    data = {"csrf_token": csrf(office), "fingerprint": max_key.fingerprint}
+    ok = office.post(f"/office/keys/{max_key.id}/confirm", data=data, follow_redirects=False)
+    assert ok.status_code == 303
+    log_in(office, "max")  # now confirmed, Max may vouch for Olive
+    data = {"csrf_token": csrf(office), "fingerprint": olive_key.fingerprint}
+    ok = office.post(f"/office/keys/{olive_key.id}/confirm", data=data, follow_redirects=False)
+    assert ok.status_code == 303
+
+
+def key_of(db: Database, name: str) -> StaffKey:
+    with Session(db.engine) as session:
+        user = session.exec(select(StaffUser).where(StaffUser.name == name)).one()
+        return session.exec(
+            select(StaffKey).where(StaffKey.user_id == user.id, col(StaffKey.active).is_(True))
+        ).one()

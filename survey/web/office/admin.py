@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
-from survey import accounts, audit
+from survey import accounts, audit, staff_keys
 from survey.errors import SurveyError
 from survey.models import AuditEntry, StaffKey, StaffUser
 from survey.web.office.auth import Office, Staff, reauthenticate
@@ -28,7 +28,7 @@ FIRST = {"before_password_change": True}  # reachable while a new password is st
 
 def _users(office: Office) -> list[tuple[StaffUser, StaffKey]]:
     with office.read() as session:
-        return [(u, accounts.active_key(session, u)) for u in accounts.list_users(session)]
+        return [(u, staff_keys.active_key(session, u)) for u in accounts.list_users(session)]
 
 
 def _users_page(request: Req, office: Office, error: str | None = None) -> Template:
@@ -114,15 +114,16 @@ async def change_user(
 
 @get("/keys", opt={"roles": (MANAGER,)}, sync_to_thread=True)
 def keys(request: Req, state: State) -> Template:
+    """Keys awaiting confirmation; for each, whether this manager may confirm it, or why not."""
+    staff: Staff = request.scope["state"]["staff"]
     with office_of(state).read() as session:
-        names = {u.id: u for u in accounts.list_users(session)}
-        pending = session.exec(
-            select(StaffKey).where(
-                col(StaffKey.active).is_(True), col(StaffKey.confirmed).is_(False)
-            )
-        ).all()
-    rows = [(names[k.user_id], k) for k in pending if not names[k.user_id].must_change]
-    return page(request, "keys.html", pending=rows)
+        manager = accounts.require_user(session, staff.name)
+        rows = [
+            (user.name, key, staff_keys.confirm_refusal(session, key, manager))
+            for user, key in staff_keys.pending(session)
+        ]
+        own = staff_keys.may_confirm_others(session, manager)
+    return page(request, "keys.html", pending=rows, own_confirmed=own)
 
 
 @post("/keys/{key_id:int}/confirm", opt={"roles": (MANAGER,)}, status_code=303)
@@ -138,7 +139,7 @@ async def confirm_key(request: Req, state: State, key_id: FromPath[int]) -> Redi
             if form.get("fingerprint", "").strip().upper() != key.fingerprint:
                 raise ClientException("指紋が一致しません。本人と直接確かめてください。")
             manager = accounts.require_user(session, staff.name)
-            accounts.confirm_key(session, key, manager)
+            staff_keys.confirm_key(session, key, manager, office.clock())
             user = session.get(StaffUser, key.user_id)
             detail = {"user": user.name if user else key.user_id, "key": key.fingerprint}
             audit.append(session, staff.actor, "user.key_confirm", detail, office.clock)
@@ -167,7 +168,7 @@ def audit_log(request: Req, state: State) -> Template:
 
 def _key_of(office: Office, staff: Staff) -> StaffKey:
     with office.read() as session:
-        return accounts.active_key(session, accounts.require_user(session, staff.name))
+        return staff_keys.active_key(session, accounts.require_user(session, staff.name))
 
 
 @get("/account", opt={"roles": ANY_STAFF, **FIRST}, sync_to_thread=True)
