@@ -276,6 +276,17 @@ class StaffSession(SQLModel, table=True):
     last_seen: datetime
 
 
+class StaffLoginToken(SQLModel, table=True):
+    """A pre-login token issued with the login form (the id is its SHA-256), valid until
+    ``expires_at`` and consumed by the one attempt it was issued for. Kept in the database,
+    not in the client: several workers share it and the client cannot choose its value."""
+
+    __tablename__ = "staff_login_token"
+
+    id: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)
+
+
 class AuditEntry(SQLModel, table=True):
     """One entry of the append-only, hash-chained audit log (triggers refuse changes)."""
 

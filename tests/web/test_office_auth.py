@@ -5,13 +5,22 @@ from __future__ import annotations
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
 from survey.db import Database
-from survey.models import AuditEntry, StaffSession
-from tests.web.office_helpers import BASE, PASSWORD, Clock, csrf, log_in, make_staff
+from survey.models import AuditEntry, StaffLoginToken, StaffSession
+from tests.web.office_helpers import (
+    BASE,
+    PASSWORD,
+    Clock,
+    csrf,
+    log_in,
+    login_token,
+    make_staff,
+)
 
 Client = TestClient[Litestar]
 
@@ -160,6 +169,98 @@ def test_login_form_needs_its_token(office: Client, db: Database) -> None:
         "/office/login", data={"username": "olive", "password": PASSWORD}, follow_redirects=False
     )
     assert reply.status_code == 403
+
+
+def test_the_login_token_is_issued_by_the_server_and_used_once(
+    office: Client, db: Database, clock: Clock
+) -> None:
+    make_staff(db, olive=["officer"])
+    form = {"username": "olive", "password": PASSWORD}
+
+    def post(token: str, cookie: str | None = None) -> Any:
+        if cookie is not None:
+            office.cookies.set("survey_login", cookie, domain="office.city.example")
+        data = {**form, "login_token": token}
+        return office.post("/office/login", data=data, follow_redirects=False)
+
+    # A value the client chose for both the cookie and the field (the old double submit).
+    assert post("chosen-by-the-client", cookie="chosen-by-the-client").status_code == 403
+    office.cookies.clear()
+    token = login_token(office)
+    with Session(db.engine) as session:
+        stored = [t.id for t in session.exec(select(StaffLoginToken))]
+    assert stored and token not in stored  # only its hash is kept
+    assert post(token, cookie="another value").status_code == 403  # cookie and field differ
+    assert post(token, cookie=token).status_code == 403  # consumed by the attempt above
+    token = login_token(office)
+    clock.advance(minutes=11)
+    assert post(token, cookie=token).status_code == 403  # expired
+    token = login_token(office)
+    assert post(token, cookie=token).status_code == 303
+
+
+def foreign_tokens(office_app: Litestar, name: str) -> tuple[str, str]:
+    """A session token and a login token issued to another client."""
+    with TestClient(office_app, base_url=BASE) as other:
+        pending = login_token(other)
+        log_in(other, name)
+        return csrf(other), pending
+
+
+def test_every_post_route_refuses_a_missing_or_foreign_token(
+    office_app: Litestar, office: Client, db: Database
+) -> None:
+    """Every unsafe route, tried as a role that may use it: no token, another session's
+    token. Each is refused before its handler runs (no re-entry failure, nothing changed)."""
+    make_staff(db, **{f"as_{r}": [r] for r in ROLES})
+    posts = [(m, p, a) for (m, p), a in ROLE_MATRIX.items() if m not in ("GET", "HEAD")]
+    assert {m for m, _, _ in posts} == {"POST"} and len(posts) >= 9
+    for method, path, allowed in posts:
+        url = concrete(path)
+        role = "admin" if allowed == "public" else sorted(allowed)[0]
+        session_token, pending = foreign_tokens(office_app, f"as_{role}")
+        if allowed == "public":
+            office.cookies.clear()
+            own = login_token(office)
+            assert own != pending
+            data = {"username": f"as_{role}", "password": PASSWORD}
+            for token in (None, pending):
+                sent = data if token is None else {**data, "login_token": token}
+                reply = office.request(method, url, data=sent, follow_redirects=False)
+                assert reply.status_code == 403, (path, token)
+            continue
+        log_in(office, f"as_{role}")
+        base = {"password": PASSWORD, "name": "shiki", "as_of": "2026-04-01"}
+        base |= {"fingerprint": "X", "new_password": "x" * 20, "confirm_password": "x" * 20}
+        for token in (None, session_token):
+            data = base if token is None else {**base, "csrf_token": token}
+            files = {"register": ("r.csv", b"x", "text/csv")} if path.endswith("/draw") else None
+            reply = office.request(method, url, data=data, files=files, follow_redirects=False)
+            assert reply.status_code == 403 and "CSRF" in reply.text, (path, token)
+    actions = set(audit_actions(db))
+    assert actions <= {"login.ok"}, actions  # no re-entry failure, no change, no logout
+    assert office.get("/office/", follow_redirects=False).status_code == 200  # still in
+
+
+def test_a_new_handler_cannot_forget_the_token(
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litestar import post
+
+    from survey.web.office import app as office_module
+
+    @post("/probe", opt={"roles": ("officer",)}, status_code=200, sync_to_thread=False)
+    def probe() -> str:  # checks nothing itself
+        return "done"
+
+    monkeypatch.setattr(office_module, "HANDLERS", [*office_module.HANDLERS, probe])
+    app = office_module.create_office_app(db.settings, db.engine, clock)
+    make_staff(db, olive=["officer"])
+    with TestClient(app, base_url=BASE) as client:
+        log_in(client, "olive")
+        assert client.post("/office/probe", data={}).status_code == 403
+        assert client.post("/office/probe", data={"csrf_token": "forged"}).status_code == 403
+        assert client.post("/office/probe", data={"csrf_token": csrf(client)}).text == "done"
 
 
 def test_sessions_end_when_idle_or_old_and_at_logout(

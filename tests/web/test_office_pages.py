@@ -320,3 +320,20 @@ def key_of(db: Database, name: str) -> StaffKey:
         return session.exec(
             select(StaffKey).where(StaffKey.user_id == user.id, col(StaffKey.active).is_(True))
         ).one()
+
+
+def test_an_upload_holds_one_file(office: Client, db: Database) -> None:
+    make_staff(db, olive=["officer"])
+    log_in(office, "olive")
+    create_study(office)
+    token = csrf(office, "/office/studies/shiki")
+    files = [("register", ("a.csv", b"x", "text/csv")), ("again", ("b.csv", b"y", "text/csv"))]
+    reply = office.post(
+        "/office/studies/shiki/draw", data={"csrf_token": token, "password": PASSWORD}, files=files
+    )
+    assert reply.status_code == 400 and "1つだけ" in reply.text
+    no_file = office.post(
+        "/office/studies/shiki/draw", data={"csrf_token": token, "password": PASSWORD}
+    )
+    assert no_file.status_code == 400 and "ファイルを選んで" in no_file.text
+    assert ("user:olive", "register.draw") not in actions(db)

@@ -1,4 +1,5 @@
-"""who created and reset each account, when and how each signing key was confirmed
+"""who created and reset each account, when and how each signing key was confirmed;
+server-side pre-login tokens
 
 Revision ID: 0009
 Revises: 0006
@@ -44,8 +45,20 @@ def upgrade() -> None:
     # --bootstrap).
     op.execute("UPDATE staff_key SET confirmed = false WHERE confirmed_by IS NULL")
 
+    op.create_table('staff_login_token',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('staff_login_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_login_token_expires_at'), ['expires_at'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('staff_login_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_login_token_expires_at'))
+
+    op.drop_table('staff_login_token')
     with op.batch_alter_table('staff_key', schema=None) as batch_op:
         batch_op.drop_column('bootstrap')
         batch_op.drop_column('confirmed_at')

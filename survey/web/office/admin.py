@@ -58,7 +58,7 @@ def users(request: Req, state: State) -> Template:
 
 @post("/admin/users", opt={"roles": (ADMIN,)}, status_code=303)
 async def add_user(request: Req, state: State) -> Redirect | Template:
-    staff, form = await form_of(request)
+    staff, form = form_of(request)
     office = office_of(state)
     name = form.get("name", "").strip()
     roles = [r for r in accounts.ROLES if form.get(f"role_{r}")]
@@ -81,7 +81,7 @@ async def add_user(request: Req, state: State) -> Redirect | Template:
 async def change_user(
     request: Req, state: State, name: FromPath[str], action: FromPath[str]
 ) -> Redirect | Template:
-    staff, form = await form_of(request)
+    staff, form = form_of(request)
     office = office_of(state)
     if action not in ("roles", "disable", "enable", "reset"):
         raise ClientException("その操作はありません。")
@@ -128,7 +128,7 @@ def keys(request: Req, state: State) -> Template:
 
 @post("/keys/{key_id:int}/confirm", opt={"roles": (MANAGER,)}, status_code=303)
 async def confirm_key(request: Req, state: State, key_id: FromPath[int]) -> Redirect:
-    staff, form = await form_of(request)
+    staff, form = form_of(request)
     office = office_of(state)
 
     def confirm() -> None:
@@ -181,7 +181,7 @@ def account(request: Req, state: State) -> Template:
 
 @post("/account/password", opt={"roles": ANY_STAFF, **FIRST}, status_code=303)
 async def change_password(request: Req, state: State) -> Redirect | Template:
-    staff, form = await form_of(request)
+    staff, form = form_of(request)
     office = office_of(state)
 
     def refused(message: str) -> Template:

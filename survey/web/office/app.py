@@ -1,9 +1,9 @@
 """The office app: staff login, studies, the draw, print files, dashboard, accounts, audit.
 
 Internal network only. Its own app factory, templates and static files under ``/office``;
-every route is guarded by role (survey.web.office.auth), every state-changing request carries
-a CSRF token, sensitive ones a re-entered password, and each sensitive action is written to
-the audit log in its own transaction.
+every route is guarded by role (survey.web.office.auth), the same guard checks the CSRF token
+of every unsafe request (survey.web.office.csrf), sensitive actions ask for the password
+again, and each sensitive action is written to the audit log in its own transaction.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from survey.settings import Settings
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
 from survey.web.office import admin, dashboard, login, studies
 from survey.web.office.auth import Office, PasswordChangeRequired, role_guard
+from survey.web.office.csrf import LoginTokenRefused
 
 HERE = Path(__file__).parent
 log = logging.getLogger("survey.office")
@@ -74,6 +75,10 @@ def _not_logged_in(_request: Request[Any, Any, Any], _exc: Exception) -> Respons
 
 def _first_password(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
     return Redirect("/office/account", status_code=303)
+
+
+def _login_again(_request: Request[Any, Any, Any], exc: LoginTokenRefused) -> Template:
+    return login.login_page(exc.fresh_token, str(exc.detail), 403)
 
 
 def _forbidden(_request: Request[Any, Any, Any], exc: HTTPException) -> Template:
@@ -126,6 +131,7 @@ def create_office_app(
         exception_handlers={
             NotAuthorizedException: _not_logged_in,
             PasswordChangeRequired: _first_password,
+            LoginTokenRefused: _login_again,
             PermissionDeniedException: _forbidden,
             HTTPException: _http_error,
             Exception: _unexpected,

@@ -3,15 +3,15 @@
 Sessions live in the database (several workers share them). The cookie carries a random token;
 the table keeps only its SHA-256, so a copy of the database opens no session. A new token is
 issued at every login (no fixation); idle sessions end after 30 minutes, every session after
-8 hours; logout deletes it. Every state-changing request carries the session's CSRF token.
-Every route declares who may use it in its ``opt``: ``roles`` (any one of them suffices) or
-``public``; a route that declares neither is refused (deny by default).
+8 hours; logout deletes it. Every route declares who may use it in its ``opt``: ``roles``
+(any one of them suffices) or ``public``; a route that declares neither is refused (deny by
+default). The same guard checks the CSRF token of every unsafe request (survey.web.office.csrf)
+before any handler runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -31,9 +31,9 @@ from survey import accounts, audit
 from survey.db import transaction
 from survey.models import StaffSession, StaffUser
 from survey.settings import Settings
+from survey.web.office import csrf
 
 COOKIE = "survey_office"
-LOGIN_COOKIE = "survey_login"  # pre-login CSRF token for the login form (double submit)
 PATH = "/office"
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=8)
@@ -179,9 +179,13 @@ def require_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff:
 async def role_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Every office route: public, or a logged-in member holding one of its roles."""
+    """Every office route: public, or a logged-in member holding one of its roles; and for
+    every unsafe method, the CSRF token (checked here, so no handler can forget it)."""
     staff = await load_staff(connection)
+    office: Office = connection.app.state.office
     if handler.opt.get("public"):
+        if csrf.is_unsafe(connection):  # the login form: a pre-login token, never a session's
+            await csrf.enforce(connection, office, None)
         return
     roles = handler.opt.get("roles")
     if not roles:
@@ -192,13 +196,8 @@ async def role_guard(
         raise PermissionDeniedException("この操作の権限がありません。")
     if staff.must_change and not handler.opt.get("before_password_change"):
         raise PasswordChangeRequired("はじめに自分のパスワードを設定してください。")
-
-
-def check_csrf(staff: Staff, token: str | None) -> None:
-    if not token or not hmac.compare_digest(token, staff.csrf):
-        raise PermissionDeniedException(
-            "画面の有効期限が切れました。もう一度操作してください（CSRF）。"
-        )
+    if csrf.is_unsafe(connection):  # after the role check: strangers' bodies are not read
+        await csrf.enforce(connection, office, staff)
 
 
 def reauthenticate(office: Office, staff: Staff, password: str | None, action: str) -> None:

@@ -12,7 +12,8 @@ from litestar.response import File, Template
 from sqlmodel import Session, select
 
 from survey.models import Study
-from survey.web.office.auth import Office, Staff, check_csrf, require_staff
+from survey.web.office.auth import Office, Staff, require_staff
+from survey.web.office.forms import posted_of
 
 OFFICER, MANAGER, ANALYST, ADMIN = "officer", "manager", "analyst", "admin"
 ANY_STAFF = (OFFICER, MANAGER, ANALYST, ADMIN)
@@ -32,13 +33,10 @@ def page(request: Req, template: str, status_code: int = 200, **context: Any) ->
     )
 
 
-async def form_of(request: Req) -> tuple[Staff, dict[str, str]]:
-    """The staff member and the posted (urlencoded) form, after the CSRF check."""
-    staff = require_staff(request)
-    form = await request.form()
-    fields = {k: str(v) for k, v in form.items()}
-    check_csrf(staff, fields.get("csrf_token"))
-    return staff, fields
+def form_of(request: Req) -> tuple[Staff, dict[str, str]]:
+    """The staff member and the posted form's fields (parsed, and its CSRF token checked, by
+    the role guard before the handler ran)."""
+    return require_staff(request), posted_of(request).fields
 
 
 def find_study(session: Session, name: str) -> Study:

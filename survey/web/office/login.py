@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import secrets
-
 import anyio
 from litestar import get, post
 from litestar.datastructures import Cookie, State
@@ -12,19 +9,21 @@ from litestar.response import Redirect, Template
 
 from survey import accounts, audit
 from survey.web.office.auth import (
-    LOGIN_COOKIE,
     Office,
     Staff,
     cleared_cookie,
     end_session,
     load_staff,
+    require_staff,
     session_cookie,
     start_session,
 )
-from survey.web.office.common import ANY_STAFF, Req, form_of, office_of
+from survey.web.office.common import ANY_STAFF, Req, office_of
+from survey.web.office.csrf import LOGIN_COOKIE, LOGIN_TOKEN_LIFE, issue_login_token
+from survey.web.office.forms import posted_of
 
 
-def _login_token_cookie(value: str, max_age: int = 600) -> Cookie:
+def _login_token_cookie(value: str, max_age: int = int(LOGIN_TOKEN_LIFE.total_seconds())) -> Cookie:
     return Cookie(
         key=LOGIN_COOKIE,
         value=value,
@@ -36,8 +35,8 @@ def _login_token_cookie(value: str, max_age: int = 600) -> Cookie:
     )
 
 
-def _login_page(error: str | None = None, status: int = 200) -> Template:
-    token = secrets.token_urlsafe(32)
+def login_page(token: str, error: str | None = None, status: int = 200) -> Template:
+    """The login form with a pre-login token the server issued (issue_login_token)."""
     return Template(
         template_name="login.html",
         context={"login_token": token, "error": error},
@@ -46,24 +45,23 @@ def _login_page(error: str | None = None, status: int = 200) -> Template:
     )
 
 
-@get("/login", opt={"public": True}, sync_to_thread=False)
-def login_form() -> Template:
-    return _login_page()
+@get("/login", opt={"public": True}, sync_to_thread=True)
+def login_form(state: State) -> Template:
+    return login_page(issue_login_token(office_of(state)))
 
 
 @post("/login", opt={"public": True}, status_code=303)
 async def login(request: Req, state: State) -> Template | Redirect:
-    form = await request.form()
-    name = str(form.get("username", "")).strip()
-    password = str(form.get("password", ""))
-    posted, cookie = str(form.get("login_token", "")), request.cookies.get(LOGIN_COOKIE, "")
-    if not posted or not hmac.compare_digest(posted, cookie):
-        return _login_page("画面の有効期限が切れました。もう一度ログインしてください。", 403)
+    """The pre-login token was checked and spent by the role guard (survey.web.office.csrf)."""
+    form = posted_of(request).fields
+    name = form.get("username", "").strip()
+    password = form.get("password", "")
     office = office_of(state)
     old = await load_staff(request)
     outcome = await anyio.to_thread.run_sync(_log_in, office, name, password, old)
     if isinstance(outcome, accounts.AccountError):
-        return _login_page(outcome.ja, 401)
+        token = await anyio.to_thread.run_sync(issue_login_token, office)
+        return login_page(token, outcome.ja, 401)
     token, must_change = outcome
     response = Redirect("/office/account" if must_change else "/office/", status_code=303)
     response.set_cookie(session_cookie(token))
@@ -101,7 +99,7 @@ def _log_in(
 
 @post("/logout", opt={"roles": ANY_STAFF, "before_password_change": True}, status_code=303)
 async def logout(request: Req, state: State) -> Redirect:
-    staff, _fields = await form_of(request)
+    staff = require_staff(request)
     office = office_of(state)
 
     def end() -> None:

@@ -16,12 +16,6 @@ from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Stream, Template
-from multipart import (  # type: ignore[import-untyped]
-    MultipartError,
-    MultipartSegment,
-    PushMultipartParser,
-    parse_options_header,
-)
 from sqlmodel import Session, select
 
 from mailing.layouts import get_layout
@@ -35,7 +29,7 @@ from survey.models import Draw, Study
 from survey.register.dates import DateFormatError, parse_date
 from survey.sampling.service import DrawReport, draw_study, parse_allocation
 from survey.study import create_study, effective_settings, list_studies, require_as_of
-from survey.web.office.auth import check_csrf, reauthenticate, require_staff
+from survey.web.office.auth import reauthenticate, require_staff
 from survey.web.office.common import (
     ADMIN,
     ANY_STAFF,
@@ -48,6 +42,7 @@ from survey.web.office.common import (
     office_of,
     page,
 )
+from survey.web.office.forms import posted_of
 
 REGISTER_LIMIT = 100 * 1024 * 1024  # a whole municipal register extract
 
@@ -65,7 +60,7 @@ def home(request: Req, state: State) -> Template:
 
 @post("/studies", opt={"roles": (OFFICER,)}, status_code=303)
 async def create(request: Req, state: State) -> Redirect | Template:
-    staff, form = await form_of(request)
+    staff, form = form_of(request)
     office = office_of(state)
     name = form.get("name", "").strip()
 
@@ -120,37 +115,7 @@ def overview(request: Req, state: State, name: FromPath[str]) -> Template:
     )
 
 
-# --- upload and draw (streamed: the file is never written to disk) ------------------------
-
-
-async def _read_upload(request: Req) -> tuple[dict[str, str], bytes]:
-    """Parse the multipart body in memory: the form fields and the register file's bytes."""
-    ctype, options = parse_options_header(request.headers.get("content-type", ""))
-    if ctype != "multipart/form-data" or "boundary" not in options:
-        raise ClientException("ファイルを選んで送信してください。")
-    fields: dict[str, bytearray] = {}
-    data = bytearray()
-    current: str | None = None
-    parser = PushMultipartParser(options["boundary"], max_segment_count=16)
-    try:
-        with parser:
-            async for chunk in request.stream():
-                for event in parser.parse(chunk):
-                    if isinstance(event, MultipartSegment):
-                        current = "file" if event.filename is not None else event.name
-                        if current == "file" and data:
-                            raise ClientException("ファイルは1つだけ送ってください。")
-                        if current != "file":
-                            fields[current or ""] = bytearray()
-                    elif event is None:
-                        current = None
-                    elif current == "file":
-                        data += event
-                    elif current is not None and len(fields[current]) < 4096:
-                        fields[current] += event
-    except MultipartError as exc:
-        raise ClientException("送信データを読み取れませんでした。") from exc
-    return {k: v.decode("utf-8", "replace") for k, v in fields.items()}, bytes(data)
+# --- upload and draw (parsed in memory by the guard: the file is never written to disk) ----
 
 
 def _html_page(title: str) -> str:
@@ -169,10 +134,12 @@ def _html_page(title: str) -> str:
     request_max_body_size=REGISTER_LIMIT + 64 * 1024,  # this route only
 )
 async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> Stream:
-    """Read the uploaded register in memory, draw, and stream the progress and the report."""
+    """Draw from the uploaded register (in memory), streaming the progress and the report."""
     staff = require_staff(request)
-    fields, data = await _read_upload(request)
-    check_csrf(staff, fields.get("csrf_token"))
+    upload = posted_of(request)
+    fields, data = upload.fields, upload.file
+    if data is None:
+        raise ClientException("ファイルを選んで送信してください。")
     office = office_of(state)
     await anyio.to_thread.run_sync(reauthenticate, office, staff, fields.get("password"), "抽出")
     try:
@@ -276,7 +243,7 @@ def _export_dir(root: Path, study: str, now: datetime) -> Path:
 
 @post("/studies/{name:str}/files/{kind:str}", opt={"roles": (OFFICER,)}, status_code=200)
 async def print_file(request: Req, state: State, name: FromPath[str], kind: FromPath[str]) -> File:
-    staff, form = await form_of(request)
+    staff, form = form_of(request)
     if kind not in FILE_KINDS:
         raise NotFoundException("その種類のファイルはありません。")
     office = office_of(state)
