@@ -54,12 +54,12 @@ class LoginFailed(AccountError):
         super().__init__("ユーザー名またはパスワードが違います。", "Wrong user name or password.")
 
 
-class Locked(AccountError):
+class Locked(LoginFailed):
+    """The account is locked. Said exactly as a wrong password (web and command line): any
+    other answer would tell whoever tries a name that it exists, and that it is locked."""
+
     def __init__(self, until: datetime, new: bool = False) -> None:
-        super().__init__(
-            f"ログインの失敗が続いたため、{until:%H:%M}（UTC）までロックされています。",
-            f"Too many failed logins: locked until {until:%H:%M} UTC.",
-        )
+        super().__init__()
         self.until = until
         self.new = new  # this very failure locked the account (audit it once)
 

@@ -131,3 +131,26 @@ def pdf_text(path: Path) -> str:
     require_program("pdftotext (poppler-utils)", found)
     done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
     return done.stdout.decode()
+
+
+def test_a_locked_or_unknown_user_is_answered_like_a_wrong_password(  # type: ignore[no-untyped-def]
+    run, db: Database, tmp_path: Path
+) -> None:
+    first = {"SURVEY_PASSWORD": OLIVE_PW}
+    assert run("users", "add", "olive", "--role", "officer", extra_env=first).exit_code == 0
+    run("users", "passwd", "olive", extra_env={"SURVEY_PASSWORD": ""},
+        input=f"{OLIVE_PW}\n{MIA_PW}\n{MIA_PW}\n")  # fmt: skip
+
+    def as_olive(password: str, user: str = "olive"):  # type: ignore[no-untyped-def]
+        out = str(tmp_path / f"keys-{len(list(tmp_path.iterdir()))}.json")
+        return run("--user", user, "users", "keys", "--export", out,
+                   extra_env={"SURVEY_PASSWORD": password})  # fmt: skip
+
+    wrong = [as_olive("not her password") for _ in range(5)]
+    locked = as_olive(MIA_PW)  # her password, but the account is locked
+    unknown = as_olive(MIA_PW, user="nobody")
+    assert {r.exit_code for r in [*wrong, locked, unknown]} == {1}
+    assert wrong[0].stderr == locked.stderr == unknown.stderr
+    assert "Wrong user name or password" in locked.stderr
+    assert not any(tmp_path.glob("keys-*.json"))
+    assert ("user:olive", "login.locked") in audit_log(db)  # the log still tells

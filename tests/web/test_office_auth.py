@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
@@ -11,7 +13,7 @@ from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
 from survey.db import Database
-from survey.models import AuditEntry, StaffLoginToken, StaffSession
+from survey.models import AuditEntry, StaffLoginToken, StaffSession, StaffUser
 from tests.web.office_helpers import (
     BASE,
     PASSWORD,
@@ -151,16 +153,49 @@ def test_wrong_passwords_lock_the_account_for_fifteen_minutes(
     for _ in range(4):
         assert log_in(office, "olive", "wrong password").status_code == 401
     locked = log_in(office, "olive", "wrong password")
-    assert locked.status_code == 401 and "ロック" in locked.text
-    assert log_in(office, "olive").status_code == 401  # the right password, but locked
+    assert locked.status_code == 401
+    right_but_locked = log_in(office, "olive")  # the right password, but locked
+    unknown = log_in(office, "nobody-here", "x")
+    # One answer for a lock, a wrong password and an unknown name: none tells a name exists.
+    assert {r.status_code for r in (right_but_locked, unknown)} == {401}
+    assert error_of(locked) == error_of(right_but_locked) == error_of(unknown)
+    assert error_of(unknown) == "ユーザー名またはパスワードが違います。"
+    assert "ロック" not in locked.text and "UTC" not in locked.text
     clock.advance(minutes=16)
     assert log_in(office, "olive").status_code == 303
-    actions = audit_actions(db)
-    assert actions.count("login.failed") == 5 and actions.count("login.locked") == 1
-    assert log_in(office, "nobody", "x").status_code == 401
+    actions = audit_actions(db)  # the log still tells the lock apart
+    assert actions.count("login.failed") == 6 and actions.count("login.locked") == 1
     with Session(db.engine) as session:
-        last = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc())).first()
-    assert last is not None and last.actor == "unknown"  # a typo in the name is not logged
+        actors = [e.actor for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))]
+    assert actors[6] == "unknown" and "nobody-here" not in "".join(actors)  # a typo in a name
+
+
+def error_of(reply: Any) -> str:
+    match = re.search(r'<p class="error" role="alert">([^<]*)</p>', reply.text)
+    assert match is not None, reply.text
+    return match.group(1)
+
+
+def test_ten_failures_from_one_address_stop_it_for_fifteen_minutes(
+    office_app: Litestar, office: Client, db: Database, clock: Clock
+) -> None:
+    """Guessing across many names locks no account, but stops the address."""
+    make_staff(db, olive=["officer"])
+    for i in range(10):
+        assert log_in(office, f"guess{i}", "password123").status_code == 401
+    stopped = log_in(office, "olive")  # even the right password, from this address
+    assert stopped.status_code == 429 and "この端末" in error_of(stopped)
+    clock.advance(minutes=14)
+    assert log_in(office, "olive").status_code == 429
+    clock.advance(minutes=2)
+    assert log_in(office, "olive").status_code == 303
+    with Session(db.engine) as session:  # nobody was locked; the address is nowhere
+        user = session.exec(select(StaffUser).where(StaffUser.name == "olive")).one()
+        assert user.locked_until is None
+        logged = json.dumps([e.model_dump(mode="json") for e in session.exec(select(AuditEntry))])
+    assert "testclient" not in logged  # the test client's address
+    limiter = office_app.state.office.login_failures
+    assert limiter._hits and all(b"testclient" not in key for key in limiter._hits)
 
 
 def test_login_form_needs_its_token(office: Client, db: Database) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from survey.web.collector.ratelimit import UnknownCodeLimiter
+from survey.web.ratelimit import UnknownCodeLimiter
 
 
 def test_clients_are_limited_separately_within_a_window() -> None:
@@ -26,7 +26,7 @@ def test_memory_holds_keyed_hashes_not_addresses() -> None:
 
 
 def test_ipv6_clients_count_per_64_and_memory_is_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import survey.web.collector.ratelimit as rl
+    import survey.web.ratelimit as rl
 
     limiter = UnknownCodeLimiter(limit=2)
     limiter.record_unknown("2001:db8:1:2::1")

@@ -44,8 +44,8 @@ from survey.ingest.intake import (
 from survey.settings import Settings
 from survey.study import SETTINGS
 from survey.web.assets import Assets
-from survey.web.collector.ratelimit import UnknownCodeLimiter
 from survey.web.headers import collector_headers, security_headers
+from survey.web.ratelimit import UnknownCodeLimiter
 
 HERE = Path(__file__).parent
 BODY_LIMIT = 256 * 1024

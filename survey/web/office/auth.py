@@ -32,11 +32,14 @@ from survey.db import transaction
 from survey.models import StaffSession, StaffUser
 from survey.settings import Settings
 from survey.web.office import csrf
+from survey.web.ratelimit import AddressLimiter
 
 COOKIE = "survey_office"
 PATH = "/office"
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=8)
+LOGIN_FAILURES_PER_ADDRESS = 10
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 # last_seen is written at most this often: most requests then only read the session, and
 # the idle time-out is exact to within a minute.
 TOUCH = timedelta(minutes=1)
@@ -66,12 +69,20 @@ class Staff:
 
 
 class Office:
-    """Per-app state: the engine, settings and a clock (tests move it to expire sessions)."""
+    """Per-app state: the engine, settings, a clock (tests move it to expire sessions) and the
+    in-memory count of failed logins per client address."""
 
     def __init__(self, engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
+        # Beside each account's lockout: one address guessing across many names is stopped
+        # too, without locking anyone out.
+        self.login_failures = AddressLimiter(
+            LOGIN_FAILURES_PER_ADDRESS,
+            LOGIN_FAILURE_WINDOW.total_seconds(),
+            clock=lambda: clock().timestamp(),
+        )
 
     def write(self) -> AbstractContextManager[Session]:
         """A writing transaction (SQLite: BEGIN IMMEDIATE), committed at the end."""

@@ -1,4 +1,10 @@
-"""Login and logout."""
+"""Login and logout.
+
+A wrong password, an unknown name and a locked account get one answer. Failed logins are
+counted per account (five lock it for 15 minutes) and per client address (ten in 15 minutes
+stop that address, whatever names it tries); the address is counted in memory only, under a
+keyed hash (survey.web.ratelimit), never written to the database or a log.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ from survey.web.office.auth import (
 from survey.web.office.common import ANY_STAFF, Req, office_of
 from survey.web.office.csrf import LOGIN_COOKIE, LOGIN_TOKEN_LIFE, issue_login_token
 from survey.web.office.forms import posted_of
+
+THROTTLED = "この端末からのログインの失敗が続いています。15分ほど待ってからやり直してください。"
 
 
 def _login_token_cookie(value: str, max_age: int = int(LOGIN_TOKEN_LIFE.total_seconds())) -> Cookie:
@@ -57,9 +65,15 @@ async def login(request: Req, state: State) -> Template | Redirect:
     name = form.get("username", "").strip()
     password = form.get("password", "")
     office = office_of(state)
+    # The address serves this count only, in memory (see the module docstring).
+    client = request.client.host if request.client else ""
+    if office.login_failures.blocked(client):
+        token = await anyio.to_thread.run_sync(issue_login_token, office)
+        return login_page(token, THROTTLED, 429)
     old = await load_staff(request)
     outcome = await anyio.to_thread.run_sync(_log_in, office, name, password, old)
     if isinstance(outcome, accounts.AccountError):
+        office.login_failures.record(client)
         token = await anyio.to_thread.run_sync(issue_login_token, office)
         return login_page(token, outcome.ja, 401)
     token, must_change = outcome

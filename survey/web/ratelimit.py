@@ -1,9 +1,12 @@
-"""In-memory limit on unknown-code attempts, per client and per app instance.
+"""In-memory limits per client address, per app instance: the collector's unknown codes, the
+office's failed logins.
 
-Only 404 replies count. Nothing is persisted or logged, and not even memory holds a client's
-address: the key is a keyed hash under a random key made when the process starts. IPv6
-clients are counted per /64, the block one subscriber usually holds. (Production also limits
-in nginx.)
+Nothing is persisted or logged, and not even memory holds a client's address: the key is a
+keyed hash under a random key made when the process starts. IPv6 clients are counted per
+/64, the block one subscriber usually holds. The address is the one the ASGI server reports
+(``request.client.host``): uvicorn honours X-Forwarded-For only from the proxies listed in
+SURVEY_TRUSTED_PROXIES. Each worker process counts on its own. (Production also limits the
+collector in nginx.)
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
 MAX_CLIENTS = 100_000  # bounded memory under a flood of addresses: the oldest are forgotten
 
@@ -28,10 +32,18 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
-class UnknownCodeLimiter:
-    def __init__(self, limit: int, window_seconds: float = 600.0) -> None:
+class AddressLimiter:
+    """At most ``limit`` recorded events per client within a sliding window."""
+
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.window = window_seconds
+        self.clock = clock
         self._key = secrets.token_bytes(32)
         self._hits: OrderedDict[bytes, deque[float]] = OrderedDict()
         self._lock = threading.Lock()  # handlers run in worker threads
@@ -45,7 +57,7 @@ class UnknownCodeLimiter:
             hits = self._hits[ident] = deque()
             while len(self._hits) > MAX_CLIENTS:
                 self._hits.popitem(last=False)
-        cutoff = time.monotonic() - self.window
+        cutoff = self.clock() - self.window
         while hits and hits[0] < cutoff:
             hits.popleft()
         return hits
@@ -54,8 +66,18 @@ class UnknownCodeLimiter:
         with self._lock:
             return len(self._recent(self._id(client))) >= self.limit
 
-    def record_unknown(self, client: str) -> None:
+    def record(self, client: str) -> None:
         with self._lock:
             ident = self._id(client)
-            self._recent(ident).append(time.monotonic())
+            self._recent(ident).append(self.clock())
             self._hits.move_to_end(ident)
+
+
+class UnknownCodeLimiter(AddressLimiter):
+    """The collector's: unknown codes (404 replies) per client in ten minutes."""
+
+    def __init__(self, limit: int, window_seconds: float = 600.0) -> None:
+        super().__init__(limit, window_seconds)
+
+    def record_unknown(self, client: str) -> None:
+        self.record(client)
