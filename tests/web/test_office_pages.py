@@ -337,3 +337,57 @@ def test_an_upload_holds_one_file(office: Client, db: Database) -> None:
     )
     assert no_file.status_code == 400 and "ファイルを選んで" in no_file.text
     assert ("user:olive", "register.draw") not in actions(db)
+
+
+def test_two_downloads_in_the_same_second_do_not_collide(issued: Issued, office: Client) -> None:
+    make_staff(issued.db, olive=["officer"])
+    log_in(office, "olive")
+    path = "/office/studies/default/files/labels"
+    replies = [
+        office.post(path, data={"csrf_token": csrf(office), "password": PASSWORD})
+        for _ in range(2)  # the test clock stands still: the same second for both
+    ]
+    assert [r.status_code for r in replies] == [200, 200], replies[1].text
+    with Session(issued.db.engine) as session:
+        tracked = session.exec(select(TrackedFile).where(TrackedFile.kind == "labels")).all()
+    assert len({t.path for t in tracked}) == 2
+    assert all(
+        Path(t.path).read_bytes() == r.content for t, r in zip(tracked, replies, strict=True)
+    )
+
+
+def test_no_server_path_in_a_message_on_a_page(
+    issued: Issued, office: Client, monkeypatch: Any
+) -> None:
+    from survey.errors import UsageError
+    from survey.web.office import studies
+
+    data_dir = str(issued.settings.data_dir.resolve())
+
+    def refuse(*_args: Any, **_kw: Any) -> Any:
+        raise UsageError(f"{data_dir}/exports/x/labels.pdf はすでにあります。", "exists")
+
+    monkeypatch.setattr(studies, "print_labels", refuse)
+    make_staff(issued.db, olive=["officer"])
+    log_in(office, "olive")
+    reply = office.post(
+        "/office/studies/default/files/labels",
+        data={"csrf_token": csrf(office), "password": PASSWORD},
+    )
+    assert reply.status_code == 400 and "はすでにあります" in reply.text
+    assert data_dir not in reply.text and "/exports/" not in reply.text
+
+
+def test_paths_are_taken_out_of_messages(office_app: Litestar) -> None:
+    from survey.web.office.common import HIDDEN_PATH, without_paths
+
+    office = office_app.state.office
+    root = office.settings.data_dir
+    for message, shown in (
+        (f"{root}/exports/x/labels.pdf はすでにあります", f"{HIDDEN_PATH} はすでにあります"),
+        ("/srv/survey/var/x.pdf はすでにあります。", f"{HIDDEN_PATH} はすでにあります。"),
+        ("ファイル「/etc/survey/k.json」がありません", f"ファイル「{HIDDEN_PATH}」がありません"),
+    ):
+        assert without_paths(message, office) == shown
+    for kept in ("回答率 12.5% (N/A は未回答)", "2026/06/10 に抽出しました", "指紋 AB12-CD34"):
+        assert without_paths(kept, office) == kept

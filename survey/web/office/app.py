@@ -33,6 +33,7 @@ from survey.settings import Settings
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
 from survey.web.office import admin, dashboard, login, studies
 from survey.web.office.auth import Office, PasswordChangeRequired, role_guard
+from survey.web.office.common import without_paths
 from survey.web.office.csrf import LoginTokenRefused
 
 HERE = Path(__file__).parent
@@ -61,10 +62,11 @@ HANDLERS = [
 ]
 
 
-def _error_page(status: int, message: str) -> Template:
+def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Template:
+    shown = without_paths(message, request.app.state.office)
     return Template(
         template_name="error.html",
-        context={"status": status, "message": message},
+        context={"status": status, "message": shown},
         status_code=status,
     )
 
@@ -81,28 +83,28 @@ def _login_again(_request: Request[Any, Any, Any], exc: LoginTokenRefused) -> Te
     return login.login_page(exc.fresh_token, str(exc.detail), 403)
 
 
-def _forbidden(_request: Request[Any, Any, Any], exc: HTTPException) -> Template:
-    return _error_page(403, str(exc.detail))
+def _forbidden(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    return _error_page(request, 403, str(exc.detail))
 
 
-def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Template:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
     texts = {
         404: "ページが見つかりません。",
         405: "この操作はできません。",
         413: "ファイルが大きすぎます。",
     }
     message = texts.get(exc.status_code) or str(exc.detail) or "リクエストを処理できません。"
-    return _error_page(exc.status_code, message)
+    return _error_page(request, exc.status_code, message)
 
 
-def _unexpected(_request: Request[Any, Any, Any], exc: Exception) -> Template:
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
     if isinstance(exc, OperationalError):
         return _error_page(
-            503, "データベースが混み合っています。少し待ってからやり直してください。"
+            request, 503, "データベースが混み合っています。少し待ってからやり直してください。"
         )
     # Only the type: a message could quote a register row or an address.
     log.error("unexpected %s", type(exc).__name__)
-    return _error_page(500, f"内部エラー（{type(exc).__name__}）が起きました。")
+    return _error_page(request, 500, f"内部エラー（{type(exc).__name__}）が起きました。")
 
 
 def create_office_app(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,19 @@ ANY_STAFF = (OFFICER, MANAGER, ANALYST, ADMIN)
 
 Req = Request[Any, Any, Any]
 
+# An absolute path in a message (a file that exists, say): ASCII segments after a slash.
+_PATH = re.compile(r"(?<![\w.:/])/[\w.\-]+(?:/[\w.\-]*)+")
+HIDDEN_PATH = "（サーバー上のファイル）"
+
+
+def without_paths(message: str, office: Office) -> str:
+    """A message to show on a page, with every server path taken out: where the data and
+    key folders are is no business of the browser (the command line shows paths, the office
+    never does)."""
+    for root in (office.settings.data_dir, office.settings.key_dir):
+        message = re.sub(re.escape(str(root)) + r"[^\s「」（）、。]*", HIDDEN_PATH, message)
+    return _PATH.sub(HIDDEN_PATH, message)
+
 
 def office_of(state: State) -> Office:
     office: Office = state.office
@@ -28,6 +42,8 @@ def office_of(state: State) -> Office:
 
 def page(request: Req, template: str, status_code: int = 200, **context: Any) -> Template:
     staff = require_staff(request)
+    if context.get("error"):
+        context["error"] = without_paths(str(context["error"]), request.app.state.office)
     return Template(
         template_name=template, context={"staff": staff, **context}, status_code=status_code
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import tempfile
 import threading
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -29,7 +30,7 @@ from survey.models import Draw, Study
 from survey.register.dates import DateFormatError, parse_date
 from survey.sampling.service import DrawReport, draw_study, parse_allocation
 from survey.study import create_study, effective_settings, list_studies, require_as_of
-from survey.web.office.auth import reauthenticate, require_staff
+from survey.web.office.auth import Office, reauthenticate, require_staff
 from survey.web.office.common import (
     ADMIN,
     ANY_STAFF,
@@ -41,6 +42,7 @@ from survey.web.office.common import (
     form_of,
     office_of,
     page,
+    without_paths,
 )
 from survey.web.office.forms import posted_of
 
@@ -195,9 +197,10 @@ async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> St
             if kind == "done":
                 yield _draw_report(value)
             elif kind == "error":
-                yield _draw_errors(value)
+                yield _draw_errors(value, office)
             else:
-                yield f'<p class="error" role="alert">{escape(str(value))}</p>'
+                shown = without_paths(str(value), office)
+                yield f'<p class="error" role="alert">{escape(shown)}</p>'
             back = f"/office/studies/{escape(name)}"
             yield f'<p><a href="{back}">調査の画面へ戻る</a></p></main></body></html>'
             return
@@ -224,11 +227,11 @@ def _draw_report(result: dict[str, Any]) -> str:
     )
 
 
-def _draw_errors(exc: SurveyError) -> str:
+def _draw_errors(exc: SurveyError, office: Office) -> str:
     details = "".join(f"<li>{escape(str(e))}</li>" for e in getattr(exc, "errors", [])[:500])
     more = len(getattr(exc, "errors", [])) - 500
     return (
-        f'<p class="error" role="alert">{escape(exc.ja)}</p>'
+        f'<p class="error" role="alert">{escape(without_paths(exc.ja, office))}</p>'
         + (f"<ul class=errors>{details}</ul>" if details else "")
         + (f"<p>ほか {more:,} 件</p>" if more > 0 else "")
     )
@@ -238,7 +241,11 @@ def _draw_errors(exc: SurveyError) -> str:
 
 
 def _export_dir(root: Path, study: str, now: datetime) -> Path:
-    return root / "exports" / study / now.strftime("%Y%m%d-%H%M%S")
+    """A new folder for one download: named from the time, made unique (and owner-only) by
+    mkdtemp, so two downloads in the same second never meet."""
+    parent = root / "exports" / study
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Path(tempfile.mkdtemp(prefix=now.strftime("%Y%m%d-%H%M%S-"), dir=parent))
 
 
 @post("/studies/{name:str}/files/{kind:str}", opt={"roles": (OFFICER,)}, status_code=200)
@@ -254,7 +261,6 @@ async def print_file(request: Req, state: State, name: FromPath[str], kind: From
         with office.write() as session:
             study = find_study(session, name)
             out = _export_dir(office.settings.data_dir, study.name, office.clock()) / filename
-            out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             report: PrintReport
             settings = office.settings
             sheet = get_layout(form.get("layout") or "a4-12")
