@@ -22,6 +22,8 @@ from survey.errors import DataError, SurveyError
 from survey.register.dates import DateFormatError, parse_date
 from survey.settings import Settings, load_settings
 
+HELP_ONLY = "survey.help_only"
+
 
 class SurveyGroup(click.Group):
     """Root group: runs click in non-standalone mode and maps every failure to an exit code.
@@ -29,6 +31,12 @@ class SurveyGroup(click.Group):
     Exit 1: bad data (a register with bad rows, a study already drawn).
     Exit 2: bad usage (unknown option, malformed setting).
     """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Seen here, before the subcommand's own parsing: a command that only prints its help
+        # needs no --user password (and touches no database).
+        ctx.meta[HELP_ONLY] = any(a in ctx.help_option_names for a in args)
+        return super().parse_args(ctx, args)
 
     def main(  # type: ignore[override]
         self, args: Any = None, prog_name: str | None = None, **extra: Any

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 import survey
-from survey.cli.common import AppContext, SurveyGroup
+from survey.cli.common import HELP_ONLY, AppContext, SurveyGroup
 from survey.cli.demo import demo
 from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
@@ -43,6 +43,10 @@ def cli(ctx: click.Context, user_name: str | None) -> None:
     app = ctx.ensure_object(AppContext)
     app.user_name = user_name
     ctx.call_on_close(app.close)
+    if user_name is not None and not (ctx.meta.get(HELP_ONLY) or ctx.resilient_parsing):
+        # Checked before every command, reading ones included: those never asked for the
+        # actor, so a wrong password used to pass unnoticed.
+        app.actor()
 
 
 for command in (

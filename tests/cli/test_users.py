@@ -154,3 +154,27 @@ def test_a_locked_or_unknown_user_is_answered_like_a_wrong_password(  # type: ig
     assert "Wrong user name or password" in locked.stderr
     assert not any(tmp_path.glob("keys-*.json"))
     assert ("user:olive", "login.locked") in audit_log(db)  # the log still tells
+
+
+def test_the_user_password_is_checked_for_read_only_commands_too(  # type: ignore[no-untyped-def]
+    run, db: Database
+) -> None:
+    first = {"SURVEY_PASSWORD": OLIVE_PW}
+    assert run("users", "add", "olive", "--role", "officer", extra_env=first).exit_code == 0
+    run("users", "passwd", "olive", extra_env={"SURVEY_PASSWORD": ""},
+        input=f"{OLIVE_PW}\n{MIA_PW}\n{MIA_PW}\n")  # fmt: skip
+    wrong = {"SURVEY_PASSWORD": "not her password"}
+    for command in (("users", "list", "--json"), ("audit", "head"), ("audit", "verify")):
+        refused = run("--user", "olive", *command, extra_env=wrong)
+        assert refused.exit_code == 1 and refused.stdout == "", command
+        assert "Wrong user name or password" in refused.stderr
+    unknown = run("--user", "nobody", "users", "list", extra_env={"SURVEY_PASSWORD": MIA_PW})
+    assert unknown.exit_code == 1 and unknown.stdout == ""
+    ok = run("--user", "olive", "users", "list", "--json", extra_env={"SURVEY_PASSWORD": MIA_PW})
+    assert ok.exit_code == 0 and json.loads(ok.stdout)[0]["name"] == "olive"
+    # --help asks for nothing and touches no database.
+    helped = run("--user", "olive", "audit", "head", "--help", extra_env={"SURVEY_PASSWORD": ""})
+    assert helped.exit_code == 0 and "Usage" in helped.stdout
+    log = audit_log(db)
+    assert log.count(("user:olive", "login.failed")) == 3 and ("unknown", "login.failed") in log
+    assert ("user:olive", "login.ok") in log
