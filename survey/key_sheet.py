@@ -9,6 +9,7 @@ offline against the fingerprints on them. Staff names only: no personal data of 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,8 +40,6 @@ class SheetEntry:
 
 def entries(session: Session) -> list[SheetEntry]:
     """Every enabled account whose key is its own (provisional keys are about to change)."""
-    import base64
-
     users = {u.id: u.name for u in list_users(session)}
     out = []
     for user in list_users(session):
