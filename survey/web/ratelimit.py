@@ -72,6 +72,25 @@ class AddressLimiter:
             self._recent(ident).append(self.clock())
             self._hits.move_to_end(ident)
 
+    def admit(self, client: str) -> bool:
+        """Count an attempt before its outcome is known, if the client is not blocked: checked
+        and counted at once, so concurrent attempts cannot all slip under the limit."""
+        with self._lock:
+            ident = self._id(client)
+            hits = self._recent(ident)
+            if len(hits) >= self.limit:
+                return False
+            hits.append(self.clock())
+            self._hits.move_to_end(ident)
+            return True
+
+    def forgive(self, client: str) -> None:
+        """Take back the latest admitted attempt (it succeeded)."""
+        with self._lock:
+            hits = self._hits.get(self._id(client))
+            if hits:
+                hits.pop()
+
 
 class UnknownCodeLimiter(AddressLimiter):
     """The collector's: unknown codes (404 replies) per client in ten minutes."""

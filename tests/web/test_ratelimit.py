@@ -36,3 +36,16 @@ def test_ipv6_clients_count_per_64_and_memory_is_bounded(monkeypatch) -> None:  
     for i in range(10):
         limiter.record_unknown(f"192.0.2.{i}")
     assert len(limiter._hits) == 3  # the oldest forgotten, not everyone at once
+
+
+def test_admitted_attempts_count_at_once_and_a_success_is_forgiven() -> None:
+    from survey.web.ratelimit import AddressLimiter
+
+    now = [1000.0]
+    limiter = AddressLimiter(limit=3, window_seconds=60, clock=lambda: now[0])
+    assert [limiter.admit("192.0.2.5") for _ in range(4)] == [True, True, True, False]
+    limiter.forgive("192.0.2.5")  # the last one succeeded
+    assert limiter.admit("192.0.2.5") and not limiter.admit("192.0.2.5")
+    assert limiter.admit("192.0.2.6")  # another client
+    now[0] += 61
+    assert limiter.admit("192.0.2.5")

@@ -67,15 +67,15 @@ async def login(request: Req, state: State) -> Template | Redirect:
     office = office_of(state)
     # The address serves this count only, in memory (see the module docstring).
     client = request.client.host if request.client else ""
-    if office.login_failures.blocked(client):
+    if not office.login_failures.admit(client):  # counted as a failure until it succeeds
         token = await anyio.to_thread.run_sync(issue_login_token, office)
         return login_page(token, THROTTLED, 429)
     old = await load_staff(request)
     outcome = await anyio.to_thread.run_sync(_log_in, office, name, password, old)
     if isinstance(outcome, accounts.AccountError):
-        office.login_failures.record(client)
         token = await anyio.to_thread.run_sync(issue_login_token, office)
         return login_page(token, outcome.ja, 401)
+    office.login_failures.forgive(client)
     token, must_change = outcome
     response = Redirect("/office/account" if must_change else "/office/", status_code=303)
     response.set_cookie(session_cookie(token))
