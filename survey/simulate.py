@@ -18,11 +18,11 @@ from typing import Any
 import nacl.bindings
 import nacl.public
 
+from survey.collector.intake import Intake
 from survey.forms.loader import Form
 from survey.forms.logic import visible
 from survey.forms.payload import encode
 from survey.forms.schema import REFUSED
-from survey.ingest.intake import Intake
 
 # Share of each web-enabled cohort's sample answering on the web by mid-fieldwork.
 WEB_SHARE = {"elementary_guardian": 0.35, "high_school": 0.12, "general": 0.15}

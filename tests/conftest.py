@@ -19,8 +19,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from survey.cli.main import cli
-from survey.db import Database
-from survey.ingest.intake import Intake
+from survey.collector.cli import cli as collector_cli
+from survey.collector.intake import Intake
+from survey.db import BOTH, Database, make_engine, upgrade
 from survey.register.reader import COLUMNS
 from survey.settings import Settings, load_settings
 from tests.helpers import STUDY_PUBLIC_KEY
@@ -160,6 +161,18 @@ def run(env: dict[str, str]):  # type: ignore[no-untyped-def]
     return invoke
 
 
+@pytest.fixture
+def run_collector(env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Run the ``survey-collector`` CLI in-process; returns click's Result."""
+
+    def invoke(*args: str, extra_env: Mapping[str, str] | None = None) -> Result:
+        return CliRunner().invoke(
+            collector_cli, list(args), env={**env, **(extra_env or {})}, catch_exceptions=False
+        )
+
+    return invoke
+
+
 PUBLIC_URL = "https://survey.city.example.jp"
 SMALL_ALLOCATION = (
     "infant_guardian=20,elementary_guardian=20,junior_high=20,high_school=20,general=50"
@@ -222,11 +235,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_env(
-    postgres_server: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """``env`` pointing at a fresh PostgreSQL database."""
+def _new_pg_database(postgres_server: str) -> str:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -234,10 +243,29 @@ def pg_env(
         postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True
     ) as c:
         c.execute(f'CREATE DATABASE "{name}"')
-    url = f"{postgres_server}/{name}"
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture
+def pg_bare_env(
+    postgres_server: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """``env`` pointing at a fresh, empty PostgreSQL database (no tables yet)."""
+    url = _new_pg_database(postgres_server)
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
     env["SURVEY_DATABASE_URL"] = url
     return env
+
+
+@pytest.fixture
+def pg_env(pg_bare_env: dict[str, str]) -> dict[str, str]:
+    """``env`` pointing at a fresh PostgreSQL database, upgraded as its owner would
+    (``survey db upgrade``: commands and servers on PostgreSQL never migrate by themselves)."""
+    engine = make_engine(load_settings(pg_bare_env))
+    for schema in BOTH:
+        upgrade(engine, schema)
+    engine.dispose()
+    return pg_bare_env
 
 
 @pytest.fixture
@@ -273,8 +301,11 @@ class Issued:
 
 @pytest.fixture
 def issued(drawn, tmp_path: Path) -> Iterator[Issued]:  # type: ignore[no-untyped-def]
+    """Codes issued, and the collector installed in the same database (one-process mode)."""
     out = tmp_path / "codes.csv"
     result = drawn("codes", "--out", str(tmp_path / "slips.pdf"), "--csv", str(out))
+    assert result.exit_code == 0, result.stderr
+    result = drawn("collector", "install")
     assert result.exit_code == 0, result.stderr
     codes: dict[str, list[str]] = {}
     with out.open(encoding="utf-8") as fh:

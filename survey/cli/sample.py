@@ -8,12 +8,11 @@ from typing import Any
 
 import click
 
+from survey.cli.base import emit_json, json_option
 from survey.cli.common import (
     DATE,
     AppContext,
     StepProgress,
-    emit_json,
-    json_option,
     pad,
     pass_app,
     progress_bar,

@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from survey import accounts, audit
-from survey.cli.common import AppContext, emit_json, json_option, pass_app
+from survey.cli.base import emit_json, json_option
+from survey.cli.common import AppContext, pass_app
 from survey.errors import DataError
 
 ROLE_CHOICE = click.Choice(list(accounts.ROLES))

@@ -296,8 +296,22 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.postgres
-def test_draw_on_postgresql(pg_env: dict[str, str], synth_register: Path) -> None:
+def test_draw_on_postgresql(pg_bare_env: dict[str, str], synth_register: Path) -> None:
     exe = Path(sys.executable).parent / "survey"
+    pg_env = pg_bare_env
+    refused = subprocess.run(
+        [str(exe), "sample", "show"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **pg_env},
+        check=False,
+    )
+    # On PostgreSQL commands never migrate: the owner runs `survey db upgrade` first.
+    assert refused.returncode == 1 and "survey db upgrade" in refused.stderr
+    upgraded = subprocess.run(
+        [str(exe), "db", "upgrade"], env={**os.environ, **pg_env}, check=False
+    )
+    assert upgraded.returncode == 0
     result = subprocess.run(
         [
             str(exe),

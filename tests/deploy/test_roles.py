@@ -22,9 +22,9 @@ def sql_statements(path: Path) -> list[str]:
 
 @pytest.mark.postgres
 def test_the_app_role_cannot_rewrite_the_audit_log(
-    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    pg_bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = pg_env["SURVEY_DATABASE_URL"]
+    url = pg_bare_env["SURVEY_DATABASE_URL"]
     base, dbname = url.rsplit("/", 1)
     admin = base.replace("+psycopg", "")
     with psycopg.connect(f"{admin}/{dbname}", autocommit=True) as conn:
@@ -34,7 +34,7 @@ def test_the_app_role_cannot_rewrite_the_audit_log(
         conn.execute("GRANT ALL ON SCHEMA public TO survey_owner")
     owner_url = url.replace("postgres@", "survey_owner@")
     monkeypatch.setenv("SURVEY_DATABASE_URL", owner_url)
-    Database(load_settings()).dispose()  # the owner runs the migrations
+    Database(load_settings(), migrate=True).dispose()  # the owner runs `survey db upgrade`
     with psycopg.connect(owner_url.replace("+psycopg", ""), autocommit=True) as conn:
         for statement in sql_statements(DEPLOY / "grants.sql"):
             conn.execute(statement)  # type: ignore[arg-type]

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from sqlmodel import Session, create_engine, select
 
-from survey.access_codes import code_hash_key
-from survey.codes import normalize
+from survey.codes import code_hash_key, normalize
 from survey.crypto import code_hash
 from survey.models import AccessCode, TrackedFile
 from survey.settings import load_settings

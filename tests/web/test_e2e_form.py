@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from sqlmodel import Session, select
 
 from survey.codes import display, normalize
+from survey.collector.models import CollectorResponse
 from survey.crypto import fingerprint
-from survey.models import SealedResponse
 from tests.conftest import Issued, require_program
 from tests.helpers import (
     CANARY,
@@ -155,7 +155,7 @@ def test_a_citizen_answers_the_general_form(
     context.close()
 
     with Session(issued.db.engine) as session:
-        stored = session.exec(select(SealedResponse)).one()
+        stored = session.exec(select(CollectorResponse)).one()
     doc = open_sealed(stored.sealed, 8192)
     assert doc == {
         "study": "default",

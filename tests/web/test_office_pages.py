@@ -14,11 +14,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
+from survey.collector.intake import Intake
 from survey.db import Database
-from survey.ingest.intake import Intake
 from survey.models import AuditEntry, Draw, StaffKey, StaffSession, StaffUser, TrackedFile
 from tests.conftest import SMALL_ALLOCATION, Issued, Row
-from tests.helpers import STUDY_PUBLIC_KEY, seal
+from tests.helpers import STUDY_PUBLIC_KEY, carry_to_office, seal
 from tests.web.office_helpers import PASSWORD, csrf, log_in, make_staff
 
 Client = TestClient[Litestar]
@@ -138,6 +138,9 @@ def submit_days(issued: Issued, plan: dict[str, list[int]]) -> None:
                 code = issued.codes[cohort][used.get(cohort, 0)]
                 used[cohort] = used.get(cohort, 0) + 1
                 intake.submit(code, seal(STUDY_PUBLIC_KEY, intake.check(code).form, {}))
+    # The dashboard counts what the office holds: the answers travel in a bundle.
+    out = issued.settings.data_dir / "bundle-test.json"
+    assert carry_to_office(issued.db.engine, issued.settings, out) == sum(map(sum, plan.values()))
 
 
 def test_dashboard_figures_chart_and_csv(issued: Issued, office: Client) -> None:
