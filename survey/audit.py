@@ -3,7 +3,8 @@
 Each entry holds the acting user, the action, its object (never answers, never personal data)
 and the hash of the previous entry; its own hash covers all of these. Appends happen in the
 transaction of the action they record and are serialised (SQLite: the one writer lock;
-PostgreSQL: a transaction-level advisory lock). Triggers refuse UPDATE and DELETE of entries.
+PostgreSQL: a transaction-level advisory lock). Triggers refuse UPDATE and DELETE of entries,
+and an INSERT that is not the next entry of the chain (so SQLite's REPLACE cannot rewrite one).
 Changing, deleting or reordering an entry breaks the chain at that entry; cutting the tail is
 found against a head anchored elsewhere (``survey audit head``, erasure certificates).
 """
