@@ -4,28 +4,40 @@ tests run on SQLite and on the throwaway PostgreSQL cluster."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import rfc8785
+import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, col, select
 
 from survey import audit
-from survey.db import Database
+from survey.db import Database, alembic_config, make_engine
+from survey.errors import DataError
 from survey.models import AuditEntry
 from survey.settings import load_settings
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_db(request: pytest.FixtureRequest, env: dict[str, str]) -> Iterator[Database]:
-    """A migrated database on SQLite, then on PostgreSQL."""
+def backend(request: pytest.FixtureRequest, env: dict[str, str]) -> str:
+    """SQLite, then a fresh database on the throwaway PostgreSQL cluster (nothing migrated)."""
     if request.param == "postgresql":
         request.getfixturevalue("pg_env")
+    return str(request.param)
+
+
+@pytest.fixture
+def any_db(backend: str) -> Iterator[Database]:
+    """A migrated database on SQLite, then on PostgreSQL."""
     database = Database(load_settings())
     yield database
     database.dispose()
@@ -175,6 +187,11 @@ def test_the_first_entry_is_number_one_after_genesis(any_db: Database) -> None:
         ('UPDATE audit_entry SET object = \'{"study": "s", "n": 99}\' WHERE seq = 3', 3),
         ("UPDATE audit_entry SET actor = 'user:mallory' WHERE seq = 2", 2),
         ("DELETE FROM audit_entry WHERE seq = 3", 3),
+        # an entry claims the old hash rule, or one that does not exist
+        ("UPDATE audit_entry SET hash_version = 1 WHERE seq = 2", 2),
+        ("UPDATE audit_entry SET hash_version = 3 WHERE seq = 4", 4),
+        # an object that has no canonical form (beyond ±2^53): altered, not a crash
+        ("UPDATE audit_entry SET object = '{\"n\": 9007199254740993}' WHERE seq = 5", 5),
         # reorder: entries 2 and 3 swap places (their content moves, seq stays in order)
         (
             "UPDATE audit_entry SET seq = -2 WHERE seq = 2; "
@@ -236,6 +253,122 @@ def test_postgresql_refuses_truncate(pg_env: dict[str, str]) -> None:
         assert report(db).entries == 3
     finally:
         db.dispose()
+
+
+def stored(db: Database) -> list[AuditEntry]:
+    """The entries as read back by a new session (never the objects the writer holds)."""
+    with Session(db.engine) as session:
+        return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))).all())
+
+
+def test_an_object_with_integer_keys_verifies_as_stored(any_db: Database) -> None:
+    # {2: .., 10: ..} sorted as numbers but as strings once stored ("10" < "2"): the hash of
+    # the in-memory object then never matched what was read back.
+    obj = {"study": "s", "per_day": {2: 5, 10: 1}, "runs": ({1: "a"}, [3.0, -0.0, 1e21])}
+    with any_db.session() as session:
+        audit.append(session, "user:alice", "test.keys", obj)
+    assert report(any_db).ok
+    (entry,) = stored(any_db)
+    assert entry.object == {
+        "study": "s",
+        "per_day": {"2": 5, "10": 1},
+        "runs": [{"1": "a"}, [3, 0, 1e21]],
+    }
+
+
+def test_the_hash_covers_the_canonical_json_as_stored(any_db: Database) -> None:
+    """What an offline verifier recomputes: SHA-256 of the RFC 8785 form of the entry."""
+    with any_db.session() as session:
+        audit.append(session, "user:alice", "test.canon", {"b": "志木", "a": [1, 2.5, None]})
+    (entry,) = stored(any_db)
+    document = {
+        "hash_version": 2,
+        "seq": 1,
+        "at": entry.at.isoformat(),
+        "actor": "user:alice",
+        "action": "test.canon",
+        "object": {"a": [1, 2.5, None], "b": "志木"},
+        "prev": audit.GENESIS,
+    }
+    assert entry.hash_version == 2
+    assert entry.hash == hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {1: "a", "1": "b"},  # two keys that would be stored as one
+        {(1, 2): "x"},
+        {None: 1},
+        {1.5: 1},
+        {True: 1},
+        {"n": float("nan")},
+        {"n": 2**53},  # beyond what JSON numbers hold exactly
+        {"on": date(2026, 6, 1)},
+    ],
+)
+def test_an_object_json_cannot_keep_is_refused_with_its_action(
+    any_db: Database, obj: dict[object, object]
+) -> None:
+    with pytest.raises(DataError, match="audit"), any_db.session() as session:
+        audit.append(session, "user:alice", "test.first", {})
+        audit.append(session, "user:alice", "test.bad", obj)  # type: ignore[arg-type]
+    assert stored(any_db) == []  # the whole action rolls back
+
+
+def v1_hash(seq: int, at: datetime, actor: str, action: str, obj: object, prev: str) -> str:
+    """The rule of entries written before migration 0007, frozen here."""
+    doc = [seq, at.isoformat(), actor, action, obj, prev]
+    data = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def test_a_chain_anchored_before_hash_version_2_still_verifies(  # type: ignore[no-untyped-def]
+    backend: str, run
+) -> None:
+    engine = make_engine(load_settings())
+    command.upgrade(alembic_config(engine), "0006")
+    columns = [c for c in AuditEntry.__table__.columns if c.name != "hash_version"]  # type: ignore[attr-defined]
+    old_table = sa.table("audit_entry", *(sa.column(c.name, c.type) for c in columns))
+    prev, at = audit.GENESIS, datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        for seq in (1, 2, 3):
+            obj = {"study": "s", "files": [f"/var/{seq}.pdf"], "counts": {"general": seq}}
+            digest = v1_hash(seq, at, "os:clerk", "file.labels", obj, prev)
+            conn.execute(
+                sa.insert(old_table).values(
+                    seq=seq, at=at, actor="os:clerk", action="file.labels", object=obj,
+                    prev=prev, hash=digest,
+                )
+            )  # fmt: skip
+            prev = digest
+    engine.dispose()
+    anchor = f"3:{prev}"
+    db = Database(load_settings())  # upgrades to head
+    try:
+        fill(db, 2)
+        assert [(e.seq, e.hash_version) for e in stored(db)] == [
+            (1, 1),
+            (2, 1),
+            (3, 1),
+            (4, 2),
+            (5, 2),
+        ]
+        assert stored(db)[3].prev == prev
+        assert report(db, audit.parse_anchor(anchor)).ok
+        assert run("audit", "verify", "--expect-head", anchor).exit_code == 0
+    finally:
+        db.dispose()
+
+
+def test_a_downgrade_that_would_break_the_chain_is_refused(any_db: Database) -> None:
+    cfg = alembic_config(any_db.engine)
+    command.downgrade(cfg, "0006")  # an empty log: nothing is lost
+    command.upgrade(cfg, "head")
+    fill(any_db, 1)
+    with pytest.raises(RuntimeError, match="hash rule"):
+        command.downgrade(cfg, "0006")
+    assert report(any_db).ok
 
 
 def test_cli_verify_and_head(run, db: Database) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""audit log: an insert must be the next entry of the chain
+"""audit log: an insert must be the next entry of the chain; each entry names its hash rule
 
 Revision ID: 0007
 Revises: 0006
@@ -7,6 +7,7 @@ Create Date: 2026-12-02 09:00:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -20,6 +21,12 @@ REFUSED = "audit log is append-only: a new entry must follow the head"
 
 
 def upgrade() -> None:
+    # Entries already written were hashed by rule 1 and keep it, so chains anchored before
+    # this migration still verify; new entries use the rule survey.audit.append names.
+    op.add_column(
+        'audit_entry',
+        sa.Column('hash_version', sa.Integer(), server_default=sa.text('1'), nullable=False),
+    )
     _insert_order_trigger()
 
 
@@ -76,8 +83,20 @@ def _insert_order_trigger() -> None:
 
 
 def downgrade() -> None:
+    # Without the column every entry would read as rule 1: entries hashed by a later rule
+    # would then verify as altered forever. Refuse rather than break the chain.
+    later = op.get_bind().execute(
+        sa.text("SELECT count(*) FROM audit_entry WHERE hash_version <> 1")
+    ).scalar()
+    if later:
+        raise RuntimeError(
+            f"{later} audit entries use a hash rule newer than 1; downgrading would break the chain"
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_entry_insert_order ON audit_entry")
         op.execute("DROP FUNCTION IF EXISTS audit_entry_insert_order()")
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_entry_insert_order")
+    # Not in batch mode: SQLite drops the column in place (3.35+), so the table and 0006's
+    # append-only triggers on it are kept (a batch copy would lose the triggers).
+    op.drop_column('audit_entry', 'hash_version')
