@@ -140,6 +140,13 @@ def head(session: Session) -> AuditEntry | None:
     return session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1)).first()
 
 
+def head_anchor(session: Session) -> str:
+    """The head as ``SEQ:HASH`` (``0:`` and GENESIS on an empty log): what ``survey audit
+    head`` prints and the audit page shows, to be recorded elsewhere for ``--expect-head``."""
+    last = head(session)
+    return f"{last.seq}:{last.hash}" if last else f"0:{GENESIS}"
+
+
 def append(
     session: Session,
     actor: str,
