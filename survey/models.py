@@ -302,3 +302,6 @@ class AuditEntry(SQLModel, table=True):
     object: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # The rule ``hash`` was computed by (survey.audit.HASH_RULES). Entries from before
+    # migration 0007 are 1 and keep verifying by it; append() writes the current rule.
+    hash_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})

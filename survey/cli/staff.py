@@ -238,5 +238,4 @@ def verify(app: AppContext, expect_head: str | None, as_json: bool) -> None:
 def head(app: AppContext) -> None:
     """先頭（SEQ:HASH）を表示します。別の場所に記録してください. Print the head to anchor."""
     with app.db.session(write=False) as session:
-        entry = audit.head(session)
-    click.echo(f"{entry.seq}:{entry.hash}" if entry else f"0:{audit.GENESIS}")
+        click.echo(audit.head_anchor(session))

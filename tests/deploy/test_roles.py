@@ -1,5 +1,5 @@
 """The production PostgreSQL roles: the application may append to the audit log, never change
-or delete entries (privileges, beside the triggers)."""
+or delete entries (privileges, beside the triggers), nor insert anything but the next entry."""
 
 from __future__ import annotations
 
@@ -50,8 +50,24 @@ def test_the_app_role_cannot_rewrite_the_audit_log(
                 "DELETE FROM audit_entry",
                 "TRUNCATE audit_entry",
                 "DROP TRIGGER audit_entry_no_update ON audit_entry",
+                "DROP TRIGGER audit_entry_insert_order ON audit_entry",
+                "INSERT INTO audit_entry SELECT * FROM audit_entry"
+                " ON CONFLICT (seq) DO UPDATE SET actor = 'x'",  # needs UPDATE
             ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(sql)  # type: ignore[arg-type]
+            # A temporary table of the same name comes first on the role's search path: the
+            # insert-order trigger must still read the real head (here seq 1), not this one.
+            conn.execute("CREATE TEMP TABLE audit_entry (seq integer, hash text)")
+            conn.execute("INSERT INTO audit_entry VALUES (99, 'fake head')")
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(
+                    "INSERT INTO public.audit_entry (seq, at, actor, action, object, prev, hash)"
+                    " SELECT 100, at, actor, action, object, 'fake head', 'x'"
+                    " FROM public.audit_entry WHERE seq = 1"
+                )
+        with db.session() as session:
+            audit.append(session, "user:alice", "test.append", {})
+            assert audit.verify(session).entries == 2
     finally:
         db.dispose()

@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from survey.collector.intake import Intake
@@ -268,3 +269,21 @@ def test_a_wrong_current_password_counts_towards_the_lockout(office: Client, db:
         )
     assert office.get("/office/", follow_redirects=False).status_code == 303  # locked out
     assert log_in(office, "olive").status_code == 401
+
+
+def test_the_audit_page_shows_the_current_head_to_record(office: Client, db: Database, run) -> None:  # type: ignore[no-untyped-def]
+    make_staff(db, mia=["manager"])
+    log_in(office, "mia")
+    head = run("audit", "head").stdout.strip()  # what `survey audit head` prints
+    page = office.get("/office/audit?action=file.")  # a filter does not change the head
+    assert page.status_code == 200 and "login.ok" not in page.text
+    assert f'<code id="audit-head">{head}</code>' in page.text
+    assert "議事録" in page.text and "改ざん" in page.text
+    # A broken chain: the page still shows the head as stored, beside the alarm.
+    on = " ON audit_entry" if db.engine.dialect.name == "postgresql" else ""
+    with db.engine.begin() as conn:
+        conn.execute(text(f"DROP TRIGGER audit_entry_no_update{on}"))
+        conn.execute(text("UPDATE audit_entry SET actor = 'user:mallory' WHERE seq = 1"))
+    broken = office.get("/office/audit")
+    assert "1 番目の項目で鎖が切れています" in broken.text
+    assert f'<code id="audit-head">{head}</code>' in broken.text
