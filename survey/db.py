@@ -110,16 +110,19 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, settings: Settings | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("survey") / "migrations"))
     cfg.attributes["engine"] = engine
+    # Data migrations may need the installation's settings (e.g. the key folder, to encrypt
+    # what was stored in clear); without them a migration reads them from the environment.
+    cfg.attributes["settings"] = settings
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, settings: Settings | None = None) -> None:
     """Bring the schema to the newest migration (a no-op when it is current)."""
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine, settings), "head")
 
 
 @contextmanager
@@ -147,7 +150,7 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
-        upgrade(self.engine)
+        upgrade(self.engine, settings)
 
     def session(self, write: bool = True) -> AbstractContextManager[Session]:
         return transaction(self.engine, write)

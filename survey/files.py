@@ -18,7 +18,15 @@ from survey.crypto import sha256_hex
 from survey.errors import UsageError
 from survey.models import Study, TrackedFile
 
-KINDS = ("code_slips", "code_csv", "labels", "postcards", "vendor_csv", "roster_csv")
+KINDS = (
+    "code_slips",
+    "code_csv",
+    "labels",
+    "postcards",
+    "vendor_csv",
+    "roster_csv",
+    "draw_seed",
+)
 
 
 def track(session: Session, study: Study, kind: str, path: Path) -> TrackedFile:

@@ -3,11 +3,16 @@
 The register is read, validated and drawn from in memory; what is stored is its SHA-256,
 the aggregate frame counts, the parameters needed to re-run the draw, and the encrypted
 roster of drawn units. Undrawn residents leave no row behind.
+
+The seed together with the register (which the city always holds) rebuilds exactly who was
+sampled, so it is personal data like the roster: it is stored only sealed under the study's
+roster key, handed to the verifier as a tracked file (:func:`seed_document`), and destroyed
+with that key at erasure. Only its SHA-256 (the commitment) is kept in clear.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,11 +23,19 @@ from sqlmodel import Session, col, select
 
 import survey
 from survey.cohorts import COHORTS
-from survey.crypto import new_seed
+from survey.crypto import (
+    KeyMissingError,
+    load_or_create_key,
+    new_seed,
+    read_key_file,
+    seal_secret,
+    sha256_hex,
+)
+from survey.decrypt import open_secret
 from survey.errors import DataError, UsageError
 from survey.models import Draw, FrameCount, SeedCommitment, Study
 from survey.register.reader import Register, read_register
-from survey.roster import RosterRecord, store_roster
+from survey.roster import RosterRecord, roster_key_path, store_roster
 from survey.sampling.cohorts import DEFAULT_ALLOCATION
 from survey.sampling.draw import ALGORITHM, DrawResult, draw
 from survey.settings import Settings
@@ -66,15 +79,55 @@ def parse_seed(text: str) -> bytes:
     return seed
 
 
+# --- the seed, sealed under the roster key -------------------------------------------------
+
+SEED_PAD = 64  # secretbox plaintext block: a seed is 32 bytes
+
+
+class SeedErasedError(DataError):
+    """The roster key is gone (erasure), and with it the seed: the draw cannot be re-run."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "名簿鍵が消去されているため、この抽出はもう再現できません"
+            "（シードは鍵とともに消去されました）。",
+            "The draw can no longer be reproduced: the roster key has been erased, "
+            "and the seed with it.",
+        )
+
+
+def seal_seed(settings: Settings, study: str, seed: bytes) -> bytes:
+    # Under the roster key, not a key of its own: erasure destroys one key and both the
+    # roster and the seed that could rebuild it from the register become unreadable.
+    return seal_secret(load_or_create_key(roster_key_path(settings, study)), seed, block=SEED_PAD)
+
+
+def open_seed(settings: Settings, study: str, sealed: bytes | None, sha256: str | None) -> bytes:
+    """The seed, or :class:`SeedErasedError` once the roster key has been destroyed."""
+    if sealed is None or sha256 is None:
+        raise SeedErasedError()
+    try:
+        key = read_key_file(roster_key_path(settings, study))
+    except KeyMissingError as exc:
+        raise SeedErasedError() from exc
+    seed = open_secret(key, sealed, block=SEED_PAD)
+    if sha256_hex(seed) != sha256:
+        raise DataError(
+            "保存されたシードが記録された SHA-256 と一致しません。",
+            "The stored seed does not match its recorded SHA-256.",
+        )
+    return seed
+
+
 # --- commit-then-reveal ------------------------------------------------------------------
 
 
-def commit_seed(session: Session, study: Study) -> str:
+def commit_seed(session: Session, settings: Settings, study: Study) -> str:
     """Store a fresh seed for the study and return its SHA-256 for publication."""
     if _existing_draw(session, study) is not None:
         raise DataError("この調査はすでに抽出済みです。", "This study has already been drawn.")
     seed = new_seed()
-    digest = hashlib.sha256(seed).hexdigest()
+    digest = sha256_hex(seed)
     assert study.id is not None
     for old in session.exec(
         select(SeedCommitment).where(
@@ -84,7 +137,10 @@ def commit_seed(session: Session, study: Study) -> str:
         session.delete(old)  # a new commitment replaces an unused one
     session.add(
         SeedCommitment(
-            study_id=study.id, seed_hex=seed.hex(), seed_sha256=digest, created_on=date.today()
+            study_id=study.id,
+            seed_sealed=seal_seed(settings, study.name, seed),
+            seed_sha256=digest,
+            created_on=date.today(),
         )
     )
     return digest
@@ -125,7 +181,10 @@ class DrawReport:
             "available": {c: d.frame[c] - d.removed[c] for c in d.frame},
             "sample": d.sample,
             "no_frame": d.no_frame,
-            "seed": d.seed_hex,
+            # Never the seed itself: with the register it rebuilds the sample (personal data).
+            # `survey sample seed --out FILE` hands it to the verifier as a tracked file.
+            "seed": None,
+            "seed_sha256": d.seed_sha256,
             "committed": d.committed,
             "register_sha256": d.register_sha256,
             "register_rows": d.register_rows,
@@ -203,7 +262,8 @@ def draw_study(
                 "--seed と --committed は同時に使えません。",
                 "--seed and --committed exclude each other.",
             )
-        seed = bytes.fromhex(_take_commitment(session, study).seed_hex)
+        commitment = _take_commitment(session, study)
+        seed = open_seed(settings, study.name, commitment.seed_sealed, commitment.seed_sha256)
     elif seed is None:
         seed = new_seed()
     recorded = effective_settings(study)
@@ -214,7 +274,8 @@ def draw_study(
     assert study.id is not None
     row = Draw(
         study_id=study.id,
-        seed_hex=seed.hex(),
+        seed_sealed=seal_seed(settings, study.name, seed),
+        seed_sha256=sha256_hex(seed),
         committed=committed,
         register_sha256=register.sha256,
         register_rows=len(register.persons),
@@ -268,9 +329,12 @@ def _reader_progress(progress: Progress | None) -> Callable[[int, int], None] | 
     return lambda done, total: progress("読込 read", done, total)
 
 
+VERIFIED_BY = ("frame", "removed", "sample", "no_frame", "selection_sha256")
+
+
 @dataclass(slots=True)
 class Verification:
-    identical: bool
+    verified: bool
     register_matches: bool
     recorded: DrawReport
     rerun: dict[str, Any]
@@ -278,7 +342,7 @@ class Verification:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "verified": self.identical,
+            "verified": self.verified,
             "register_matches": self.register_matches,
             "differences": self.differences,
             "recorded": self.recorded.as_json(),
@@ -287,40 +351,73 @@ class Verification:
 
 
 def verify_draw(
-    session: Session, study: Study, register_path: Path, progress: Progress | None = None
+    session: Session,
+    settings: Settings,
+    study: Study,
+    register_path: Path,
+    progress: Progress | None = None,
 ) -> Verification:
-    """Re-run the recorded draw (seed, D, allocation, settings) and compare."""
+    """Re-run the recorded draw (seed, D, allocation, settings) and compare.
+
+    Raises :class:`SeedErasedError` once the roster key (and with it the seed) has been
+    destroyed.
+    """
     recorded = get_draw(session, study)
+    seed = open_seed(settings, study.name, recorded.seed_sealed, recorded.seed_sha256)
     districts = recorded.settings.get("districts", effective_settings(study)["districts"])
     register = read_register(register_path, districts, _reader_progress(progress))
     rerun: dict[str, Any] = {"register_sha256": register.sha256}
     try:
         result = _run(
-            register,
-            recorded.as_of,
-            recorded.settings,
-            recorded.allocation,
-            bytes.fromhex(recorded.seed_hex),
-            progress,
+            register, recorded.as_of, recorded.settings, recorded.allocation, seed, progress
         )
     except DataError as exc:  # e.g. this register's frames are too small for the allocation
         rerun["error"] = exc.en
+        differences = ["error"]
     else:
-        rerun |= {
-            "frame": result.frame,
-            "removed": result.removed,
-            "sample": result.sample,
-            "no_frame": result.no_frame,
-            "selection_sha256": result.selection_sha256,
-        }
-    differences = [k for k in rerun if k == "error" or rerun[k] != getattr(recorded, k)]
+        rerun |= {key: getattr(result, key) for key in VERIFIED_BY}
+        differences = [k for k in rerun if rerun[k] != getattr(recorded, k)]
     return Verification(
-        identical=not differences,
+        verified=not differences,
         register_matches=register.sha256 == recorded.register_sha256,
         recorded=DrawReport(study.name, recorded),
         rerun=rerun,
         differences=differences,
     )
+
+
+# --- handing the seed to the verifier --------------------------------------------------------
+
+SEED_FORMAT = "survey-draw-seed/v1"
+
+
+def seed_document(settings: Settings, study: Study, draw_row: Draw) -> bytes:
+    """The file ``survey sample seed`` writes for the verifier (the review board).
+
+    It holds the seed and everything else needed to re-run the draw independently. With the
+    register it names every sampled unit: it is personal data, tracked and destroyed at
+    erasure. ``seed_sha256`` is the published commitment for a committed draw.
+    """
+    seed = open_seed(settings, study.name, draw_row.seed_sealed, draw_row.seed_sha256)
+    doc = {
+        "format": SEED_FORMAT,
+        "study": study.name,
+        "seed": seed.hex(),
+        "seed_sha256": draw_row.seed_sha256,
+        "committed": draw_row.committed,
+        "as_of": draw_row.as_of.isoformat(),
+        "allocation": draw_row.allocation,
+        "settings": draw_row.settings,
+        "algorithm": draw_row.algorithm,
+        "code_version": draw_row.code_version,
+        "register_sha256": draw_row.register_sha256,
+        "register_rows": draw_row.register_rows,
+        "selection_sha256": draw_row.selection_sha256,
+        "check": "printf %s SEED | xxd -r -p | sha256sum  # = seed_sha256",
+        "warning": "個人情報: 台帳と合わせると標本が分かります。消去手続で廃棄します。"
+        " / Personal data: with the register it names the sample; destroyed at erasure.",
+    }
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()
 
 
 def get_draw(session: Session, study: Study) -> Draw:
