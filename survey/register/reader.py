@@ -296,7 +296,11 @@ def _check_row(
     if sex is None:
         bad("sex", "男・女・1・2 のいずれかにしてください", "must be 男, 女, 1 or 2")
     if parse_postal(row["postal_code"]) is None:
-        bad("postal_code", "郵便番号は7桁です", "postal code must have 7 digits")
+        bad(
+            "postal_code",
+            "郵便番号は 123-4567 の形か7桁の数字です",
+            "postal code must be NNN-NNNN or seven digits",
+        )
     if len(errors) > before or birth is None or sex is None:
         return None
     return Person(

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from survey.errors import DataError
+from survey.postal import parse_postal
 from survey.register.reader import RegisterError, detect_encoding, district_of, read_register
 from tests.conftest import Row
 
@@ -275,3 +276,55 @@ def test_names_and_addresses_that_start_a_spreadsheet_formula_are_refused(regist
     assert "HYPERLINK" not in text and "SUM" not in text and "=1+1" not in text
     assert all(e.value is None for e in info.value.errors)  # never the value
     assert "数式" in text and "formula" in text
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "353-0005",
+        "3530005",
+        "〒353-0005",
+        "〒 353-0005",
+        "３５３－０００５",
+        "３５３０００５",
+        "353ー0005",
+        "353ｰ0005",
+        "353‐0005",
+        "353–0005",
+        "353−0005",
+        " 353-0005 ",
+    ],
+)
+def test_postcode_spellings_accepted(spelling: str) -> None:
+    assert parse_postal(spelling) == "3530005"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "35-30005",
+        "3530-005",
+        "353--0005",
+        "353-00-05",
+        "-3530005",
+        "3530005-",
+        "353-000",
+        "35300050",
+        "353 0005",
+        "３５３－０００",
+        "353-000５x",
+        "",
+    ],
+)
+def test_postcode_spellings_refused(spelling: str) -> None:
+    # Seven digits with the hyphen elsewhere is not a postcode someone wrote: a typo to show.
+    assert parse_postal(spelling) is None
+
+
+def test_a_misplaced_postcode_hyphen_is_a_named_error(register_file) -> None:  # type: ignore[no-untyped-def]
+    path = register_file([Row("1", "H", "1990-01-01", postal_code="35-30002")])
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    (error,) = info.value.errors
+    assert (error.line, error.column, error.value) == (2, "postal_code", "35-30002")
+    assert "NNN-NNNN" in error.reason_en
