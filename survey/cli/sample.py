@@ -184,9 +184,20 @@ def _verify(
         emit_json(result.as_json())
     elif result.verified:
         click.echo(
-            "抽出を再実行し、記録と一致しました。 The re-run draw is identical to the record."
+            "抽出を再実行し、標本・母集団・標本数が記録と一致しました。"
+            " The re-run draw matches the record (selection, frames, sample sizes)."
         )
         click.echo(f"selection SHA-256: {result.rerun['selection_sha256']}")
+    if not result.register_matches:
+        # On its own line: a re-sorted register is another file but the same residents,
+        # and the draw does not depend on row order.
+        click.echo(
+            "注意: 台帳ファイルは記録と同一ではありません（SHA-256 が違います）。"
+            f" Note: the register file is not byte-identical to the recorded one"
+            f" (SHA-256 {result.rerun['register_sha256']},"
+            f" recorded {result.recorded.draw.register_sha256}).",
+            err=as_json,
+        )
     if not result.verified:
         raise DataError(
             "再実行の結果が記録と一致しません: " + ", ".join(result.differences),

@@ -329,6 +329,8 @@ def _reader_progress(progress: Progress | None) -> Callable[[int, int], None] | 
     return lambda done, total: progress("読込 read", done, total)
 
 
+# What --verify judges the draw by: the selection digest says exactly which units (and which
+# child) were drawn, and it does not depend on the register's row order.
 VERIFIED_BY = ("frame", "removed", "sample", "no_frame", "selection_sha256")
 
 
@@ -359,8 +361,10 @@ def verify_draw(
 ) -> Verification:
     """Re-run the recorded draw (seed, D, allocation, settings) and compare.
 
-    Raises :class:`SeedErasedError` once the roster key (and with it the seed) has been
-    destroyed.
+    The draw is verified when the selection, the frames and the sample sizes match. The
+    register file's SHA-256 is reported apart (``register_matches``): the same residents in
+    another row order give another file hash but the same draw. Raises
+    :class:`SeedErasedError` once the roster key (and with it the seed) has been destroyed.
     """
     recorded = get_draw(session, study)
     seed = open_seed(settings, study.name, recorded.seed_sealed, recorded.seed_sha256)
@@ -376,7 +380,7 @@ def verify_draw(
         differences = ["error"]
     else:
         rerun |= {key: getattr(result, key) for key in VERIFIED_BY}
-        differences = [k for k in rerun if rerun[k] != getattr(recorded, k)]
+        differences = [key for key in VERIFIED_BY if rerun[key] != getattr(recorded, key)]
     return Verification(
         verified=not differences,
         register_matches=register.sha256 == recorded.register_sha256,

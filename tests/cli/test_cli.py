@@ -124,6 +124,25 @@ def test_first_draw_creates_the_default_study(run, synth_register: Path) -> None
     assert shown["selection_sha256"] == data["selection_sha256"]
 
 
+def test_verify_with_a_resorted_register_passes_with_a_note(  # type: ignore[no-untyped-def]
+    run, synth_register: Path, tmp_path: Path
+) -> None:
+    from tests.sampling.test_service import resorted
+
+    args = ("--as-of", "2026-04-01", "--allocation", SMALL_ALLOCATION)
+    assert run("sample", "--register", str(synth_register), *args).exit_code == 0
+    shuffled = resorted(synth_register, tmp_path / "resorted.csv")
+    result = run("sample", "--verify", "--register", str(shuffled))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "一致しました" in lines[0] and "matches the record" in lines[0]
+    note = [line for line in lines if "not byte-identical" in line]
+    assert len(note) == 1 and "SHA-256" in note[0] and "台帳ファイル" in note[0]
+    data = json.loads(run("sample", "--verify", "--register", str(shuffled), "--json").stdout)
+    assert data["verified"] is True and data["register_matches"] is False
+    assert data["differences"] == []
+
+
 def test_verify_with_another_register_fails(run, synth_register: Path, register_file) -> None:  # type: ignore[no-untyped-def]
     run(
         "sample",
