@@ -24,6 +24,7 @@ from survey.errors import DataError, UsageError
 from survey.files import fresh_outputs, kept_if_committed, removed_on_failure, track, write_new
 from survey.register.synth import DATE_STYLES, DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.roster import load_roster, write_csv
+from survey.sampling.seed import seed_document
 from survey.sampling.service import (
     DrawReport,
     commit_seed,
@@ -31,7 +32,6 @@ from survey.sampling.service import (
     get_draw,
     parse_allocation,
     parse_seed,
-    seed_document,
     verify_draw,
 )
 from survey.study import require_as_of, resolve_study

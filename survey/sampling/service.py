@@ -4,15 +4,11 @@ The register is read, validated and drawn from in memory; what is stored is its 
 the aggregate frame counts, the parameters needed to re-run the draw, and the encrypted
 roster of drawn units. Undrawn residents leave no row behind.
 
-The seed together with the register (which the city always holds) rebuilds exactly who was
-sampled, so it is personal data like the roster: it is stored only sealed under the study's
-roster key, handed to the verifier as a tracked file (:func:`seed_document`), and destroyed
-with that key at erasure. Only its SHA-256 (the commitment) is kept in clear.
+The seed is personal data and is stored only sealed (:mod:`survey.sampling.seed`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,21 +19,14 @@ from sqlmodel import Session, col, select
 
 import survey
 from survey.cohorts import COHORTS
-from survey.crypto import (
-    KeyMissingError,
-    load_or_create_key,
-    new_seed,
-    read_key_file,
-    seal_secret,
-    sha256_hex,
-)
-from survey.decrypt import open_secret
+from survey.crypto import new_seed, sha256_hex
 from survey.errors import DataError, UsageError
 from survey.models import Draw, FrameCount, SeedCommitment, Study
 from survey.register.reader import Register, read_register
-from survey.roster import RosterRecord, roster_key_path, store_roster
+from survey.roster import RosterRecord, store_roster
 from survey.sampling.cohorts import DEFAULT_ALLOCATION
 from survey.sampling.draw import ALGORITHM, DrawResult, draw
+from survey.sampling.seed import open_seed, seal_seed
 from survey.settings import Settings
 from survey.study import effective_settings, frame_rules
 
@@ -75,46 +64,6 @@ def parse_seed(text: str) -> bytes:
     if len(seed) != 32:
         raise UsageError(
             "--seed は 256 ビット（16進数64桁）です。", "--seed must be 256 bits (64 hex digits)."
-        )
-    return seed
-
-
-# --- the seed, sealed under the roster key -------------------------------------------------
-
-SEED_PAD = 64  # secretbox plaintext block: a seed is 32 bytes
-
-
-class SeedErasedError(DataError):
-    """The roster key is gone (erasure), and with it the seed: the draw cannot be re-run."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "名簿鍵が消去されているため、この抽出はもう再現できません"
-            "（シードは鍵とともに消去されました）。",
-            "The draw can no longer be reproduced: the roster key has been erased, "
-            "and the seed with it.",
-        )
-
-
-def seal_seed(settings: Settings, study: str, seed: bytes) -> bytes:
-    # Under the roster key, not a key of its own: erasure destroys one key and both the
-    # roster and the seed that could rebuild it from the register become unreadable.
-    return seal_secret(load_or_create_key(roster_key_path(settings, study)), seed, block=SEED_PAD)
-
-
-def open_seed(settings: Settings, study: str, sealed: bytes | None, sha256: str | None) -> bytes:
-    """The seed, or :class:`SeedErasedError` once the roster key has been destroyed."""
-    if sealed is None or sha256 is None:
-        raise SeedErasedError()
-    try:
-        key = read_key_file(roster_key_path(settings, study))
-    except KeyMissingError as exc:
-        raise SeedErasedError() from exc
-    seed = open_secret(key, sealed, block=SEED_PAD)
-    if sha256_hex(seed) != sha256:
-        raise DataError(
-            "保存されたシードが記録された SHA-256 と一致しません。",
-            "The stored seed does not match its recorded SHA-256.",
         )
     return seed
 
@@ -388,40 +337,6 @@ def verify_draw(
         rerun=rerun,
         differences=differences,
     )
-
-
-# --- handing the seed to the verifier --------------------------------------------------------
-
-SEED_FORMAT = "survey-draw-seed/v1"
-
-
-def seed_document(settings: Settings, study: Study, draw_row: Draw) -> bytes:
-    """The file ``survey sample seed`` writes for the verifier (the review board).
-
-    It holds the seed and everything else needed to re-run the draw independently. With the
-    register it names every sampled unit: it is personal data, tracked and destroyed at
-    erasure. ``seed_sha256`` is the published commitment for a committed draw.
-    """
-    seed = open_seed(settings, study.name, draw_row.seed_sealed, draw_row.seed_sha256)
-    doc = {
-        "format": SEED_FORMAT,
-        "study": study.name,
-        "seed": seed.hex(),
-        "seed_sha256": draw_row.seed_sha256,
-        "committed": draw_row.committed,
-        "as_of": draw_row.as_of.isoformat(),
-        "allocation": draw_row.allocation,
-        "settings": draw_row.settings,
-        "algorithm": draw_row.algorithm,
-        "code_version": draw_row.code_version,
-        "register_sha256": draw_row.register_sha256,
-        "register_rows": draw_row.register_rows,
-        "selection_sha256": draw_row.selection_sha256,
-        "check": "printf %s SEED | xxd -r -p | sha256sum  # = seed_sha256",
-        "warning": "個人情報: 台帳と合わせると標本が分かります。消去手続で廃棄します。"
-        " / Personal data: with the register it names the sample; destroyed at erasure.",
-    }
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()
 
 
 def get_draw(session: Session, study: Study) -> Draw:

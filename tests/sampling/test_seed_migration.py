@@ -18,13 +18,8 @@ from survey.models import Draw, SeedCommitment, Study
 from survey.register.reader import read_register
 from survey.roster import RosterRecord, roster_key_path, store_roster
 from survey.sampling.draw import ALGORITHM, draw
-from survey.sampling.service import (
-    SeedErasedError,
-    open_seed,
-    parse_allocation,
-    seed_document,
-    verify_draw,
-)
+from survey.sampling.seed import SeedErasedError, open_seed, seed_document
+from survey.sampling.service import parse_allocation, verify_draw
 from survey.settings import Settings, load_settings
 from survey.study import create_study, effective_settings, frame_rules
 
