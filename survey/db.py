@@ -141,18 +141,23 @@ class SchemaNotCurrent(DataError):
     """The database's schema is not at the newest migration: a server refuses to start."""
 
 
-def alembic_config(engine: Engine, schema: str = "office") -> Config:
+def alembic_config(
+    engine: Engine, schema: str = "office", settings: Settings | None = None
+) -> Config:
     spec = SCHEMAS[schema]
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files(spec.package) / "migrations"))
     cfg.set_main_option("version_table", spec.version_table)
     cfg.attributes["engine"] = engine
+    # Data migrations may need the installation's settings (e.g. the key folder, to encrypt
+    # what was stored in clear); without them a migration reads them from the environment.
+    cfg.attributes["settings"] = settings
     return cfg
 
 
-def upgrade(engine: Engine, schema: str = "office") -> None:
+def upgrade(engine: Engine, schema: str = "office", settings: Settings | None = None) -> None:
     """Bring one side's tables to their newest migration (a no-op when current)."""
-    command.upgrade(alembic_config(engine, schema), "head")
+    command.upgrade(alembic_config(engine, schema, settings), "head")
 
 
 def schema_state(engine: Engine, schema: str) -> tuple[set[str], set[str]]:
@@ -222,7 +227,7 @@ class Database:
         self.engine = make_engine(settings)
         if settings.is_sqlite if migrate is None else migrate:
             for schema in self.schemas:
-                upgrade(self.engine, schema)
+                upgrade(self.engine, schema, settings)
         else:
             check_current(self.engine, self.schemas)
 

@@ -23,26 +23,38 @@ class Study(SQLModel, table=True):
 
 
 class SeedCommitment(SQLModel, table=True):
-    """A seed fixed (and its SHA-256 published) before the register is drawn from."""
+    """A seed fixed (and its SHA-256 published) before the register is drawn from.
+
+    With the register the seed rebuilds the sample, so it is personal data: it is stored only
+    as a secretbox under the study's roster key and goes when that key is destroyed. Its
+    SHA-256, the commitment, is what is published.
+    """
 
     __tablename__ = "seed_commitment"
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
-    seed_hex: str = Field(max_length=64)
+    seed_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     seed_sha256: str = Field(max_length=64)
     created_on: date
     used: bool = False
 
 
 class Draw(SQLModel, table=True):
-    """The one sample draw of a study, with everything needed to re-run and verify it."""
+    """The one sample draw of a study, with everything needed to re-run and verify it.
+
+    The seed is sealed under the roster key like the roster itself (see SeedCommitment):
+    once that key is destroyed the draw can no longer be re-run, by anyone. Every draw has
+    both seed columns; they are nullable only because SQLite cannot make a column of a
+    referenced table NOT NULL in place (migration 0008). A missing seed reads as erased.
+    """
 
     __tablename__ = "draw"
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", unique=True)
-    seed_hex: str = Field(max_length=64)
+    seed_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    seed_sha256: str | None = Field(default=None, max_length=64)
     committed: bool = False
     register_sha256: str = Field(max_length=64)
     register_rows: int

@@ -73,7 +73,7 @@ def db_upgrade(app: AppContext) -> None:
     """
     engine = make_engine(app.settings)
     for schema in BOTH:
-        upgrade(engine, schema)
+        upgrade(engine, schema, app.settings)
     engine.dispose()
     click.echo("表は最新です。 The tables are current.")
 

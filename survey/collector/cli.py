@@ -167,8 +167,9 @@ def db_upgrade() -> None:
     Run as the database owner before starting (or after updating) the servers: they never
     migrate the schema themselves.
     """
-    engine = make_engine(load_settings())
-    upgrade(engine, "collector")
+    settings = load_settings()
+    engine = make_engine(settings)
+    upgrade(engine, "collector", settings)
     engine.dispose()
     click.echo("回収サーバーの表は最新です。 The collector's tables are current.")
 

@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from survey.forms.loader import Form, _canonical
 from survey.forms.schema import MISSING, Condition, Text
+from survey.spreadsheet import text_cells
 
 SHEET_HEADER = [
     "変数 variable",
@@ -147,4 +148,6 @@ def write_xlsx(forms: dict[tuple[str, int], Form], path: Path) -> None:
     for ws in book.worksheets:
         for cell in ws[1]:
             cell.font = Font(bold=True)
+        # openpyxl would store question text beginning with "=" as a formula.
+        text_cells(ws)
     book.save(path)
