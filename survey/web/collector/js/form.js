@@ -54,7 +54,7 @@ export function specOf(item, container, name) {
   };
 }
 
-function variablesOf(item) {
+export function variablesOf(item) {
   if (item.dataset.type === "grid") {
     return [...item.querySelectorAll("[data-var]")].map((row) => [row.dataset.var, row]);
   }
