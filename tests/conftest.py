@@ -38,17 +38,51 @@ def require_program(name: str, found: bool) -> None:
     pytest.skip(f"{name} not installed")
 
 
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that touches the database (through ``env``) runs on SQLite and on the
+    throwaway PostgreSQL cluster; ``@pytest.mark.sqlite_only`` keeps a test that inspects the
+    SQLite file itself (or its pragmas) to SQLite."""
+    if "database_backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("database_backend", ["sqlite"] if only else BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def database_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def folders_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Isolated data and key folders; the database is SQLite in the data folder."""
     values = {
         "SURVEY_DATA_DIR": str(tmp_path / "var"),
         "SURVEY_KEY_DIR": str(tmp_path / "keys"),
     }
-    for key in ("SURVEY_DATABASE_URL", "SURVEY_STUDY"):
+    for key in ("SURVEY_DATABASE_URL", "SURVEY_STUDY", "SURVEY_TRUSTED_PROXIES"):
         monkeypatch.delenv(key, raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return values
+
+
+@pytest.fixture
+def env(
+    folders_env: dict[str, str],
+    database_backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    """Isolated folders and a database: SQLite, or a fresh migrated PostgreSQL database."""
+    if database_backend == "postgresql":
+        template: str = request.getfixturevalue("pg_template")
+        url = _new_pg_database(request.getfixturevalue("postgres_server"), template)
+        monkeypatch.setenv("SURVEY_DATABASE_URL", url)
+        folders_env["SURVEY_DATABASE_URL"] = url
+    return folders_env
 
 
 @pytest.fixture
@@ -235,26 +269,47 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _new_pg_database(postgres_server: str) -> str:
+def _new_pg_database(postgres_server: str, template: str | None = None) -> str:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(
         postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True
     ) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        c.execute(f'CREATE DATABASE "{name}"{copy}')  # type: ignore[arg-type]
     return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated once per session (as its owner would, `survey db upgrade`), copied
+    for each test: CREATE DATABASE ... TEMPLATE is far quicker than migrating each time."""
+    name = _new_pg_database(postgres_server).rsplit("/", 1)[1]
+    folder = tmp_path_factory.mktemp("pg-template")
+    settings = load_settings(
+        {
+            "SURVEY_DATA_DIR": str(folder / "var"),
+            "SURVEY_KEY_DIR": str(folder / "keys"),
+            "SURVEY_DATABASE_URL": f"{postgres_server}/{name}",
+        }
+    )
+    engine = make_engine(settings)
+    for schema in BOTH:
+        upgrade(engine, schema, settings)
+    engine.dispose()
+    return name
 
 
 @pytest.fixture
 def pg_bare_env(
-    postgres_server: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    postgres_server: str, folders_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
-    """``env`` pointing at a fresh, empty PostgreSQL database (no tables yet)."""
+    """Isolated folders and a fresh, empty PostgreSQL database (no tables yet)."""
     url = _new_pg_database(postgres_server)
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
-    env["SURVEY_DATABASE_URL"] = url
-    return env
+    folders_env["SURVEY_DATABASE_URL"] = url
+    return folders_env
 
 
 @pytest.fixture

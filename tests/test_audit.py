@@ -8,7 +8,6 @@ import hashlib
 import itertools
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,22 +24,6 @@ from survey.db import Database, alembic_config, make_engine
 from survey.errors import DataError
 from survey.models import AuditEntry
 from survey.settings import load_settings
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, env: dict[str, str]) -> str:
-    """SQLite, then a fresh database on the throwaway PostgreSQL cluster (nothing migrated)."""
-    if request.param == "postgresql":
-        request.getfixturevalue("pg_env")
-    return str(request.param)
-
-
-@pytest.fixture
-def any_db(backend: str) -> Iterator[Database]:
-    """A migrated database on SQLite, then on PostgreSQL."""
-    database = Database(load_settings())
-    yield database
-    database.dispose()
 
 
 def fill(db: Database, n: int) -> None:
@@ -65,22 +48,22 @@ def report(db: Database, anchor: tuple[int, str] | None = None) -> audit.ChainRe
         return audit.verify(session, anchor)
 
 
-def test_an_intact_chain_verifies(any_db: Database) -> None:
-    fill(any_db, 5)
-    result = report(any_db)
+def test_an_intact_chain_verifies(db: Database) -> None:
+    fill(db, 5)
+    result = report(db)
     assert result.ok and result.entries == 5 and result.head_seq == 5
-    with Session(any_db.engine) as session:
+    with Session(db.engine) as session:
         rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))).all()
     assert rows[0].prev == audit.GENESIS
     assert all(b.prev == a.hash for a, b in itertools.pairwise(rows))
 
 
-def test_triggers_refuse_updates_and_deletes(any_db: Database) -> None:
-    fill(any_db, 2)
+def test_triggers_refuse_updates_and_deletes(db: Database) -> None:
+    fill(db, 2)
     for sql in ("UPDATE audit_entry SET actor = 'x' WHERE seq = 1", "DELETE FROM audit_entry"):
-        with pytest.raises(DatabaseError, match="append-only"), any_db.engine.begin() as conn:
+        with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(sql))
-    assert report(any_db).entries == 2
+    assert report(db).entries == 2
 
 
 INTO = "INSERT INTO audit_entry (seq, at, actor, action, object, prev, hash) "
@@ -117,32 +100,32 @@ def rewrites(db: Database) -> list[str]:
     return UPSERTS + (REPLACES if db.engine.dialect.name == "sqlite" else [])
 
 
-def test_no_insert_can_rewrite_or_remove_an_entry(any_db: Database) -> None:
-    fill(any_db, 3)
-    before = rows(any_db)
-    for sql in rewrites(any_db):
-        with pytest.raises(DatabaseError, match="append-only"), any_db.engine.begin() as conn:
+def test_no_insert_can_rewrite_or_remove_an_entry(db: Database) -> None:
+    fill(db, 3)
+    before = rows(db)
+    for sql in rewrites(db):
+        with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(sql))
-        assert rows(any_db) == before, sql
-    assert report(any_db).ok
+        assert rows(db) == before, sql
+    assert report(db).ok
 
 
 def test_without_the_insert_trigger_upserts_still_meet_the_update_trigger(
-    any_db: Database,
+    db: Database,
 ) -> None:
     """ON CONFLICT DO UPDATE is an UPDATE of the old row, refused by the UPDATE trigger alone;
     REPLACE is a delete and an insert (without the insert-order trigger it rewrites entry 2)."""
-    fill(any_db, 3)
-    drop_triggers(any_db.engine, ("audit_entry_insert_order",))
-    before = rows(any_db)
+    fill(db, 3)
+    drop_triggers(db.engine, ("audit_entry_insert_order",))
+    before = rows(db)
     for sql in UPSERTS:
-        with pytest.raises(DatabaseError, match="append-only"), any_db.engine.begin() as conn:
+        with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(sql))
-    assert rows(any_db) == before
-    if any_db.engine.dialect.name == "sqlite":
-        with any_db.engine.begin() as conn:
+    assert rows(db) == before
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as conn:
             conn.execute(text(REPLACES[0]))
-        assert dict((r[0], r[2]) for r in rows(any_db))[2] == "user:mallory"
+        assert dict((r[0], r[2]) for r in rows(db))[2] == "user:mallory"
 
 
 def insert(db: Database, seq: int, prev: str, hash_: str) -> None:
@@ -157,28 +140,28 @@ def insert(db: Database, seq: int, prev: str, hash_: str) -> None:
         )
 
 
-def test_an_insert_must_be_the_next_entry_of_the_chain(any_db: Database) -> None:
-    fill(any_db, 3)
-    head = report(any_db).head_hash
+def test_an_insert_must_be_the_next_entry_of_the_chain(db: Database) -> None:
+    fill(db, 3)
+    head = report(db).head_hash
     for seq, prev in ((5, head), (0, head), (-1, head), (4, audit.GENESIS), (4, "f" * 64)):
         with pytest.raises(DatabaseError, match="append-only"):
-            insert(any_db, seq, prev, "e" * 64)
-    assert len(rows(any_db)) == 3
-    insert(any_db, 4, head, "e" * 64)  # the next entry, linked to the head, is accepted
-    assert len(rows(any_db)) == 4
+            insert(db, seq, prev, "e" * 64)
+    assert len(rows(db)) == 3
+    insert(db, 4, head, "e" * 64)  # the next entry, linked to the head, is accepted
+    assert len(rows(db)) == 4
 
 
-def test_the_first_entry_is_number_one_after_genesis(any_db: Database) -> None:
+def test_the_first_entry_is_number_one_after_genesis(db: Database) -> None:
     for seq, prev in ((2, audit.GENESIS), (1, "f" * 64)):
-        with pytest.raises(DatabaseError, match="append-only"), any_db.engine.begin() as conn:
+        with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
             conn.execute(
                 text(
                     INTO + "VALUES (:seq, '2026-06-01 09:00:00', 'os:x', 'test', '{}', :prev, :h)"
                 ),
                 {"seq": seq, "prev": prev, "h": "e" * 64},
             )
-    fill(any_db, 1)
-    assert report(any_db).ok and report(any_db).entries == 1
+    fill(db, 1)
+    assert report(db).ok and report(db).entries == 1
 
 
 @pytest.mark.parametrize(
@@ -201,34 +184,34 @@ def test_the_first_entry_is_number_one_after_genesis(any_db: Database) -> None:
         ),
     ],
 )
-def test_every_tamper_is_found_at_its_entry(any_db: Database, tamper: str, first_bad: int) -> None:
-    fill(any_db, 6)
-    drop_triggers(any_db.engine)
-    with any_db.engine.begin() as conn:
+def test_every_tamper_is_found_at_its_entry(db: Database, tamper: str, first_bad: int) -> None:
+    fill(db, 6)
+    drop_triggers(db.engine)
+    with db.engine.begin() as conn:
         for statement in tamper.split(";"):
             conn.execute(text(statement))
-    result = report(any_db)
+    result = report(db)
     assert not result.ok and result.first_bad == first_bad
 
 
-def test_a_cut_tail_is_found_against_an_anchored_head(any_db: Database) -> None:
-    fill(any_db, 6)
-    anchor = audit.parse_anchor(report(any_db).head)
-    drop_triggers(any_db.engine)
-    with any_db.engine.begin() as conn:
+def test_a_cut_tail_is_found_against_an_anchored_head(db: Database) -> None:
+    fill(db, 6)
+    anchor = audit.parse_anchor(report(db).head)
+    drop_triggers(db.engine)
+    with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_entry WHERE seq >= 5"))
-    assert report(any_db).ok  # a clean cut leaves a consistent, shorter chain ...
-    cut = report(any_db, anchor)  # ... that the anchor exposes
+    assert report(db).ok  # a clean cut leaves a consistent, shorter chain ...
+    cut = report(db, anchor)  # ... that the anchor exposes
     assert not cut.ok and cut.first_bad == 6 and "tail" in (cut.reason or "")
 
 
-def test_concurrent_appends_are_serialised(any_db: Database) -> None:
+def test_concurrent_appends_are_serialised(db: Database) -> None:
     errors: list[BaseException] = []
 
     def writer(name: str) -> None:
         try:
             for i in range(15):  # each thread takes its own connection from the pool
-                with any_db.session() as session:
+                with db.session() as session:
                     audit.append(session, f"user:{name}", "test.append", {"i": i})
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -239,7 +222,7 @@ def test_concurrent_appends_are_serialised(any_db: Database) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    result = report(any_db)
+    result = report(db)
     assert result.ok and result.entries == 45
 
 
@@ -261,14 +244,14 @@ def stored(db: Database) -> list[AuditEntry]:
         return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))).all())
 
 
-def test_an_object_with_integer_keys_verifies_as_stored(any_db: Database) -> None:
+def test_an_object_with_integer_keys_verifies_as_stored(db: Database) -> None:
     # {2: .., 10: ..} sorted as numbers but as strings once stored ("10" < "2"): the hash of
     # the in-memory object then never matched what was read back.
     obj = {"study": "s", "per_day": {2: 5, 10: 1}, "runs": ({1: "a"}, [3.0, -0.0, 1e21])}
-    with any_db.session() as session:
+    with db.session() as session:
         audit.append(session, "user:alice", "test.keys", obj)
-    assert report(any_db).ok
-    (entry,) = stored(any_db)
+    assert report(db).ok
+    (entry,) = stored(db)
     assert entry.object == {
         "study": "s",
         "per_day": {"2": 5, "10": 1},
@@ -276,11 +259,11 @@ def test_an_object_with_integer_keys_verifies_as_stored(any_db: Database) -> Non
     }
 
 
-def test_the_hash_covers_the_canonical_json_as_stored(any_db: Database) -> None:
+def test_the_hash_covers_the_canonical_json_as_stored(db: Database) -> None:
     """What an offline verifier recomputes: SHA-256 of the RFC 8785 form of the entry."""
-    with any_db.session() as session:
+    with db.session() as session:
         audit.append(session, "user:alice", "test.canon", {"b": "志木", "a": [1, 2.5, None]})
-    (entry,) = stored(any_db)
+    (entry,) = stored(db)
     document = {
         "hash_version": 2,
         "seq": 1,
@@ -308,12 +291,12 @@ def test_the_hash_covers_the_canonical_json_as_stored(any_db: Database) -> None:
     ],
 )
 def test_an_object_json_cannot_keep_is_refused_with_its_action(
-    any_db: Database, obj: dict[object, object]
+    db: Database, obj: dict[object, object]
 ) -> None:
-    with pytest.raises(DataError, match="audit"), any_db.session() as session:
+    with pytest.raises(DataError, match="audit"), db.session() as session:
         audit.append(session, "user:alice", "test.first", {})
         audit.append(session, "user:alice", "test.bad", obj)  # type: ignore[arg-type]
-    assert stored(any_db) == []  # the whole action rolls back
+    assert stored(db) == []  # the whole action rolls back
 
 
 def v1_hash(seq: int, at: datetime, actor: str, action: str, obj: object, prev: str) -> str:
@@ -361,14 +344,14 @@ def test_a_chain_anchored_before_hash_version_2_still_verifies(  # type: ignore[
         db.dispose()
 
 
-def test_a_downgrade_that_would_break_the_chain_is_refused(any_db: Database) -> None:
-    cfg = alembic_config(any_db.engine)
+def test_a_downgrade_that_would_break_the_chain_is_refused(db: Database) -> None:
+    cfg = alembic_config(db.engine)
     command.downgrade(cfg, "0006")  # an empty log: nothing is lost
     command.upgrade(cfg, "head")
-    fill(any_db, 1)
+    fill(db, 1)
     with pytest.raises(RuntimeError, match="hash rule"):
         command.downgrade(cfg, "0006")
-    assert report(any_db).ok
+    assert report(db).ok
 
 
 def test_cli_verify_and_head(run, db: Database) -> None:  # type: ignore[no-untyped-def]

@@ -45,6 +45,7 @@ def schema_diff(engine: Engine) -> dict[str, list[object]]:
 NO_DIFF = {"office": [], "collector": []}
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_every_sqlite_connection_is_configured(db: Database) -> None:
     connections = [db.engine.raw_connection() for _ in range(3)]
     try:
@@ -60,6 +61,7 @@ def test_every_sqlite_connection_is_configured(db: Database) -> None:
             raw.close()
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_connection_that_cannot_take_wal_is_refused(settings: Settings) -> None:
     # An in-memory database cannot use WAL: the read-back check must notice.
     memory = Settings(settings.data_dir, settings.key_dir, "sqlite:///:memory:", None)
@@ -84,6 +86,7 @@ def test_downgrade_and_upgrade_again(db: Database) -> None:
     assert schema_diff(db.engine) == NO_DIFF
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_servers_refuse_a_schema_that_is_not_current(settings: Settings) -> None:
     engine = make_engine(settings)
     upgrade(engine, "office")  # the office's tables only: the collector's are missing
@@ -98,6 +101,7 @@ def test_servers_refuse_a_schema_that_is_not_current(settings: Settings) -> None
     engine.dispose()
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_database_lives_in_the_data_folder(db: Database, settings: Settings) -> None:
     assert (settings.data_dir / "survey.sqlite3").exists()
 

@@ -115,6 +115,7 @@ def arrival_rank_correlation(issued: Issued, sealed: list[bytes]) -> float:
     return 1 - 6 * d2 / (n * (n * n - 1))
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_after_an_export_the_file_no_longer_shows_arrival_order(
     intake: Intake, issued: Issued, tmp_path: Path
 ) -> None:

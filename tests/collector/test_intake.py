@@ -146,6 +146,7 @@ def database_bytes(issued: Issued) -> bytes:
     return b"".join(p.read_bytes() for p in issued.settings.data_dir.glob("survey.sqlite3*"))
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_nothing_readable_or_identifying_is_stored(intake: Intake, issued: Issued) -> None:
     # The office's audit log (same file in one-process mode) has staff actions' times; the
     # submissions must add no time of day of their own.

@@ -167,7 +167,7 @@ def test_downgrade_opens_the_seeds_again(settings: Settings, synth_register: Pat
 
 @pytest.mark.postgres
 def test_0006_postgresql_database_is_sealed_in_place(
-    pg_env: dict[str, str], synth_register: Path
+    pg_bare_env: dict[str, str], synth_register: Path
 ) -> None:
     settings = load_settings()
     _database_at_0006(settings, synth_register).dispose()

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -112,6 +113,7 @@ def test_fifty_simultaneous_submissions_over_http(
     assert statuses == [201] + [409] * 49
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_busy_database_is_503_never_500(issued: Issued, intake: Intake) -> None:
     settings = replace(issued.settings, busy_timeout_ms=200, unknown_code_limit=0)
     db = Database(settings)
@@ -285,3 +287,24 @@ def test_after_fieldwork_the_api_and_the_page_say_closed(  # type: ignore[no-unt
         assert "048-473-0000" in page and "健康政策課" in page and "平日 8:30〜17:15" in page
         assert "0120-279-338" in page  # the crisis lines, as on every page
         assert 'id="code-form"' not in page
+
+
+def test_concurrent_first_requests_build_one_intake(issued: Issued) -> None:
+    """Reproduces the defect: the first requests, arriving together in worker threads, each
+    built an intake of their own (and with it a writer lock of their own)."""
+    from survey.web.collector.app import Collector
+
+    collector = Collector(issued.db.engine, issued.settings, date.today)
+    barrier = threading.Barrier(16)
+    built: list[int] = []
+
+    def first_request() -> None:
+        barrier.wait()
+        built.append(id(collector.intake()))
+
+    threads = [threading.Thread(target=first_request) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 16 and len(set(built)) == 1
