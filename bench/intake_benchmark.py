@@ -1,8 +1,8 @@
 """Benchmark the collector's intake beside a trivial endpoint of the same server.
 
-Starts ``survey serve --app collector`` (the real server, its own process) on a throwaway
-study with enough general-cohort codes, then drives it with ``--clients`` concurrent HTTP
-clients (asyncio + httpx, one connection each):
+Starts ``survey-collector serve`` (the real server, its own process, or ``--workers N``) on
+a throwaway study with enough general-cohort codes, then drives it with ``--clients``
+concurrent HTTP clients (asyncio + httpx, one connection each):
 
 1. baseline: ``GET /healthz`` (no database, a tiny JSON reply);
 2. intake: ``POST /api/responses`` with a sealed answer (8 KiB + 48 bytes, sealed beforehand
@@ -39,6 +39,7 @@ from survey.codes import display
 from survey.db import Database
 from survey.forms.loader import current_forms, load_forms
 from survey.forms.versions import freeze
+from survey.ingest.provision import install_local
 from survey.keys import install_public_key
 from survey.settings import load_settings
 from survey.study import create_study
@@ -55,6 +56,7 @@ def setup(env: dict[str, str], n: int) -> tuple[list[str], bytes]:
         install_public_key(session, study, public)
         store(session, settings, study, codes)
         freeze(session, study, ["general"])
+        install_local(session, settings, study)  # the collector's tables in the same file
     db.dispose()
     return [display(c.code) for c in codes], public
 
@@ -138,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
         env = {
@@ -152,9 +155,9 @@ def main() -> None:
         codes, public = setup(env, args.requests + 1)
         bodies = sealed_bodies(codes[1:], public)
         port = free_port()
-        survey = Path(sys.executable).parent / "survey"
+        exe = Path(sys.executable).parent / "survey-collector"
         server = subprocess.Popen(
-            [str(survey), "serve", "--app", "collector", "--port", str(port)],
+            [str(exe), "serve", "--workers", str(args.workers), "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -177,7 +180,10 @@ def main() -> None:
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
-        print(f"{args.clients} concurrent clients, {args.requests:,} requests each run\n")
+        print(
+            f"{args.clients} concurrent clients, {args.requests:,} requests each run, "
+            f"{args.workers} worker process(es)\n"
+        )
         print("| endpoint | requests/s | p50 ms | p99 ms | replies |")
         print("|---|---:|---:|---:|---|")
         base_rate = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from mailing.fonts import MISSING_MARK, FontSet
 from mailing.layouts import LabelLayout
 from mailing.pdf import header_sheet, new_canvas
 from survey.postal import postal_display
+from survey.spreadsheet import writer as csv_writer
 
 SHORT_COHORT = {
     "infant_guardian": "乳幼児",
@@ -69,12 +69,13 @@ def write_vendor_csv(
 
     CP932 (what Japanese vendors' systems expect) cannot hold every register character:
     such characters are written as 〓 and reported (line, column, code point), never with
-    the rest of the name or address.
+    the rest of the name or address. A text cell that would start a formula is quoted
+    (survey.spreadsheet), as in every CSV the office writes.
     """
     problems: list[str] = []
     rows = 0
     with path.open("w", encoding=encoding, errors="strict", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
+        writer = csv_writer(fh)
         writer.writerow(VENDOR_COLUMNS)
         for batch in batches:
             for record in batch.records:

@@ -25,6 +25,7 @@ from survey import access_codes
 from survey.errors import DataError, UsageError
 from survey.files import fresh_outputs, removed_on_failure, track
 from survey.forms.versions import freeze
+from survey.ingest.provision import refresh_local
 from survey.keys import require_study_key
 from survey.models import Study
 from survey.roster import load_roster
@@ -109,6 +110,9 @@ def print_codes(
         stored = access_codes.store(session, settings, study, codes)
         freeze(session, study, list(counts))  # these forms' versions are now immutable
         session.flush()
+        # A collector in this very database (one-process mode) learns of the new codes in the
+        # same transaction: they work on the web as soon as they exist.
+        refresh_local(session, settings, study)
     # Not committed here: the caller audits the export in the same transaction and commits
     # with survey.files.kept_if_committed (the files go if that fails).
     return PrintReport(

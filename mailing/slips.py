@@ -10,7 +10,6 @@ slips and envelopes are paired at random.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from mailing.pdf import cut_marks, draw_lines, header_sheet, new_canvas
 from survey.access_codes import IssuedCode
 from survey.codes import display
 from survey.cohorts import COHORT_LABELS
+from survey.spreadsheet import writer as csv_writer
 
 COLS, ROWS = 2, 4
 SLIP_W, SLIP_H = PAGE_W / COLS, PAGE_H / ROWS
@@ -154,7 +154,7 @@ def write_slips(
 def write_codes_csv(path: Path, codes: Sequence[IssuedCode]) -> int:
     """For a variable-data printer: cohort and code only, in the slips' order."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
+        writer = csv_writer(fh)
         writer.writerow(["cohort", "code"])
         for code in codes:
             writer.writerow([code.cohort, display(code.code)])

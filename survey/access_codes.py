@@ -16,24 +16,17 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func, select
 
-from survey.codes import new_code
-from survey.crypto import code_hash, load_or_create_key, read_key_file
+from survey.codes import code_hash_key, new_code
+from survey.crypto import code_hash
 from survey.errors import DataError, UsageError
 from survey.models import AccessCode, CodeBatch, Study
 from survey.settings import Settings
-
-CODE_HASH_KEY_FILE = "code-hash.key"
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedCode:
     cohort: str
     code: str  # canonical, 13 symbols
-
-
-def code_hash_key(settings: Settings, study: str, create: bool = False) -> bytes:
-    path = settings.study_key_dir(study) / CODE_HASH_KEY_FILE
-    return load_or_create_key(path) if create else read_key_file(path)
 
 
 def parse_spares(text: str, sample: int) -> int:

@@ -22,8 +22,13 @@ from __future__ import annotations
 import secrets
 import unicodedata
 
-from survey.crypto import CROCKFORD
+from survey.crypto import CROCKFORD, load_or_create_key, read_key_file
 from survey.errors import DataError
+from survey.settings import Settings
+
+# The study's code-hash key (BLAKE2b key of the stored code hashes), in SURVEY_KEY_DIR/<study>/:
+# the office and the collector each hold a copy, never the database.
+CODE_HASH_KEY_FILE = "code-hash.key"
 
 DATA_SYMBOLS = 12  # 60 bits
 _GF32_POLY = 0b100101  # x^5 + x^2 + 1, primitive over GF(2)
@@ -101,3 +106,8 @@ def normalize(text: str) -> str:
             "The access code has a typo (check symbol mismatch).",
         )
     return s
+
+
+def code_hash_key(settings: Settings, study: str, create: bool = False) -> bytes:
+    path = settings.study_key_dir(study) / CODE_HASH_KEY_FILE
+    return load_or_create_key(path) if create else read_key_file(path)

@@ -25,7 +25,7 @@ import nacl.secret
 import nacl.signing
 import nacl.utils
 
-from survey.errors import DataError
+from survey.errors import DataError, UsageError
 
 KEY_BYTES = nacl.secret.SecretBox.KEY_SIZE  # 32
 SEED_BYTES = 32  # 256-bit draw seeds
@@ -63,6 +63,25 @@ def create_key_file(path: Path) -> bytes:
     finally:
         os.close(fd)
     return key
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a new file readable by its owner only, durably; never replace an existing one.
+
+    For everything secret the system writes (key files, the collector file, bundles, demo
+    accounts): O_EXCL, so two runs racing cannot both write and none overwrites a file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise UsageError(
+            f"{path} はすでにあります（上書きしません）。", f"{path} exists; not overwritten."
+        ) from exc
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def read_key_file(path: Path) -> bytes:

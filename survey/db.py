@@ -9,13 +9,16 @@ PostgreSQL (``SURVEY_DATABASE_URL``) must run with ``fsync`` on and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
@@ -110,16 +113,80 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
-def alembic_config(engine: Engine) -> Config:
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """One side's tables and their own Alembic history."""
+
+    name: str
+    package: str  # holds migrations/ (env.py, versions/)
+    version_table: str
+    command: str  # the command that upgrades it
+
+
+SCHEMAS: dict[str, Schema] = {
+    "office": Schema("office", "survey", "alembic_version", "survey db upgrade"),
+    # The collector's tables have a history of their own, so a collector database holds them
+    # only, and the office's migrations are never even loaded on a collector.
+    "collector": Schema(
+        "collector",
+        "survey.collector",
+        "alembic_version_collector",
+        "survey-collector db upgrade",
+    ),
+}
+BOTH = ("office", "collector")
+
+
+class SchemaNotCurrent(DataError):
+    """The database's schema is not at the newest migration: a server refuses to start."""
+
+
+def alembic_config(
+    engine: Engine, schema: str = "office", settings: Settings | None = None
+) -> Config:
+    spec = SCHEMAS[schema]
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("survey") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files(spec.package) / "migrations"))
+    cfg.set_main_option("version_table", spec.version_table)
     cfg.attributes["engine"] = engine
+    # Data migrations may need the installation's settings (e.g. the key folder, to encrypt
+    # what was stored in clear); without them a migration reads them from the environment.
+    cfg.attributes["settings"] = settings
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is current)."""
-    command.upgrade(alembic_config(engine), "head")
+def upgrade(engine: Engine, schema: str = "office", settings: Settings | None = None) -> None:
+    """Bring one side's tables to their newest migration (a no-op when current)."""
+    command.upgrade(alembic_config(engine, schema, settings), "head")
+
+
+def schema_state(engine: Engine, schema: str) -> tuple[set[str], set[str]]:
+    """(revisions the database is at, newest revisions of the code) for one side."""
+    cfg = alembic_config(engine, schema)
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"version_table": SCHEMAS[schema].version_table}
+        )
+        current = set(context.get_current_heads())
+    return current, heads
+
+
+def check_current(engine: Engine, schemas: Sequence[str]) -> None:
+    """Refuse a database whose tables are missing or older than this code (servers)."""
+    for schema in schemas:
+        current, heads = schema_state(engine, schema)
+        if current != heads:
+            spec = SCHEMAS[schema]
+            state = "ありません" if not current else f"古い版です（{', '.join(sorted(current))}）"
+            state_en = "missing" if not current else f"at {', '.join(sorted(current))}"
+            raise SchemaNotCurrent(
+                f"データベースの {spec.name} の表が{state}。データベースの所有者として "
+                f"{spec.command} を実行してから起動してください。",
+                f"The database's {spec.name} tables are {state_en}, not at "
+                f"{', '.join(sorted(heads))}: run `{spec.command}` (as the database owner) "
+                "before starting.",
+            )
 
 
 @contextmanager
@@ -142,12 +209,27 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
 
 
 class Database:
-    """One engine per process, schema upgraded on first use."""
+    """One engine per process for the given sides' tables.
 
-    def __init__(self, settings: Settings) -> None:
+    ``migrate`` (default: on SQLite) upgrades their schema on first use, as the command line
+    does on a local file; otherwise (servers, PostgreSQL) the schema must already be current,
+    upgraded by ``survey db upgrade`` as the database owner.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        schemas: Sequence[str] = BOTH,
+        migrate: bool | None = None,
+    ) -> None:
         self.settings = settings
+        self.schemas = tuple(schemas)
         self.engine = make_engine(settings)
-        upgrade(self.engine)
+        if settings.is_sqlite if migrate is None else migrate:
+            for schema in self.schemas:
+                upgrade(self.engine, schema, settings)
+        else:
+            check_current(self.engine, self.schemas)
 
     def session(self, write: bool = True) -> AbstractContextManager[Session]:
         return transaction(self.engine, write)

@@ -9,7 +9,6 @@ cohort and day.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from survey.cohorts import COHORT_LABELS, COHORTS
 from survey.models import Draw, SealedResponse, Study
+from survey.spreadsheet import DictWriter
 from survey.study import effective_settings
 
 
@@ -180,7 +180,7 @@ def row(r: CohortRate) -> dict[str, Any]:
 def rates_csv(work: Fieldwork) -> bytes:
     """The dashboard table as CSV (UTF-8 with BOM, so Excel reads the Japanese labels)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer = DictWriter(buf, fieldnames=CSV_COLUMNS)  # formula-like text stays text
     writer.writeheader()
     for r in [*work.rates, work.overall]:
         writer.writerow(row(r))

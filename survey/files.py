@@ -7,7 +7,6 @@ every one of them and the certificate can say which.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,12 +17,23 @@ from survey.crypto import sha256_hex
 from survey.errors import UsageError
 from survey.models import Study, TrackedFile
 
-KINDS = ("code_slips", "code_csv", "labels", "postcards", "vendor_csv", "roster_csv")
+KINDS = (
+    "code_slips",
+    "code_csv",
+    "labels",
+    "postcards",
+    "vendor_csv",
+    "roster_csv",
+    "draw_seed",
+)
 
 
 def track(session: Session, study: Study, kind: str, path: Path) -> TrackedFile:
-    assert kind in KINDS, kind
-    assert study.id is not None
+    # Real checks, not asserts: `python -O` strips those, and erasure finds files by kind.
+    if kind not in KINDS:
+        raise ValueError(f"unknown tracked file kind {kind!r} (one of {', '.join(KINDS)})")
+    if study.id is None:
+        raise ValueError("the study must be stored before its files are tracked")
     data = path.read_bytes()
     row = TrackedFile(
         study_id=study.id,
@@ -53,25 +63,6 @@ def fresh_outputs(*paths: Path | None) -> list[Path]:
             )
         p.parent.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def write_new(path: Path, data: bytes) -> None:
-    """Write a new file readable by its owner only, durably; never replace an existing one.
-
-    For everything secret the system writes (key files, the collector file, bundles, demo
-    accounts): O_EXCL, so two runs racing cannot both write and none overwrites a file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise UsageError(
-            f"{path} はすでにあります（上書きしません）。", f"{path} exists; not overwritten."
-        ) from exc
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 @contextlib.contextmanager

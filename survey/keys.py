@@ -20,9 +20,9 @@ from survey.crypto import (
     generate_study_keypair,
     new_passphrase,
     wrap_private_key,
+    write_new,
 )
 from survey.errors import DataError, UsageError
-from survey.files import write_new
 from survey.models import Study, StudyKey
 from survey.settings import Settings
 

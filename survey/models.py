@@ -23,26 +23,38 @@ class Study(SQLModel, table=True):
 
 
 class SeedCommitment(SQLModel, table=True):
-    """A seed fixed (and its SHA-256 published) before the register is drawn from."""
+    """A seed fixed (and its SHA-256 published) before the register is drawn from.
+
+    With the register the seed rebuilds the sample, so it is personal data: it is stored only
+    as a secretbox under the study's roster key and goes when that key is destroyed. Its
+    SHA-256, the commitment, is what is published.
+    """
 
     __tablename__ = "seed_commitment"
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
-    seed_hex: str = Field(max_length=64)
+    seed_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     seed_sha256: str = Field(max_length=64)
     created_on: date
     used: bool = False
 
 
 class Draw(SQLModel, table=True):
-    """The one sample draw of a study, with everything needed to re-run and verify it."""
+    """The one sample draw of a study, with everything needed to re-run and verify it.
+
+    The seed is sealed under the roster key like the roster itself (see SeedCommitment):
+    once that key is destroyed the draw can no longer be re-run, by anyone. Every draw has
+    both seed columns; they are nullable only because SQLite cannot make a column of a
+    referenced table NOT NULL in place (migration 0008). A missing seed reads as erased.
+    """
 
     __tablename__ = "draw"
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", unique=True)
-    seed_hex: str = Field(max_length=64)
+    seed_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    seed_sha256: str | None = Field(default=None, max_length=64)
     committed: bool = False
     register_sha256: str = Field(max_length=64)
     register_rows: int
@@ -163,10 +175,10 @@ class CodeBatch(SQLModel, table=True):
 
 
 class SealedResponse(SQLModel, table=True):
-    """A web answer as the collector keeps it: sealed bytes and the day, nothing else.
+    """A web answer the office holds, as a bundle carried it: sealed bytes and the day.
 
-    The id is a random UUIDv4 and, on SQLite, the table has no rowid: physical order follows
-    the random ids, not arrival. No time finer than the day (Asia/Tokyo), no address, no agent.
+    The id is the collector's random UUIDv4 and, on SQLite, the table has no rowid: physical
+    order follows the random ids, not arrival. No time finer than the day (Asia/Tokyo).
     """
 
     __tablename__ = "sealed_response"
@@ -181,12 +193,33 @@ class SealedResponse(SQLModel, table=True):
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # Unique: the same sealed bytes cannot be stored twice (a replay).
     sealed_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
-    # Sequence number of the export bundle that carried it (None: not exported yet).
+    # Before the collector had tables of its own (0.1.0) this held its export sequence.
     bundle: int | None = Field(default=None, index=True)
+    # The import that brought it (None: stored by a pre-0.2 one-process collector).
+    import_id: int | None = Field(default=None, foreign_key="bundle_import.id", index=True)
+
+
+class BundleImport(SQLModel, table=True):
+    """A bundle the office imported: its place in its collector's chain, and what it held."""
+
+    __tablename__ = "bundle_import"
+    __table_args__ = (
+        UniqueConstraint("study_id", "collector_key", "sequence", name="uq_bundle_import_seq"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    collector_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    sequence: int
+    sha256: str = Field(max_length=64)
+    previous: str = Field(max_length=64)
+    records: int  # in the bundle
+    added: int  # new to the office (one-process mode already holds some)
+    imported_on: date
 
 
 class BundleExport(SQLModel, table=True):
-    """An export bundle the collector wrote: its place in the chain, never its contents."""
+    """Legacy (0.1.0): bundles a collector wrote when it shared the office's tables."""
 
     __tablename__ = "bundle_export"
     __table_args__ = (UniqueConstraint("study_id", "sequence", name="uq_bundle_sequence"),)
@@ -299,3 +332,6 @@ class AuditEntry(SQLModel, table=True):
     object: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # The rule ``hash`` was computed by (survey.audit.HASH_RULES). Entries from before
+    # migration 0007 are 1 and keep verifying by it; append() writes the current rule.
+    hash_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})

@@ -8,7 +8,6 @@ file makes every copy of the roster unreadable (crypto-erasure).
 
 from __future__ import annotations
 
-import csv
 import json
 import secrets
 import uuid
@@ -26,6 +25,7 @@ from survey.postal import postal_display
 from survey.register.reader import Resident
 from survey.sampling.cohorts import Checkup
 from survey.settings import Settings
+from survey.spreadsheet import DictWriter
 
 ROSTER_KEY_FILE = "roster.key"
 # Every roster ciphertext is padded to a multiple of 1 KiB: a real unit's columns fit in one
@@ -143,10 +143,12 @@ def export_rows(records: Iterable[RosterRecord]) -> Iterable[dict[str, str]]:
 
 
 def write_csv(records: Iterable[RosterRecord], path: Path, encoding: str = "utf-8-sig") -> int:
-    """Write the roster for an authorised officer; UTF-8 with BOM opens cleanly in Excel."""
+    """Write the roster for an authorised officer; UTF-8 with BOM opens cleanly in Excel.
+
+    Register text that looks like a formula is written as text (survey.spreadsheet)."""
     count = 0
     with path.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+        writer = DictWriter(fh, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         for row in export_rows(records):
             writer.writerow(row)

@@ -7,13 +7,26 @@ operator sets for a machine: where data and keys live and which database to use.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from survey.errors import UsageError
+
+# A study's name: an ASCII slug (it names key folders and appears in URLs and files).
+STUDY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def check_study_name(name: str) -> None:
+    if not STUDY_NAME.fullmatch(name):  # fullmatch: "$" would let a trailing newline through
+        raise UsageError(
+            "調査名は英小文字・数字・-・_ の32文字以内にしてください。",
+            "A study name is an ASCII slug: a-z, 0-9, '-' and '_', at most 32 characters.",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,9 @@ class Settings:
     key_passphrase: str | None = None  # SURVEY_KEY_PASSPHRASE: for `survey keys generate`
     debug: bool = False  # SURVEY_DEBUG: show tracebacks of unexpected errors
     ipamj_font: str | None = None  # SURVEY_IPAMJ_FONT: IPAmj明朝 outside Debian's path
+    # SURVEY_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For is believed. Nobody
+    # else's: a client could otherwise pick the address the rate limits count it under.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,6 +80,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "SURVEY_DATABASE_URL は sqlite:// か postgresql:// で始めてください。",
             "SURVEY_DATABASE_URL must start with sqlite:// or postgresql://.",
         )
+    study = env.get("SURVEY_STUDY") or None
+    if study is not None:
+        check_study_name(study)
     public_url = (env.get("SURVEY_PUBLIC_URL") or "").rstrip("/") or None
     if public_url is not None:
         check_public_url(public_url)
@@ -71,7 +90,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         key_dir=key_dir,
         database_url=url,
-        study=env.get("SURVEY_STUDY") or None,
+        study=study,
         public_url=public_url,
         unknown_code_limit=_int(env, "SURVEY_UNKNOWN_CODE_LIMIT", 30, minimum=0),
         openapi=_flag(env, "SURVEY_OPENAPI", True),
@@ -80,6 +99,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         key_passphrase=env.get("SURVEY_KEY_PASSPHRASE") or None,
         debug=_flag(env, "SURVEY_DEBUG", False),
         ipamj_font=env.get("SURVEY_IPAMJ_FONT") or None,
+        trusted_proxies=_networks(env.get("SURVEY_TRUSTED_PROXIES") or ""),
     )
 
 
@@ -92,6 +112,20 @@ def check_public_url(url: str) -> None:
             "? や # を含めないでください。",
             "SURVEY_PUBLIC_URL must be an https:// (or http://) address without query or fragment.",
         )
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    out = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise UsageError(
+                f"SURVEY_TRUSTED_PROXIES は IP アドレスかネットワーク（例 10.0.0.5, 10.0.0.0/24）を"
+                f"カンマで区切って並べます: {part}",
+                f"SURVEY_TRUSTED_PROXIES lists IP addresses or networks, comma-separated: {part!r}",
+            ) from exc
+    return tuple(out)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

@@ -18,47 +18,33 @@ from typing import Any
 import nacl.bindings
 import nacl.public
 
+from survey.collector.intake import Intake
+from survey.forms.items import kind
 from survey.forms.loader import Form
 from survey.forms.logic import visible
 from survey.forms.payload import encode
 from survey.forms.schema import REFUSED
-from survey.ingest.intake import Intake
 
 # Share of each web-enabled cohort's sample answering on the web by mid-fieldwork.
 WEB_SHARE = {"elementary_guardian": 0.35, "high_school": 0.12, "general": 0.15}
-OPINIONS = [
-    "相談窓口があることを、もっと知らせてほしいです。",
-    "学校でのSOSの出し方教育を続けてください。",
-    "身近な人の変化に気づける地域になってほしい。",
-]
 
 
 def random_answers(form: Form, rng: random.Random) -> dict[str, Any]:
-    """Answers a respondent might give: some items skipped, follow-ups only where shown."""
+    """Answers a respondent might give: some items skipped, follow-ups only where shown.
+
+    What an answer looks like is each item type's (``random_answer``); a sensitive item is
+    sometimes refused as a whole (every row of a grid).
+    """
     answers: dict[str, Any] = {}
     for item in form.items():
         if not visible(item, answers) or rng.random() < 0.07:
             continue
-        codes = [o.code for o in item.options or ()]
-        if item.sensitive and rng.random() < 0.05:
-            value: Any = REFUSED
-        elif item.type in ("single", "select"):
-            value = rng.choice(codes)
-        elif item.type == "multi":
-            plain = [o.code for o in item.options or () if not o.exclusive]
-            value = sorted(rng.sample(plain, min(len(plain), rng.randint(1, item.max_picks or 3))))
-        elif item.type == "grid":
-            for row in item.rows or ():
-                answers[row.id] = rng.choice(codes)
-            continue
-        elif item.type == "integer":
-            assert item.min is not None and item.max is not None
-            value = rng.randint(item.min, item.max)
-        else:
-            if rng.random() > 0.2:
-                continue
-            value = rng.choice(OPINIONS)
-        answers[item.id] = value
+        item_kind = kind(item)
+        refused = item.sensitive and rng.random() < 0.05
+        for var in item_kind.variables(item):
+            value = REFUSED if refused else item_kind.random_answer(var, rng)
+            if value is not None:
+                answers[var.id] = value
     return answers
 
 

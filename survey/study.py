@@ -8,7 +8,6 @@ copies the values it used, so later changes never alter how a past draw is verif
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,20 +18,12 @@ from sqlmodel import Session, select
 from survey.cohorts import COHORTS
 from survey.errors import DataError, UsageError
 from survey.models import Study
+from survey.public import DEFAULT_CRISIS_LINES, DEFAULT_GRACE_DAYS, DEFAULT_TITLE, DEFAULT_TITLE_EN
 from survey.register.dates import DateFormatError, parse_date
 from survey.sampling.cohorts import DEFAULT_DRAW_ORDER, FrameRules
+from survey.settings import check_study_name
 
-NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,31})$")
 DEFAULT_STUDY = "default"
-
-DEFAULT_CRISIS_LINES: list[dict[str, str]] = [
-    {"name": "こころの健康相談統一ダイヤル", "number": "0570-064-556"},
-    {"name": "よりそいホットライン", "number": "0120-279-338"},
-    {"name": "いのちの電話", "number": "0570-783-556"},
-    {"name": "#いのちSOS", "number": "0120-061-338"},
-    {"name": "こころのほっとチャット（SNS相談）", "number": "LINE・X・Facebook @kokorohotchat"},
-    {"name": "24時間子供SOSダイヤル", "number": "0120-0-78310"},
-]
 
 
 def _date(text: str) -> str:
@@ -61,6 +52,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise ValueError("must be a positive integer")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a non-negative integer")
     return value
 
 
@@ -111,17 +109,20 @@ class SettingSpec:
 
 
 SETTINGS: dict[str, SettingSpec] = {
-    "title": SettingSpec(
-        "こころの健康に関する市民意識調査", str.strip, "調査の表示名 (title shown to respondents)"
-    ),
+    "title": SettingSpec(DEFAULT_TITLE, str.strip, "調査の表示名 (title shown to respondents)"),
     "title_en": SettingSpec(
-        "Citizens' survey on mental health",
+        DEFAULT_TITLE_EN,
         str.strip,
         "調査の英語の表示名 (English title, on forms that offer English)",
     ),
     "as_of": SettingSpec(None, _date, "基準日 D (reference date of the draw)"),
     "fieldwork_start": SettingSpec(None, _date, "調査開始日 (fieldwork start)"),
     "fieldwork_end": SettingSpec(None, _date, "調査終了日 (fieldwork end)"),
+    "fieldwork_grace_days": SettingSpec(
+        DEFAULT_GRACE_DAYS,
+        _non_negative_int,
+        "終了日後もWeb回答を受け付ける日数 (days the web still accepts answers after the end)",
+    ),
     "web_cohorts": SettingSpec(
         ["elementary_guardian", "high_school", "general"],
         _cohort_list,
@@ -153,6 +154,10 @@ SETTINGS: dict[str, SettingSpec] = {
     "response_targets": SettingSpec(
         {}, _targets, "目標回答率 (target response rates, e.g. general=35%,high_school=20%)"
     ),
+    "organisation": SettingSpec("", str.strip, "実施機関（例 志木市） (organisation running it)"),
+    "section": SettingSpec("", str.strip, "担当課 (section in charge)"),
+    "office_phone": SettingSpec("", str.strip, "問い合わせ電話番号 (enquiry phone number)"),
+    "office_hours": SettingSpec("", str.strip, "問い合わせ受付時間 (enquiry hours)"),
     "suppression_threshold": SettingSpec(
         10, _positive_int, "秘匿の閾値 (minimum respondents behind a published figure)"
     ),
@@ -207,12 +212,7 @@ def frame_rules(values: dict[str, Any], as_of: date) -> FrameRules:
 # --- persistence --------------------------------------------------------------------------
 
 
-def check_name(name: str) -> None:
-    if not NAME_RE.fullmatch(name):  # fullmatch: "$" would let a trailing newline through
-        raise UsageError(
-            "調査名は英小文字・数字・-・_ の32文字以内にしてください。",
-            "A study name is an ASCII slug: a-z, 0-9, '-' and '_', at most 32 characters.",
-        )
+check_name = check_study_name
 
 
 def create_study(session: Session, name: str, assignments: Sequence[tuple[str, Any]] = ()) -> Study:

@@ -19,8 +19,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from survey.cli.main import cli
-from survey.db import Database
-from survey.ingest.intake import Intake
+from survey.collector.cli import cli as collector_cli
+from survey.collector.intake import Intake
+from survey.db import BOTH, Database, make_engine, upgrade
 from survey.register.reader import COLUMNS
 from survey.settings import Settings, load_settings
 from tests.helpers import STUDY_PUBLIC_KEY
@@ -37,17 +38,53 @@ def require_program(name: str, found: bool) -> None:
     pytest.skip(f"{name} not installed")
 
 
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that touches the database (through ``env``) runs on SQLite and on the
+    throwaway PostgreSQL cluster; ``@pytest.mark.sqlite_only`` keeps a test that inspects the
+    SQLite file itself (or its pragmas) to SQLite."""
+    if "database_backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("database_backend", ["sqlite"] if only else BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def database_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def folders_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Isolated data and key folders; the database is SQLite in the data folder."""
     values = {
         "SURVEY_DATA_DIR": str(tmp_path / "var"),
         "SURVEY_KEY_DIR": str(tmp_path / "keys"),
     }
-    for key in ("SURVEY_DATABASE_URL", "SURVEY_STUDY"):
+    for key in ("SURVEY_DATABASE_URL", "SURVEY_STUDY", "SURVEY_TRUSTED_PROXIES"):
         monkeypatch.delenv(key, raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return values
+
+
+@pytest.fixture
+def env(
+    folders_env: dict[str, str],
+    database_backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    """Isolated folders and a database: SQLite, or a fresh migrated PostgreSQL database
+    (``@pytest.mark.empty_database``: one without tables, to build an old schema in)."""
+    if database_backend == "postgresql":
+        empty = request.node.get_closest_marker("empty_database") is not None
+        template = None if empty else str(request.getfixturevalue("pg_template"))
+        url = _new_pg_database(request.getfixturevalue("postgres_server"), template)
+        monkeypatch.setenv("SURVEY_DATABASE_URL", url)
+        folders_env["SURVEY_DATABASE_URL"] = url
+    return folders_env
 
 
 @pytest.fixture
@@ -160,6 +197,18 @@ def run(env: dict[str, str]):  # type: ignore[no-untyped-def]
     return invoke
 
 
+@pytest.fixture
+def run_collector(env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Run the ``survey-collector`` CLI in-process; returns click's Result."""
+
+    def invoke(*args: str, extra_env: Mapping[str, str] | None = None) -> Result:
+        return CliRunner().invoke(
+            collector_cli, list(args), env={**env, **(extra_env or {})}, catch_exceptions=False
+        )
+
+    return invoke
+
+
 PUBLIC_URL = "https://survey.city.example.jp"
 SMALL_ALLOCATION = (
     "infant_guardian=20,elementary_guardian=20,junior_high=20,high_school=20,general=50"
@@ -222,22 +271,58 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_env(
-    postgres_server: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """``env`` pointing at a fresh PostgreSQL database."""
+def _new_pg_database(postgres_server: str, template: str | None = None) -> str:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(
         postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True
     ) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = f"{postgres_server}/{name}"
+        copy = f' TEMPLATE "{template}"' if template else ""
+        c.execute(f'CREATE DATABASE "{name}"{copy}')  # type: ignore[arg-type]
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated once per session (as its owner would, `survey db upgrade`), copied
+    for each test: CREATE DATABASE ... TEMPLATE is far quicker than migrating each time."""
+    name = _new_pg_database(postgres_server).rsplit("/", 1)[1]
+    folder = tmp_path_factory.mktemp("pg-template")
+    settings = load_settings(
+        {
+            "SURVEY_DATA_DIR": str(folder / "var"),
+            "SURVEY_KEY_DIR": str(folder / "keys"),
+            "SURVEY_DATABASE_URL": f"{postgres_server}/{name}",
+        }
+    )
+    engine = make_engine(settings)
+    for schema in BOTH:
+        upgrade(engine, schema, settings)
+    engine.dispose()
+    return name
+
+
+@pytest.fixture
+def pg_bare_env(
+    postgres_server: str, folders_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """Isolated folders and a fresh, empty PostgreSQL database (no tables yet)."""
+    url = _new_pg_database(postgres_server)
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
-    env["SURVEY_DATABASE_URL"] = url
-    return env
+    folders_env["SURVEY_DATABASE_URL"] = url
+    return folders_env
+
+
+@pytest.fixture
+def pg_env(pg_bare_env: dict[str, str]) -> dict[str, str]:
+    """``env`` pointing at a fresh PostgreSQL database, upgraded as its owner would
+    (``survey db upgrade``: commands and servers on PostgreSQL never migrate by themselves)."""
+    engine = make_engine(load_settings(pg_bare_env))
+    for schema in BOTH:
+        upgrade(engine, schema)
+    engine.dispose()
+    return pg_bare_env
 
 
 @pytest.fixture
@@ -273,8 +358,11 @@ class Issued:
 
 @pytest.fixture
 def issued(drawn, tmp_path: Path) -> Iterator[Issued]:  # type: ignore[no-untyped-def]
+    """Codes issued, and the collector installed in the same database (one-process mode)."""
     out = tmp_path / "codes.csv"
     result = drawn("codes", "--out", str(tmp_path / "slips.pdf"), "--csv", str(out))
+    assert result.exit_code == 0, result.stderr
+    result = drawn("collector", "install")
     assert result.exit_code == 0, result.stderr
     codes: dict[str, list[str]] = {}
     with out.open(encoding="utf-8") as fh:

@@ -48,3 +48,25 @@ def open_sealed(sealed: bytes, padded_size: int) -> dict[str, Any]:
 
 def chromium_available() -> bool:
     return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
+
+
+def carry_to_office(engine: Any, settings: Any, out: Any, study: str = "default") -> int:
+    """What carries web answers into the office: a bundle exported by the collector and
+    imported by the office (one-process mode: both sides in the same database). Returns how
+    many answers the office newly holds."""
+    from sqlmodel import Session, select
+
+    from survey.collector.export import export_bundle
+    from survey.ingest.bundle_import import import_bundle
+    from survey.models import Study
+
+    with Session(engine) as session:
+        exported = export_bundle(session, settings, study, out)
+        session.commit()
+    if exported is None:
+        return 0
+    with Session(engine) as session:
+        row = session.exec(select(Study).where(Study.name == study)).one()
+        report = import_bundle(session, row, out.read_bytes())
+        session.commit()
+    return report.added

@@ -6,18 +6,46 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, MetaData, inspect, text
 from sqlmodel import SQLModel
 
-from survey.db import SQLITE_PRAGMAS, Database, DatabaseSettingsError, alembic_config, make_engine
+from survey.collector.models import CollectorTable
+from survey.db import (
+    BOTH,
+    SCHEMAS,
+    SQLITE_PRAGMAS,
+    Database,
+    DatabaseSettingsError,
+    SchemaNotCurrent,
+    alembic_config,
+    check_current,
+    make_engine,
+    upgrade,
+)
 from survey.settings import Settings, load_settings
 
 
-def schema_diff(engine: Engine) -> list[object]:
-    with engine.connect() as conn:
-        return list(compare_metadata(MigrationContext.configure(conn), SQLModel.metadata))
+def schema_diff(engine: Engine) -> dict[str, list[object]]:
+    """What autogenerate would change, per side: each side's migrations match its models."""
+    out: dict[str, list[object]] = {}
+    for schema, metadata in (("office", SQLModel.metadata), ("collector", CollectorTable.metadata)):
+
+        def mine(name: str | None, type_: str, _parent: object, md: MetaData = metadata) -> bool:
+            return type_ != "table" or name in md.tables
+
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={"version_table": SCHEMAS[schema].version_table, "include_name": mine},
+            )
+            out[schema] = list(compare_metadata(context, metadata))
+    return out
 
 
+NO_DIFF = {"office": [], "collector": []}
+
+
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_every_sqlite_connection_is_configured(db: Database) -> None:
     connections = [db.engine.raw_connection() for _ in range(3)]
     try:
@@ -33,6 +61,7 @@ def test_every_sqlite_connection_is_configured(db: Database) -> None:
             raw.close()
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_connection_that_cannot_take_wal_is_refused(settings: Settings) -> None:
     # An in-memory database cannot use WAL: the read-back check must notice.
     memory = Settings(settings.data_dir, settings.key_dir, "sqlite:///:memory:", None)
@@ -42,19 +71,37 @@ def test_a_connection_that_cannot_take_wal_is_refused(settings: Settings) -> Non
 
 
 def test_migrations_build_the_schema_and_autogenerate_finds_no_difference(db: Database) -> None:
-    assert schema_diff(db.engine) == []
+    assert schema_diff(db.engine) == NO_DIFF
     tables = set(inspect(db.engine).get_table_names())
     assert {"study", "draw", "frame_count", "roster_unit", "seed_commitment"} <= tables
+    assert {"collector_study", "collector_code", "collector_response"} <= tables
 
 
 def test_downgrade_and_upgrade_again(db: Database) -> None:
-    cfg = alembic_config(db.engine)
-    command.downgrade(cfg, "base")
-    assert "study" not in inspect(db.engine).get_table_names()
-    command.upgrade(cfg, "head")
-    assert schema_diff(db.engine) == []
+    for schema, table in (("office", "study"), ("collector", "collector_study")):
+        cfg = alembic_config(db.engine, schema)
+        command.downgrade(cfg, "base")
+        assert table not in inspect(db.engine).get_table_names()
+        command.upgrade(cfg, "head")
+    assert schema_diff(db.engine) == NO_DIFF
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
+def test_servers_refuse_a_schema_that_is_not_current(settings: Settings) -> None:
+    engine = make_engine(settings)
+    upgrade(engine, "office")  # the office's tables only: the collector's are missing
+    with pytest.raises(SchemaNotCurrent, match="survey-collector db upgrade"):
+        check_current(engine, BOTH)
+    check_current(engine, ("office",))
+    command.downgrade(alembic_config(engine, "office"), "-1")
+    with pytest.raises(SchemaNotCurrent, match="survey db upgrade"):
+        check_current(engine, ("office",))
+    with pytest.raises(SchemaNotCurrent):
+        Database(settings, migrate=False)
+    engine.dispose()
+
+
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_database_lives_in_the_data_folder(db: Database, settings: Settings) -> None:
     assert (settings.data_dir / "survey.sqlite3").exists()
 
@@ -63,7 +110,7 @@ def test_database_lives_in_the_data_folder(db: Database, settings: Settings) -> 
 def test_postgresql_schema_and_settings(pg_env: dict[str, str]) -> None:
     database = Database(load_settings())
     try:
-        assert schema_diff(database.engine) == []
+        assert schema_diff(database.engine) == NO_DIFF
         with database.engine.connect() as conn:
             assert conn.execute(text("SHOW fsync")).scalar() == "on"
     finally:

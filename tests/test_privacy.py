@@ -3,7 +3,10 @@ roster is encrypted at rest with a key kept outside the database and the data fo
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -13,14 +16,14 @@ from sqlmodel import select
 from survey.crypto import DecryptionError, KeyMissingError, create_key_file
 from survey.db import Database
 from survey.errors import UsageError
-from survey.models import Draw, RosterUnit
+from survey.models import Draw, RosterUnit, Study
 from survey.register.reader import read_register
 from survey.roster import load_roster, roster_key_path
 from survey.sampling.cohorts import FrameRules
 from survey.sampling.draw import draw
-from survey.sampling.service import draw_study, parse_allocation
+from survey.sampling.service import commit_seed, draw_study, parse_allocation
 from survey.settings import Settings, load_settings
-from survey.study import create_study
+from survey.study import create_study, frame_rules
 from tests.conftest import Row
 
 D = date(2026, 4, 1)
@@ -104,6 +107,59 @@ def test_only_drawn_units_are_stored(db: Database, settings: Settings, register_
     assert sorted(r.resident_id for r in records) == sorted(
         u.person.resident_id for u in expected.units
     )
+
+
+def _candidate_seeds(database: Path) -> set[bytes]:
+    """Every value in every column of a database copy that could be a 256-bit seed."""
+    found: set[bytes] = set()
+    with sqlite3.connect(database) as con:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            # Table names come from the copy's own schema, not from input.
+            for row in con.execute(f'SELECT * FROM "{table}"'):  # noqa: S608
+                for value in row:
+                    if isinstance(value, bytes) and len(value) == 32:
+                        found.add(value)
+                    elif isinstance(value, str):
+                        for text in re.findall(r"[0-9a-fA-F]{64}", value):
+                            found.add(bytes.fromhex(text))
+    return found
+
+
+def test_a_copy_of_the_database_and_the_register_do_not_rebuild_the_sample(
+    db: Database, settings: Settings, register_file, tmp_path: Path
+) -> None:
+    """The attack: the city always holds the register; whoever also gets a copy of the
+    database (a backup, a stolen disk) must not learn who was sampled, or deleting the roster
+    key would erase nothing. The seed therefore lives only under the roster key."""
+    path = canary_register(register_file)
+    with db.session() as session:
+        study = create_study(session, "p", [("as_of", D.isoformat())])
+        commit_seed(session, settings, study)  # a commitment holds a seed as well
+    with db.session() as session:
+        study = session.exec(select(Study)).one()
+        draw_study(session, settings, study, path, D, parse_allocation(ALLOCATION), committed=True)
+    db.dispose()  # the copy is taken of the files at rest
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("survey.sqlite3", "survey.sqlite3-wal"):
+        if (settings.data_dir / name).exists():
+            shutil.copy(settings.data_dir / name, copy / name)
+    with sqlite3.connect(copy / "survey.sqlite3") as con:
+        as_of, allocation, recorded, selection = con.execute(
+            "SELECT as_of, allocation, settings, selection_sha256 FROM draw"
+        ).fetchone()
+    values, alloc, d = json.loads(recorded), json.loads(allocation), date.fromisoformat(as_of)
+    persons = read_register(path, values["districts"]).persons
+    candidates = _candidate_seeds(copy / "survey.sqlite3")
+    assert candidates  # the hashes in clear are tried too, so the search is not empty
+    rebuilt = [
+        seed
+        for seed in candidates
+        if draw(persons, frame_rules(values, d), alloc, values["draw_order"], seed).selection_sha256
+        == selection
+    ]
+    assert rebuilt == [], "the database alone (with the register) rebuilds the sample"
 
 
 def test_roster_is_unreadable_without_its_key(

@@ -4,5 +4,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO survey_ap
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO survey_app;
 -- The audit log is append-only for the application: it may read and add entries only.
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry FROM survey_app;
--- Alembic's own bookkeeping belongs to the owner.
-REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM survey_app;
+-- Alembic's own bookkeeping belongs to the owner (the servers read it to check the schema).
+REVOKE INSERT, UPDATE, DELETE ON alembic_version, alembic_version_collector FROM survey_app;

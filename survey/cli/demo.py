@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,12 +15,14 @@ from sqlmodel import select
 from mailing.layouts import get_layout
 from mailing.service import print_codes, print_labels, print_postcards
 from survey import accounts, audit, staff_keys
-from survey.access_codes import unused
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
 from survey.cli.sample import print_summary
-from survey.crypto import new_passphrase
-from survey.files import kept_if_committed, write_new
-from survey.ingest.intake import Intake
+from survey.collector.export import compact_storage, export_bundle
+from survey.collector.intake import Intake, IntakeError, today_in_tokyo
+from survey.crypto import new_passphrase, write_new
+from survey.files import kept_if_committed
+from survey.ingest.bundle_import import import_bundle
+from survey.ingest.provision import install_local
 from survey.keys import generate_key_file, require_study_key
 from survey.models import Study
 from survey.register.synth import DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
@@ -30,6 +32,7 @@ from survey.study import create_study, effective_settings
 
 DEMO_STUDY = "demo"
 DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
+SIMULATED_DAYS = 28
 
 
 def _mailing(app: AppContext) -> list[tuple[str, Path]]:
@@ -50,6 +53,10 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
         codes = print_codes(session, settings, study, out / "code-slips.pdf", out / "codes.csv")
         with kept_if_committed(session, codes.files):
             app.audit(session, "file.code_slips", codes.audit_object(DEMO_STUDY))
+        # One process serves both sides: the collector's tables in this database get the study.
+        installed = install_local(session, settings, study)
+        app.audit(session, "collector.install", {"study": DEMO_STUDY, **installed.as_json()})
+        session.commit()
         labels = print_labels(
             session,
             settings,
@@ -91,12 +98,22 @@ def _try_codes(app: AppContext, how_many: int = 3) -> None:
     with app.db.session(write=False) as session:
         study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
         web = effective_settings(study)["web_cohorts"]
-        for cohort in [c for c in web if c in {r["cohort"] for r in rows}]:
-            mine = [r["code"] for r in rows if r["cohort"] == cohort]
-            codes = unused(session, settings, study, mine[: how_many * 4])[:how_many]
-            click.echo(f"試せるコード / codes to try ({cohort}):")
-            for code in codes:
-                click.echo(f"  {code}   {base}/#code={code}")
+    intake = Intake(app.db.engine, settings, DEMO_STUDY)
+    for cohort in [c for c in web if c in {r["cohort"] for r in rows}]:
+        mine = [r["code"] for r in rows if r["cohort"] == cohort]
+        codes = [c for c in mine[: how_many * 4] if _usable(intake, c)][:how_many]
+        click.echo(f"試せるコード / codes to try ({cohort}):")
+        for code in codes:
+            click.echo(f"  {code}   {base}/#code={code}")
+
+
+def _usable(intake: Intake, code: str) -> bool:
+    """Whether the collector would open a form for ``code`` now (unused, web cohort)."""
+    try:
+        intake.check(code)
+    except IntakeError:
+        return False
+    return True
 
 
 @click.command("demo")
@@ -127,7 +144,7 @@ def demo(app: AppContext, no_serve: bool, people: int) -> None:
     host, port = url.hostname or "127.0.0.1", url.port or 8000
     click.echo(f"回答画面 / public form: http://{host}:{port}/")
     click.echo(f"事務局 / office: http://{host}:{port}/office/ （Ctrl+C で停止 / Ctrl+C to stop）")
-    run(app.settings, app.db.engine, "both", host, port)
+    run(app.settings, "both", host, port)
 
 
 def _build(app: AppContext, people: int) -> bool:
@@ -151,6 +168,7 @@ def _build(app: AppContext, people: int) -> bool:
         )
         set_position(people)
     progress = StepProgress()
+    today = today_in_tokyo()
     app.actor()
     with app.db.session() as session:
         study = create_study(
@@ -158,8 +176,10 @@ def _build(app: AppContext, people: int) -> bool:
             DEMO_STUDY,
             [
                 ("as_of", DEFAULT_AS_OF.isoformat()),
-                ("fieldwork_start", "2026-06-01"),
-                ("fieldwork_end", "2026-07-31"),
+                # Fieldwork around today: four weeks of simulated answers behind, a month to go,
+                # so the public form is open when the demo serves it.
+                ("fieldwork_start", (today - timedelta(days=SIMULATED_DAYS)).isoformat()),
+                ("fieldwork_end", (today + timedelta(days=31)).isoformat()),
             ],
         )
         report = draw_study(
@@ -245,8 +265,34 @@ def _fieldwork(app: AppContext) -> None:
     total = sum(round(sample.get(c, 0) * s) for c, s in WEB_SHARE.items())
     with progress_bar("Web回答（模擬） simulated answers", total) as set_position:
         done = simulate(
-            make_intake, codes, sample, public, start, progress=lambda n, _t: set_position(n)
+            make_intake,
+            codes,
+            sample,
+            public,
+            start,
+            days=SIMULATED_DAYS,
+            progress=lambda n, _t: set_position(n),
         )
     click.echo(
         "模擬のWeb回答 / simulated web answers: " + ", ".join(f"{c} {n}" for c, n in done.items())
+    )
+    _carry_answers(app)
+
+
+def _carry_answers(app: AppContext) -> None:
+    """The collector's answers into the office, the way a split deployment carries them: a
+    signed bundle exported on the collector side and imported on the office side."""
+    path = app.settings.data_dir / "demo" / "bundle-0001.json"
+    with app.db.session() as session:
+        exported = export_bundle(session, app.settings, DEMO_STUDY, path)
+    compact_storage(app.db.engine)
+    if exported is None:
+        return
+    with app.db.session() as session:
+        study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
+        report = import_bundle(session, study, path.read_bytes())
+        app.audit(session, "bundle.import", {**report.as_json(), "file": path.name})
+    click.echo(
+        f"回答の束 / answer bundle {exported.sequence}: {exported.records:,} 件 → {path}"
+        f"（事務所へ取り込み / imported into the office: {report.added:,}）"
     )

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from survey.cli.common import AppContext, emit_json, pass_app
+from survey.cli.base import emit_json
+from survey.cli.common import AppContext, pass_app
 from survey.forms.codebook import codebook, write_xlsx
 from survey.forms.loader import FormError, load_forms
 from survey.forms.versions import check_districts, check_frozen

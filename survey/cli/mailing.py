@@ -9,7 +9,8 @@ import click
 
 from mailing.layouts import DEFAULT_LAYOUT, LAYOUTS, get_layout
 from mailing.service import PrintReport, print_codes, print_labels, print_postcards
-from survey.cli.common import AppContext, emit_json, json_option, pass_app, study_option
+from survey.cli.base import emit_json, json_option
+from survey.cli.common import AppContext, pass_app, study_option
 from survey.cohorts import COHORTS
 from survey.crypto import fingerprint, parse_public_key
 from survey.decrypt import unwrap_private_key

@@ -5,14 +5,15 @@ from __future__ import annotations
 import click
 
 import survey
-from survey.cli.common import HELP_ONLY, AppContext, SurveyGroup
+from survey.cli.base import HELP_ONLY, SurveyGroup
+from survey.cli.common import AppContext
 from survey.cli.demo import demo
 from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
 from survey.cli.sample import register_group, roster_group, sample_group
 from survey.cli.staff import audit_group, users_group
 from survey.cli.study import study_group
-from survey.cli.web import bundle_group, collector_group, serve
+from survey.cli.web import bundle_group, collector_group, db_group, serve
 
 
 @click.group(cls=SurveyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,6 +62,7 @@ for command in (
     postcards,
     users_group,
     audit_group,
+    db_group,
     serve,
     collector_group,
     bundle_group,

@@ -8,22 +8,23 @@ from typing import Any
 
 import click
 
+from survey.cli.base import emit_json, json_option
 from survey.cli.common import (
     DATE,
     AppContext,
     StepProgress,
-    emit_json,
-    json_option,
     pad,
     pass_app,
     progress_bar,
     study_option,
 )
 from survey.cohorts import COHORT_LABELS
+from survey.crypto import write_new
 from survey.errors import DataError, UsageError
-from survey.files import fresh_outputs, removed_on_failure, track
+from survey.files import fresh_outputs, kept_if_committed, removed_on_failure, track
 from survey.register.synth import DATE_STYLES, DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.roster import load_roster, write_csv
+from survey.sampling.seed import seed_document
 from survey.sampling.service import (
     DrawReport,
     commit_seed,
@@ -59,7 +60,8 @@ def print_summary(report: dict[str, Any]) -> None:
     click.echo(pad("計 total", sum(widths[:4])) + pad(total, widths[4], True))
     click.echo(f"どの枠にも入らない中学生以上 (g≥7, no person frame): {report['no_frame']:,}")
     click.echo("（保護者の対象は世帯数 / guardian cohorts counted in households）")
-    click.echo(f"seed: {report['seed']}")
+    # Not the seed: with the register it rebuilds the sample (`survey sample seed`).
+    click.echo(f"seed SHA-256: {report['seed_sha256']}")
     click.echo(f"register SHA-256: {report['register_sha256']}")
 
 
@@ -149,7 +151,12 @@ def sample_group(
     else:
         print_summary(data)
         if committed:
-            click.echo(f"公開済みシードを使用しました。シードを公表してください: {data['seed']}")
+            click.echo(
+                "公開済みのシードで抽出しました（SHA-256 は上のとおり）。シードは公表せず、"
+                "survey sample seed --out FILE で検証者（審査会）に渡してください。\n"
+                "Drawn with the committed seed (its SHA-256 above). Do not publish the seed: "
+                "hand it to the verifier with `survey sample seed --out FILE`."
+            )
 
 
 def _verify(
@@ -162,21 +169,36 @@ def _verify(
     app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
-        result = verify_draw(session, study, register_path, progress)
+        result = verify_draw(session, app.settings, study, register_path, progress)
         app.audit(
             session,
             "register.verify",
-            {"study": study.name, "identical": result.identical},
+            {
+                "study": study.name,
+                "verified": result.verified,
+                "register_matches": result.register_matches,
+            },
         )
     progress.close()
     if as_json:
         emit_json(result.as_json())
-    elif result.identical:
+    elif result.verified:
         click.echo(
-            "抽出を再実行し、記録と一致しました。 The re-run draw is identical to the record."
+            "抽出を再実行し、標本・母集団・標本数が記録と一致しました。"
+            " The re-run draw matches the record (selection, frames, sample sizes)."
         )
         click.echo(f"selection SHA-256: {result.rerun['selection_sha256']}")
-    if not result.identical:
+    if not result.register_matches:
+        # On its own line: a re-sorted register is another file but the same residents,
+        # and the draw does not depend on row order.
+        click.echo(
+            "注意: 台帳ファイルは記録と同一ではありません（SHA-256 が違います）。"
+            f" Note: the register file is not byte-identical to the recorded one"
+            f" (SHA-256 {result.rerun['register_sha256']},"
+            f" recorded {result.recorded.draw.register_sha256}).",
+            err=as_json,
+        )
+    if not result.verified:
         raise DataError(
             "再実行の結果が記録と一致しません: " + ", ".join(result.differences),
             "The re-run draw differs from the record: " + ", ".join(result.differences),
@@ -198,7 +220,7 @@ def commit(app: AppContext, study_name: str | None, as_of: date | None, as_json:
     app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study, create_with_as_of=as_of)
-        digest = commit_seed(session, study)
+        digest = commit_seed(session, app.settings, study)
         app.audit(session, "sample.commit", {"study": study.name, "seed_sha256": digest})
         name = study.name
     if as_json:
@@ -207,6 +229,44 @@ def commit(app: AppContext, study_name: str | None, as_of: date | None, as_json:
         click.echo(
             f"シードの SHA-256（抽出前に公表してください） / publish before the draw:\n{digest}"
         )
+
+
+@sample_group.command("seed")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="検証者に渡すファイル. File for the verifier.",
+)
+@study_option
+@pass_app
+def seed_command(app: AppContext, out: Path, study_name: str | None) -> None:
+    """抽出のシードを検証者（審査会）用のファイルに書き出します（個人情報）.
+
+    Write the draw's seed for the verifier (the review board). With the register it names
+    every sampled unit: the file is personal data, written owner-only, tracked and audited.
+    """
+    app.actor()
+    with app.db.session() as session:
+        study = resolve_study(session, study_name or app.settings.study)
+        draw = get_draw(session, study)
+        data = seed_document(app.settings, study, draw)
+        # Written before the block: write_new refuses an existing file, which must not be
+        # removed as if it were this command's own.
+        write_new(out, data)
+        with kept_if_committed(session, [out]):
+            track(session, study, "draw_seed", out)
+            app.audit(
+                session,
+                "file.draw_seed",
+                {"study": study.name, "file": str(out.resolve()), "seed_sha256": draw.seed_sha256},
+            )
+    click.echo(
+        f"{out}: 抽出のシード（個人情報: 台帳と合わせると標本が分かります / personal data: with"
+        " the register it names the sample）",
+        err=True,
+    )
+    click.echo(f"seed SHA-256: {draw.seed_sha256}")
 
 
 @sample_group.command("show")

@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from survey import accounts, audit, staff_keys
-from survey.cli.common import AppContext, emit_json, json_option, pass_app
+from survey.cli.base import emit_json, json_option
+from survey.cli.common import AppContext, pass_app
 from survey.errors import DataError, UsageError
 from survey.files import fresh_outputs
 
@@ -290,5 +291,4 @@ def verify(app: AppContext, expect_head: str | None, as_json: bool) -> None:
 def head(app: AppContext) -> None:
     """先頭（SEQ:HASH）を表示します。別の場所に記録してください. Print the head to anchor."""
     with app.db.session(write=False) as session:
-        entry = audit.head(session)
-    click.echo(f"{entry.seq}:{entry.hash}" if entry else f"0:{audit.GENESIS}")
+        click.echo(audit.head_anchor(session))

@@ -7,7 +7,9 @@ from datetime import date
 
 import click
 
-from survey.cli.common import DATE, AppContext, emit_json, json_option, pass_app, study_option
+from survey.cli.base import emit_json, json_option
+from survey.cli.common import DATE, AppContext, pass_app, study_option
+from survey.ingest.provision import refresh_local
 from survey.study import (
     SETTINGS,
     create_study,
@@ -60,15 +62,16 @@ def set_(app: AppContext, assignments: tuple[str, ...], study_name: str | None) 
     """設定を変更します. Change settings, e.g. general_min_age=20.
 
     \b
-    Keys: as_of, fieldwork_start, fieldwork_end, web_cohorts, school_cohorts,
-    infant_frame, checkup_ages, general_min_age, draw_order, districts,
-    crisis_lines (JSON), suppression_threshold.
+    Keys: see `survey study show` (the README's study settings table). A collector
+    installed in this database (`survey collector install`) gets the public ones at once;
+    a separate collector with the next `survey collector export`.
     """
     parsed = [parse_assignment(a) for a in assignments]
     app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
         update_settings(session, study, parsed)
+        refresh_local(session, app.settings, study)
         app.audit(session, "study.set", {"study": study.name, "settings": dict(parsed)})
         for key, value in parsed:
             click.echo(f"{study.name}: {key} = {json.dumps(value, ensure_ascii=False)}")

@@ -10,8 +10,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from survey.forms.items import kind
+from survey.forms.items.base import text_json
 from survey.forms.loader import Form, _canonical
-from survey.forms.schema import MISSING, Condition, Text
+from survey.forms.schema import MISSING
+from survey.spreadsheet import text_cells
 
 SHEET_HEADER = [
     "変数 variable",
@@ -28,55 +31,13 @@ SHEET_HEADER = [
 ]
 
 
-def condition_text(cond: Condition | None) -> str:
-    if cond is None:
-        return ""
-    if cond.all is not None:
-        return " AND ".join(f"({condition_text(c)})" for c in cond.all)
-    if cond.any is not None:
-        return " OR ".join(f"({condition_text(c)})" for c in cond.any)
-    return f"{cond.item} in {cond.in_}"
-
-
-def _text(t: Text | None) -> dict[str, str | None] | None:
-    return None if t is None else {"ja": t.ja, "en": t.en}
-
-
 def form_codebook(form: Form) -> dict[str, Any]:
-    variables = []
-    for v in form.variables():
-        item = v.item
-        question = (
-            v.text
-            if item.type != "grid"
-            else Text(
-                ja=f"{item.text.ja} — {v.text.ja}",
-                en=f"{item.text.en} — {v.text.en}" if item.text.en and v.text.en else None,
-            )
-        )
-        variables.append(
-            {
-                "id": v.id,
-                "item": item.id,
-                "type": v.type,
-                "text": _text(question),
-                "options": [
-                    {"code": o.code, "label": _text(o.label), "exclusive": o.exclusive}
-                    for o in v.options
-                ],
-                "show_if": condition_text(item.show_if) or None,
-                "sensitive": item.sensitive,
-                "max_picks": item.max_picks,
-                "min": item.min,
-                "max": item.max,
-                "max_length": item.max_length,
-            }
-        )
+    variables = [kind(v.item).codebook(v) for v in form.variables()]
     return {
         "id": form.id,
         "version": form.version,
         "cohort": form.cohort,
-        "title": _text(form.source.title),
+        "title": text_json(form.source.title),
         "languages": list(form.source.languages),
         "padded_size": form.padded_size,
         "sha256": form.sha256,
@@ -147,4 +108,6 @@ def write_xlsx(forms: dict[tuple[str, int], Form], path: Path) -> None:
     for ws in book.worksheets:
         for cell in ws[1]:
             cell.font = Font(bold=True)
+        # openpyxl would store question text beginning with "=" as a formula.
+        text_cells(ws)
     book.save(path)

@@ -19,15 +19,15 @@ from pydantic import ValidationError
 
 from survey.cohorts import COHORTS
 from survey.errors import DataError
+from survey.forms.items import Variable as Variable  # re-exported: a column of a form
+from survey.forms.items import kind
 from survey.forms.schema import (
     Condition,
     Derived,
     FormFile,
     Item,
     Module,
-    Option,
     Section,
-    Text,
     Use,
 )
 
@@ -41,20 +41,6 @@ class FormError(DataError):
             f"{len(problems)} problem(s) in the questionnaire definitions.",
         )
         self.errors = problems
-
-
-@dataclass(frozen=True, slots=True)
-class Variable:
-    """One column of the data: an item, or one row of a grid."""
-
-    id: str
-    item: Item
-    text: Text  # the question (for a grid row: the row's text)
-    options: tuple[Option, ...]
-
-    @property
-    def type(self) -> str:
-        return "single" if self.item.type == "grid" else self.item.type
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +74,8 @@ class Form:
         return next(i for i in self.items() if i.id == item_id)
 
     def variables(self) -> list[Variable]:
-        out: list[Variable] = []
-        for item in self.items():
-            options = tuple(item.options or ())
-            if item.type == "grid":
-                out += [Variable(r.id, item, r.text, options) for r in item.rows or ()]
-            else:
-                out.append(Variable(item.id, item, item.text, options))
-        return out
+        """The data columns, in order: each item's, as its type defines them."""
+        return [v for item in self.items() for v in kind(item).variables(item)]
 
 
 def definitions_dir() -> Path:
@@ -217,10 +197,8 @@ def check_form(form: Form, problems: list[str]) -> None:
             problems.append(f"{path.name}: {item.id}: duplicate option codes")
         if item.show_if is not None:
             _check_condition(path, item.id, item.show_if, earlier, problems)
-        if item.type in ("single", "multi", "select"):
-            earlier[item.id] = set(codes)
-        for r in item.rows or ():
-            earlier[r.id] = set(codes)
+        if kind(item).choice:
+            earlier.update({v.id: {o.code for o in v.options} for v in kind(item).variables(item)})
     known = {v.id for v in form.variables()}
     for d in form.derived:
         if d.id in seen or d.id in known:

@@ -2,6 +2,7 @@
 
 Answers map variable ids to a code (int), a list of codes (multiple choice), an integer, a
 string (free text), or a negative missing code (see :data:`survey.forms.schema.MISSING`).
+The skip logic is applied with each type's validation by :func:`survey.forms.validate.validate`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from survey.forms.loader import Form
-from survey.forms.schema import NO_ANSWER, NOT_APPLICABLE, Condition, Derived, Item
+from survey.forms.schema import NO_ANSWER, Condition, Derived, Item
 
 Answers = dict[str, Any]
 
@@ -32,26 +33,6 @@ def holds(cond: Condition, answers: Answers) -> bool:
 
 def visible(item: Item, answers: Answers) -> bool:
     return item.show_if is None or holds(item.show_if, answers)
-
-
-def apply_skips(form: Form, answers: Answers) -> Answers:
-    """Every variable present: −1 where the logic skipped it, −9 where nothing was given.
-
-    Answers given to an item the logic skips are discarded (set to −1): the skip wins.
-    """
-    out: Answers = {}
-    for item in form.items():
-        ids = [r.id for r in item.rows or ()] if item.type == "grid" else [item.id]
-        shown = visible(item, out)
-        for var in ids:
-            given = answers.get(var)
-            if not shown:
-                out[var] = NOT_APPLICABLE
-            elif given is None or given == [] or given == "":
-                out[var] = NO_ANSWER
-            else:
-                out[var] = given
-    return out
 
 
 def _value(d: Derived, values: Answers) -> int:
@@ -79,8 +60,11 @@ def _value(d: Derived, values: Answers) -> int:
 
 
 def derive(form: Form, answers: Answers) -> dict[str, int]:
-    """The form's derived variables, in declaration order (later ones may use earlier ones)."""
-    values = apply_skips(form, answers)
+    """The form's derived variables, in declaration order (later ones may use earlier ones),
+    from the answers as :func:`~survey.forms.validate.validate` stores them."""
+    from survey.forms.validate import validate  # (validate.py builds on visible() above)
+
+    values: Answers = validate(form, answers)
     out: dict[str, int] = {}
     for d in form.derived:
         out[d.id] = values[d.id] = _value(d, values)

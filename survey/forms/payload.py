@@ -3,10 +3,11 @@
 The browser serialises ``{"study", "cohort", "form", "version", "answers"}`` as compact JSON
 (``JSON.stringify``), pads it with ``sodium_pad(payload, padded_size)`` and seals it. Every
 answer of a form therefore has exactly one ciphertext length, whatever was answered or
-skipped. ``padded_size`` is the byte length of the largest possible payload (every item at
-its longest, free text budgeted at 6 bytes per character for JSON escapes, the study id at
-its 32-character maximum), rounded up to a multiple of 4 KiB that is strictly larger, since
-``sodium_pad`` always adds at least its marker byte.
+skipped. ``padded_size`` is the byte length of the largest possible payload (every variable
+at its type's longest answer, :meth:`survey.forms.items.ItemKind.longest_answer`: free text
+at 6 bytes per character for JSON escapes; the study id at its 32-character maximum),
+rounded up to a multiple of 4 KiB that is strictly larger, since ``sodium_pad`` always adds
+at least its marker byte.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from survey.forms.schema import MISSING
+from survey.forms.items import kind
 
 if TYPE_CHECKING:
-    from survey.forms.loader import Form, Variable
+    from survey.forms.loader import Form
 
 BLOCK = 4096
 STUDY_ID_MAX = 32
-TEXT_BYTES_PER_CHAR = 6  # "\\uXXXX"; UTF-8 needs at most 3 per UTF-16 unit
 INTAKE_BODY_LIMIT = 256 * 1024
 SEAL_OVERHEAD = 48  # crypto_box_seal: ephemeral public key (32) + MAC (16)
 CODE_EXAMPLE = "XXXX-XXXX-XXXX-C"
@@ -40,34 +40,9 @@ def encode(study: str, form: Form, answers: dict[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _longest_code(codes: list[int]) -> int:
-    return max(codes, key=lambda c: len(str(c)))
-
-
-def maximal_answer(var: Variable) -> Any:
-    """The answer with the longest JSON form (text is budgeted separately)."""
-    missing = list(MISSING)
-    item = var.item
-    codes = [o.code for o in var.options]
-    if var.type in ("text", "longtext"):
-        return ""
-    if var.type == "integer":
-        assert item.min is not None and item.max is not None
-        return _longest_code([item.min, item.max, *missing])
-    if var.type == "multi":
-        picks = sorted(codes, key=lambda c: -len(str(c)))[: item.max_picks or len(codes)]
-        return picks if len(json.dumps(picks)) > len(str(min(missing))) else min(missing)
-    return _longest_code([*codes, *missing])
-
-
 def max_payload_size(form: Form) -> int:
-    answers = {v.id: maximal_answer(v) for v in form.variables()}
-    text_budget = sum(
-        TEXT_BYTES_PER_CHAR * (v.item.max_length or 0)
-        for v in form.variables()
-        if v.type in ("text", "longtext")
-    )
-    return len(encode("s" * STUDY_ID_MAX, form, answers)) + text_budget
+    answers = {v.id: kind(v.item).longest_answer(v) for v in form.variables()}
+    return len(encode("s" * STUDY_ID_MAX, form, answers))
 
 
 def padded_size(form: Form) -> int:

@@ -1,7 +1,8 @@
 """The web form's view of a definition: what the collector's templates render.
 
 The templates and the browser's skip logic read only this view, so the web form asks exactly
-what the definition says (the same definition drives paper, keying and the codebook).
+what the definition says (the same definition drives paper, keying and the codebook). Each
+item is rendered by its type's template (:attr:`survey.forms.items.ItemKind.web_template`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from survey.forms.items import kind
 from survey.forms.loader import Form
 from survey.forms.schema import MISSING, REFUSED, Item, Text
 
@@ -42,10 +44,8 @@ class ItemView:
     max_length: int | None
     max_picks: int | None
     show_if: str | None  # the condition as JSON, evaluated by the browser
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        return tuple(r.id for r in self.rows) if self.type == "grid" else (self.id,)
+    variables: tuple[str, ...]  # the names its answers are sent under
+    template: str  # the template rendering it (its type's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,8 @@ def item_view(item: Item) -> ItemView:
         max_length=item.max_length,
         max_picks=item.max_picks,
         show_if=condition,
+        variables=tuple(v.id for v in kind(item).variables(item)),
+        template=kind(item).web_template,
     )
 
 

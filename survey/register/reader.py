@@ -25,6 +25,7 @@ from survey.crypto import sha256_hex
 from survey.errors import DataError
 from survey.postal import parse_postal
 from survey.register.dates import DateFormatError, parse_date
+from survey.spreadsheet import REFUSED_AT_IMPORT
 
 # canonical name -> (Japanese header, required)
 COLUMNS: dict[str, tuple[str, bool]] = {
@@ -43,6 +44,9 @@ _HEADER_ALIASES = {ja: key for key, (ja, _) in COLUMNS.items()} | {key: key for 
 # Only invalid values of these columns are echoed in error reports; names, addresses and
 # ids are personal data and never appear in a message, even when malformed.
 _ECHO_VALUE = frozenset({"birth_date", "sex", "postal_code", "relation"})
+# Printed on envelopes and written to CSV files officers open in Excel: a value that begins
+# a formula is refused here, since the CSV writers' quote prefix would be printed too.
+_PRINTED_TEXT = ("name", "name_kana", "address", "building")
 
 SEX_CODES = {"男": 1, "女": 2, "1": 1, "2": 2, "男性": 1, "女性": 2}
 SEX_LABELS = {1: "男", 2: "女"}
@@ -272,6 +276,13 @@ def _check_row(
     for col, (_, required) in COLUMNS.items():
         if required and not row[col] and col not in ("birth_date", "sex", "postal_code"):
             bad(col, "空欄です", "empty")
+    for col in _PRINTED_TEXT:
+        if row[col].startswith(REFUSED_AT_IMPORT):
+            bad(
+                col,
+                "先頭が = + @ などの記号です（表計算ソフトで数式として実行されます）",
+                "begins with =, +, @, tab or CR (a spreadsheet would run it as a formula)",
+            )
     birth: date | None = None
     try:
         birth = parse_date(row["birth_date"])
@@ -285,7 +296,11 @@ def _check_row(
     if sex is None:
         bad("sex", "男・女・1・2 のいずれかにしてください", "must be 男, 女, 1 or 2")
     if parse_postal(row["postal_code"]) is None:
-        bad("postal_code", "郵便番号は7桁です", "postal code must have 7 digits")
+        bad(
+            "postal_code",
+            "郵便番号は 123-4567 の形か7桁の数字です",
+            "postal code must be NNN-NNNN or seven digits",
+        )
     if len(errors) > before or birth is None or sex is None:
         return None
     return Person(

@@ -3,11 +3,12 @@
 The register is read, validated and drawn from in memory; what is stored is its SHA-256,
 the aggregate frame counts, the parameters needed to re-run the draw, and the encrypted
 roster of drawn units. Undrawn residents leave no row behind.
+
+The seed is personal data and is stored only sealed (:mod:`survey.sampling.seed`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,13 +19,14 @@ from sqlmodel import Session, col, select
 
 import survey
 from survey.cohorts import COHORTS
-from survey.crypto import new_seed
+from survey.crypto import new_seed, sha256_hex
 from survey.errors import DataError, UsageError
 from survey.models import Draw, FrameCount, SeedCommitment, Study
 from survey.register.reader import Register, read_register
 from survey.roster import RosterRecord, store_roster
 from survey.sampling.cohorts import DEFAULT_ALLOCATION
 from survey.sampling.draw import ALGORITHM, DrawResult, draw
+from survey.sampling.seed import open_seed, seal_seed
 from survey.settings import Settings
 from survey.study import effective_settings, frame_rules
 
@@ -69,12 +71,12 @@ def parse_seed(text: str) -> bytes:
 # --- commit-then-reveal ------------------------------------------------------------------
 
 
-def commit_seed(session: Session, study: Study) -> str:
+def commit_seed(session: Session, settings: Settings, study: Study) -> str:
     """Store a fresh seed for the study and return its SHA-256 for publication."""
     if _existing_draw(session, study) is not None:
         raise DataError("この調査はすでに抽出済みです。", "This study has already been drawn.")
     seed = new_seed()
-    digest = hashlib.sha256(seed).hexdigest()
+    digest = sha256_hex(seed)
     assert study.id is not None
     for old in session.exec(
         select(SeedCommitment).where(
@@ -84,7 +86,10 @@ def commit_seed(session: Session, study: Study) -> str:
         session.delete(old)  # a new commitment replaces an unused one
     session.add(
         SeedCommitment(
-            study_id=study.id, seed_hex=seed.hex(), seed_sha256=digest, created_on=date.today()
+            study_id=study.id,
+            seed_sealed=seal_seed(settings, study.name, seed),
+            seed_sha256=digest,
+            created_on=date.today(),
         )
     )
     return digest
@@ -125,7 +130,10 @@ class DrawReport:
             "available": {c: d.frame[c] - d.removed[c] for c in d.frame},
             "sample": d.sample,
             "no_frame": d.no_frame,
-            "seed": d.seed_hex,
+            # Never the seed itself: with the register it rebuilds the sample (personal data).
+            # `survey sample seed --out FILE` hands it to the verifier as a tracked file.
+            "seed": None,
+            "seed_sha256": d.seed_sha256,
             "committed": d.committed,
             "register_sha256": d.register_sha256,
             "register_rows": d.register_rows,
@@ -203,7 +211,8 @@ def draw_study(
                 "--seed と --committed は同時に使えません。",
                 "--seed and --committed exclude each other.",
             )
-        seed = bytes.fromhex(_take_commitment(session, study).seed_hex)
+        commitment = _take_commitment(session, study)
+        seed = open_seed(settings, study.name, commitment.seed_sealed, commitment.seed_sha256)
     elif seed is None:
         seed = new_seed()
     recorded = effective_settings(study)
@@ -214,7 +223,8 @@ def draw_study(
     assert study.id is not None
     row = Draw(
         study_id=study.id,
-        seed_hex=seed.hex(),
+        seed_sealed=seal_seed(settings, study.name, seed),
+        seed_sha256=sha256_hex(seed),
         committed=committed,
         register_sha256=register.sha256,
         register_rows=len(register.persons),
@@ -268,9 +278,14 @@ def _reader_progress(progress: Progress | None) -> Callable[[int, int], None] | 
     return lambda done, total: progress("読込 read", done, total)
 
 
+# What --verify judges the draw by: the selection digest says exactly which units (and which
+# child) were drawn, and it does not depend on the register's row order.
+VERIFIED_BY = ("frame", "removed", "sample", "no_frame", "selection_sha256")
+
+
 @dataclass(slots=True)
 class Verification:
-    identical: bool
+    verified: bool
     register_matches: bool
     recorded: DrawReport
     rerun: dict[str, Any]
@@ -278,7 +293,7 @@ class Verification:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "verified": self.identical,
+            "verified": self.verified,
             "register_matches": self.register_matches,
             "differences": self.differences,
             "recorded": self.recorded.as_json(),
@@ -287,35 +302,36 @@ class Verification:
 
 
 def verify_draw(
-    session: Session, study: Study, register_path: Path, progress: Progress | None = None
+    session: Session,
+    settings: Settings,
+    study: Study,
+    register_path: Path,
+    progress: Progress | None = None,
 ) -> Verification:
-    """Re-run the recorded draw (seed, D, allocation, settings) and compare."""
+    """Re-run the recorded draw (seed, D, allocation, settings) and compare.
+
+    The draw is verified when the selection, the frames and the sample sizes match. The
+    register file's SHA-256 is reported apart (``register_matches``): the same residents in
+    another row order give another file hash but the same draw. Raises
+    :class:`SeedErasedError` once the roster key (and with it the seed) has been destroyed.
+    """
     recorded = get_draw(session, study)
+    seed = open_seed(settings, study.name, recorded.seed_sealed, recorded.seed_sha256)
     districts = recorded.settings.get("districts", effective_settings(study)["districts"])
     register = read_register(register_path, districts, _reader_progress(progress))
     rerun: dict[str, Any] = {"register_sha256": register.sha256}
     try:
         result = _run(
-            register,
-            recorded.as_of,
-            recorded.settings,
-            recorded.allocation,
-            bytes.fromhex(recorded.seed_hex),
-            progress,
+            register, recorded.as_of, recorded.settings, recorded.allocation, seed, progress
         )
     except DataError as exc:  # e.g. this register's frames are too small for the allocation
         rerun["error"] = exc.en
+        differences = ["error"]
     else:
-        rerun |= {
-            "frame": result.frame,
-            "removed": result.removed,
-            "sample": result.sample,
-            "no_frame": result.no_frame,
-            "selection_sha256": result.selection_sha256,
-        }
-    differences = [k for k in rerun if k == "error" or rerun[k] != getattr(recorded, k)]
+        rerun |= {key: getattr(result, key) for key in VERIFIED_BY}
+        differences = [key for key in VERIFIED_BY if rerun[key] != getattr(recorded, key)]
     return Verification(
-        identical=not differences,
+        verified=not differences,
         register_matches=register.sha256 == recorded.register_sha256,
         recorded=DrawReport(study.name, recorded),
         rerun=rerun,

@@ -1,8 +1,13 @@
-"""``survey serve``: the front doors on one host and port (demo, development, small sites).
+"""Serving the front doors: ``survey-collector serve`` and ``survey serve``.
 
-``both`` mounts the office app under ``/office`` beside the public collector; the two stay
-separate Litestar apps, so the public one never gets the office's session middleware.
-Production runs one app per host (see deploy/).
+``both`` mounts the office app under ``/office`` beside the public collector on one host and
+port (demo, development, small sites); the two stay separate Litestar apps, so the public one
+never gets the office's session middleware. Production runs one app per host (see deploy/).
+
+A server never migrates the schema: it refuses to start unless the tables of the apps it
+serves are at their newest migration (``survey db upgrade`` / ``survey-collector db
+upgrade``, as the database owner). With several workers each process builds its app from
+the environment through one of the factories below.
 """
 
 from __future__ import annotations
@@ -16,13 +21,19 @@ import uvicorn
 from litestar.types import ASGIApp
 from sqlalchemy import Engine
 
-from survey.ingest.intake import today_in_tokyo
-from survey.settings import Settings
+from survey.collector.intake import today_in_tokyo
+from survey.db import check_current, make_engine
+from survey.settings import Settings, load_settings
 from survey.web.collector.app import create_collector_app
 from survey.web.headers import collector_headers
 
 Which = Literal["both", "collector", "office"]
 OFFICE_PREFIX = "/office"
+SCHEMAS: dict[str, tuple[str, ...]] = {
+    "both": ("office", "collector"),
+    "collector": ("collector",),
+    "office": ("office",),
+}
 
 
 class Dispatch:
@@ -78,24 +89,66 @@ def build_app(
     collector = create_collector_app(settings, engine, clock) if which != "office" else None
     office = None
     if which != "collector":
+        # Imported only here: a collector-only server never loads office code.
         from survey.web.office.app import create_office_app
 
         office = create_office_app(settings, engine)
     return Dispatch(collector, office)
 
 
-def run(settings: Settings, engine: Engine, which: Which, host: str, port: int) -> None:
-    app = build_app(settings, engine, which)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
+def checked_app(which: Which, settings: Settings | None = None) -> ASGIApp:
+    """The app for ``which``, from the environment, once the schema is known to be current."""
+    settings = settings or load_settings()
+    engine = make_engine(settings)
+    check_current(engine, SCHEMAS[which])
+    return build_app(settings, engine, which)
+
+
+# Factories for uvicorn's worker processes (each builds its own engine and app).
+def collector_factory() -> ASGIApp:
+    return checked_app("collector")
+
+
+def office_factory() -> ASGIApp:
+    return checked_app("office")
+
+
+def both_factory() -> ASGIApp:
+    return checked_app("both")
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How every server of ours runs uvicorn."""
+    return {
         # No access log: a request line would record an address, a time and a path.
-        access_log=False,
-        server_header=False,
-        lifespan="on",
-        log_level="info",
-    )
+        "access_log": False,
+        "server_header": False,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: anyone on the host, or a
+        # client through a proxy that passes the header on, could then choose the address the
+        # rate limits count. Only the proxies the operator names are believed.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+        "lifespan": "on",
+        "log_level": "info",
+    }
+
+
+def run(settings: Settings, which: Which, host: str, port: int, workers: int = 1) -> None:
+    """Serve until Ctrl+C; refuses (SchemaNotCurrent) before listening if the schema is old."""
+    app: ASGIApp | str
+    if workers > 1:
+        # Checked here too, so the refusal comes once and clearly, not from every worker.
+        check_current(make_engine(settings), SCHEMAS[which])
+        app = f"survey.web.serve:{which}_factory"
+    else:
+        app = checked_app(which, settings)
     # uvicorn re-raises the Ctrl+C it handled once it has shut down: that is a normal stop.
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            workers=workers,
+            factory=workers > 1,
+            **uvicorn_options(settings),
+        )

@@ -111,7 +111,8 @@ def test_first_draw_creates_the_default_study(run, synth_register: Path) -> None
         assert key in data
     assert data["study"] == "default"
     assert sum(data["sample"].values()) == 130
-    assert len(data["seed"]) == 64
+    # The seed is personal data (with the register it rebuilds the sample): never printed.
+    assert data["seed"] is None and len(data["seed_sha256"]) == 64
     # Drawing again is refused; verification succeeds.
     again = run("sample", "--register", str(synth_register), "--as-of", "2026-04-01")
     assert again.exit_code == 1
@@ -121,6 +122,25 @@ def test_first_draw_creates_the_default_study(run, synth_register: Path) -> None
     assert json.loads(verified.stdout)["verified"] is True
     shown = json.loads(run("sample", "show", "--json").stdout)
     assert shown["selection_sha256"] == data["selection_sha256"]
+
+
+def test_verify_with_a_resorted_register_passes_with_a_note(  # type: ignore[no-untyped-def]
+    run, synth_register: Path, tmp_path: Path
+) -> None:
+    from tests.sampling.test_service import resorted
+
+    args = ("--as-of", "2026-04-01", "--allocation", SMALL_ALLOCATION)
+    assert run("sample", "--register", str(synth_register), *args).exit_code == 0
+    shuffled = resorted(synth_register, tmp_path / "resorted.csv")
+    result = run("sample", "--verify", "--register", str(shuffled))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "一致しました" in lines[0] and "matches the record" in lines[0]
+    note = [line for line in lines if "not byte-identical" in line]
+    assert len(note) == 1 and "SHA-256" in note[0] and "台帳ファイル" in note[0]
+    data = json.loads(run("sample", "--verify", "--register", str(shuffled), "--json").stdout)
+    assert data["verified"] is True and data["register_matches"] is False
+    assert data["differences"] == []
 
 
 def test_verify_with_another_register_fails(run, synth_register: Path, register_file) -> None:  # type: ignore[no-untyped-def]
@@ -198,7 +218,7 @@ def test_several_studies_need_study_option(run, synth_register: Path) -> None:  
     assert mismatch.exit_code == 2
 
 
-def test_commit_then_reveal_from_the_cli(run, synth_register: Path) -> None:  # type: ignore[no-untyped-def]
+def test_commit_then_reveal_from_the_cli(run, synth_register: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import hashlib
 
     committed = run("sample", "commit", "--as-of", "2026-04-01", "--json")
@@ -208,8 +228,65 @@ def test_commit_then_reveal_from_the_cli(run, synth_register: Path) -> None:  # 
         "sample", "--register", str(synth_register), "--committed", "--allocation", "general=5"
     )
     assert result.exit_code == 0, result.stderr
-    seed = result.stdout.strip().rsplit(" ", 1)[-1]
-    assert hashlib.sha256(bytes.fromhex(seed)).hexdigest() == digest
+    # The seed is not printed: the verifier gets it as a tracked file.
+    assert "survey sample seed" in result.stdout
+    assert f"seed SHA-256: {digest}" in result.stdout
+    out = tmp_path / "handover" / "seed.json"
+    handed = run("sample", "seed", "--out", str(out))
+    assert handed.exit_code == 0, handed.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["format"] == "survey-draw-seed/v1" and doc["committed"] is True
+    # What the README tells the verifier to run: printf %s SEED | xxd -r -p | sha256sum
+    assert hashlib.sha256(bytes.fromhex(doc["seed"])).hexdigest() == digest == doc["seed_sha256"]
+    assert doc["seed"] not in result.stdout + result.stderr + handed.stdout + handed.stderr
+    shown = json.loads(run("sample", "show", "--json").stdout)
+    assert shown["seed"] is None and shown["selection_sha256"] == doc["selection_sha256"]
+    # Never overwritten; the existing file stays.
+    again = run("sample", "seed", "--out", str(out))
+    assert again.exit_code == 2 and out.exists()
+    from sqlmodel import select
+
+    from survey.db import Database
+    from survey.models import AuditEntry, TrackedFile
+    from survey.settings import load_settings
+
+    database = Database(load_settings())
+    try:
+        with database.session(write=False) as session:
+            tracked = session.exec(select(TrackedFile)).all()
+            actions = [e.action for e in session.exec(select(AuditEntry))]
+    finally:
+        database.dispose()
+    assert [(t.kind, Path(t.path)) for t in tracked] == [("draw_seed", out.resolve())]
+    assert tracked[0].sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert actions.count("file.draw_seed") == 1
+
+
+def test_the_summary_never_shows_the_seed(run, synth_register: Path) -> None:  # type: ignore[no-untyped-def]
+    seed = "5e" * 32
+    args = ("--register", str(synth_register), "--as-of", "2026-04-01", "--allocation", "general=5")
+    result = run("sample", *args, "--seed", seed)
+    assert result.exit_code == 0, result.stderr
+    shown = run("sample", "show")
+    for out in (result.stdout, result.stderr, shown.stdout, run("sample", "show", "--json").stdout):
+        assert seed not in out
+
+
+def test_verify_after_erasure_says_the_draw_cannot_be_reproduced(  # type: ignore[no-untyped-def]
+    run, synth_register: Path, env: dict[str, str]
+) -> None:
+    args = ("--register", str(synth_register))
+    assert run("sample", *args, "--as-of", "2026-04-01", "--allocation", "general=5").exit_code == 0
+    assert run("sample", "--verify", *args).exit_code == 0  # before erasure: as always
+    (Path(env["SURVEY_KEY_DIR"]) / "default" / "roster.key").unlink()  # crypto-erasure
+    for result in (run("sample", "--verify", *args), run("sample", "--verify", *args, "--json")):
+        assert result.exit_code == 1
+        assert "もう再現できません" in result.stderr
+        assert "can no longer be reproduced" in result.stderr
+    assert (
+        run("sample", "seed", "--out", str(Path(env["SURVEY_DATA_DIR"]) / "s.json")).exit_code == 1
+    )
 
 
 def test_roster_export(run, synth_register: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -296,8 +373,22 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.postgres
-def test_draw_on_postgresql(pg_env: dict[str, str], synth_register: Path) -> None:
+def test_draw_on_postgresql(pg_bare_env: dict[str, str], synth_register: Path) -> None:
     exe = Path(sys.executable).parent / "survey"
+    pg_env = pg_bare_env
+    refused = subprocess.run(
+        [str(exe), "sample", "show"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **pg_env},
+        check=False,
+    )
+    # On PostgreSQL commands never migrate: the owner runs `survey db upgrade` first.
+    assert refused.returncode == 1 and "survey db upgrade" in refused.stderr
+    upgraded = subprocess.run(
+        [str(exe), "db", "upgrade"], env={**os.environ, **pg_env}, check=False
+    )
+    assert upgraded.returncode == 0
     result = subprocess.run(
         [
             str(exe),

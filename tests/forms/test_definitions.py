@@ -334,7 +334,7 @@ def test_forms_check_compares_the_district_list_with_each_study(run) -> None:  #
 
 
 def test_a_changed_frozen_form_stops_the_collector(issued, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from survey.ingest.intake import Intake, NotReady
+    from survey.collector.intake import Intake, NotReady
 
     changed = tmp_path / "definitions"
     shutil.copytree(definitions_dir(), changed)

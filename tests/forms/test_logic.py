@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from survey.forms.loader import current_forms, load_forms
-from survey.forms.logic import apply_skips, derive
+from survey.forms.logic import derive
 
 FORM = current_forms(load_forms())["general"]
 K6 = [f"k6_{i}" for i in range(1, 7)]
@@ -76,14 +76,6 @@ def test_past_year_prevalence_uses_every_respondent() -> None:
     )
     values = [derive(FORM, r)["ideation_past_year"] for r in respondents]
     assert sum(values) / len(values) == 0.2  # 2 of 10, not 2 of 4
-
-
-def test_apply_skips_marks_not_applicable_and_no_answer() -> None:
-    out = apply_skips(FORM, {"ideation_ever": 2, "ideation_recent": 1, "ideation_coping": [1]})
-    assert out["ideation_recent"] == -1 and out["ideation_coping"] == -1
-    assert out["sex"] == -9 and out["opinion"] == -9
-    shown = apply_skips(FORM, {"ideation_ever": 1, "ideation_coping": [1, 4]})
-    assert shown["ideation_recent"] == -9 and shown["ideation_coping"] == [1, 4]
 
 
 def test_conditions_on_multiple_choice_and_combinations() -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from sqlmodel import Session, create_engine, select
 
-from survey.access_codes import code_hash_key
-from survey.codes import normalize
+from survey.codes import code_hash_key, normalize
 from survey.crypto import code_hash
 from survey.models import AccessCode, TrackedFile
 from survey.settings import load_settings
@@ -385,3 +384,15 @@ def test_every_web_slip_carries_a_qr_code_that_decodes_to_its_own_code(  # type:
         f"{PUBLIC_URL}/#code={c}" for cohort, c in read_codes(codes_csv) if cohort in web
     )
     assert sorted(found) == expected
+
+
+def test_the_codes_csv_keeps_formula_like_cells_as_text(tmp_path: Path) -> None:
+    from mailing.slips import write_codes_csv
+    from survey.access_codes import IssuedCode
+
+    # Real codes are Crockford symbols; the writer still goes through the shared escaping.
+    out = tmp_path / "codes.csv"
+    write_codes_csv(out, [IssuedCode("=cmd|' /C calc'!A0", "ABCDEFGHJKMNP")])
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["cohort", "code"], ["'=cmd|' /C calc'!A0", "ABCD-EFGH-JKMN-P"]]

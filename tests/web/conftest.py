@@ -15,8 +15,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from survey.db import Database
+from survey.settings import Settings
 from survey.web.collector.app import create_collector_app
-from survey.web.serve import Dispatch
+from survey.web.serve import Dispatch, uvicorn_options
 from tests.conftest import Issued
 from tests.web.office_helpers import BASE, Clock
 
@@ -40,10 +41,12 @@ def free_port() -> int:
         return port
 
 
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` on a real uvicorn in a thread; yields its base URL until the test ends."""
+def serve(app: Any, settings: Settings | None = None) -> Iterator[str]:
+    """Run ``app`` on a real uvicorn in a thread, configured as our servers run it; yields its
+    base URL until the test ends. Without settings: uvicorn's own defaults."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False))
+    options = uvicorn_options(settings) if settings is not None else {"access_log": False}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -59,7 +62,7 @@ def serve(app: Any) -> Iterator[str]:
 @pytest.fixture
 def live_server(collector_app: Litestar) -> Iterator[str]:
     """The collector served by a real uvicorn on localhost, as ``survey serve`` runs it."""
-    yield from serve(Dispatch(collector_app, None))
+    yield from serve(Dispatch(collector_app, None), collector_app.state.collector.settings)
 
 
 @pytest.fixture
@@ -92,4 +95,4 @@ def live_both(issued: Issued, clock: Clock) -> Iterator[str]:
         create_collector_app(settings, issued.db.engine),
         create_office_app(settings, issued.db.engine),
     )
-    yield from serve(app)
+    yield from serve(app, settings)

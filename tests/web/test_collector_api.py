@@ -6,16 +6,18 @@ import asyncio
 import base64
 import json
 import sqlite3
+import threading
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient, TestClient
 
+from survey.collector.intake import Intake
 from survey.db import Database
 from survey.forms.loader import Form
-from survey.ingest.intake import Intake
 from survey.web.collector.app import BODY_LIMIT, create_collector_app
 from survey.web.headers import COLLECTOR_CSP
 from tests.conftest import Issued
@@ -111,6 +113,7 @@ def test_fifty_simultaneous_submissions_over_http(
     assert statuses == [201] + [409] * 49
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_busy_database_is_503_never_500(issued: Issued, intake: Intake) -> None:
     settings = replace(issued.settings, busy_timeout_ms=200, unknown_code_limit=0)
     db = Database(settings)
@@ -217,3 +220,91 @@ def test_a_one_app_server_answers_the_other_apps_paths_with_the_same_headers(
     assert reply.status_code == 404
     assert reply.headers["content-security-policy"] == COLLECTOR_CSP
     assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+DEEP = 50_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"code": ' + "[" * DEEP + "]" * DEEP + "}",
+        "[" * DEEP + "]" * DEEP,
+        '{"a":' * (DEEP // 2) + "1" + "}" * (DEEP // 2),  # under the 256 KiB body limit
+    ],
+)
+def test_deeply_nested_json_is_a_client_error(client: Client, body: str) -> None:
+    """Reproduces the defect: nesting past the JSON decoder's depth gave a 500."""
+    for path in ("/api/codes/check", "/api/responses"):
+        reply = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert reply.status_code == 400, path
+        assert reply.json()["error"] == "malformed"
+        assert "Recursion" not in reply.text and "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize("path", ["/static/%00style.css", "/static/style.css%00", "/%00"])
+def test_a_nul_byte_in_a_path_is_not_found(client: Client, path: str) -> None:
+    """Reproduces the defect: a NUL byte reached the static files' stat() (ValueError, 500)."""
+    reply = client.get(path)
+    assert reply.status_code == 404
+    assert "ValueError" not in reply.text
+    assert reply.headers["content-security-policy"] == COLLECTOR_CSP
+
+
+def test_after_fieldwork_the_api_and_the_page_say_closed(  # type: ignore[no-untyped-def]
+    issued: Issued, run
+) -> None:
+    assert (
+        run(
+            "study",
+            "set",
+            "fieldwork_end=2026-07-31",
+            "fieldwork_grace_days=3",
+            "organisation=志木市",
+            "section=健康政策課",
+            "office_phone=048-473-0000",
+            "office_hours=平日 8:30〜17:15",
+        ).exit_code
+        == 0
+    )
+    app = create_collector_app(
+        replace(issued.settings, unknown_code_limit=0),
+        issued.db.engine,
+        clock=lambda: date(2026, 8, 4),
+    )
+    code = issued.codes["general"][0]
+    with TestClient(app) as c:
+        for path, body in (
+            ("/api/codes/check", {"code": code}),
+            ("/api/responses", {"code": code, "sealed": "AAAA"}),
+        ):
+            reply = c.post(path, json=body)
+            assert reply.status_code == 403 and reply.json()["error"] == "closed", path
+            assert "終了" in reply.json()["message"] and reply.json()["message_en"]
+        page = c.get("/").text
+        assert "受付は終了しました" in page and "This survey has closed" in page
+        assert "2026年8月3日" in page  # fieldwork_end plus the grace days
+        assert "048-473-0000" in page and "健康政策課" in page and "平日 8:30〜17:15" in page
+        assert "0120-279-338" in page  # the crisis lines, as on every page
+        assert 'id="code-form"' not in page
+
+
+def test_concurrent_first_requests_build_one_intake(issued: Issued) -> None:
+    """Reproduces the defect: the first requests, arriving together in worker threads, each
+    built an intake of their own (and with it a writer lock of their own)."""
+    from survey.web.collector.app import Collector
+
+    collector = Collector(issued.db.engine, issued.settings, date.today)
+    barrier = threading.Barrier(16)
+    built: list[int] = []
+
+    def first_request() -> None:
+        barrier.wait()
+        built.append(id(collector.intake()))
+
+    threads = [threading.Thread(target=first_request) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 16 and len(set(built)) == 1

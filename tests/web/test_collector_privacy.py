@@ -1,4 +1,5 @@
-"""Invariant 4 on the real server: after submissions through ``survey serve``, the collector's
+"""Invariant 4 on the real server: after submissions through ``survey-collector serve`` (two
+worker processes, as in production), the collector's
 database (file, WAL) and its log hold no client address, no user agent, no time of day, no
 plaintext answer and no access code."""
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from survey.codes import normalize
 from tests.conftest import Issued
@@ -33,8 +35,8 @@ def start_server(issued: Issued, log: Path) -> tuple[subprocess.Popen[bytes], st
         "SURVEY_KEY_DIR": str(issued.settings.key_dir),
         "SURVEY_UNKNOWN_CODE_LIMIT": "1000",
     }
-    survey = Path(sys.executable).parent / "survey"
-    cmd = [str(survey), "serve", "--app", "collector", "--host", SERVER_HOST, "--port", str(port)]
+    exe = Path(sys.executable).parent / "survey-collector"
+    cmd = [str(exe), "serve", "--workers", "2", "--host", SERVER_HOST, "--port", str(port)]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://{SERVER_HOST}:{port}"
@@ -54,6 +56,7 @@ def database_bytes(issued: Issued) -> bytes:
     return b"".join(p.read_bytes() for p in issued.settings.data_dir.glob("survey.sqlite3*"))
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_no_address_agent_time_or_plaintext_is_kept(issued: Issued, intake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "collector.log"
     # Staff actions in the office's audit log (the same file in one-process mode) carry a

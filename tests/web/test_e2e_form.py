@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from sqlmodel import Session, select
 
 from survey.codes import display, normalize
+from survey.collector.models import CollectorResponse
 from survey.crypto import fingerprint
-from survey.models import SealedResponse
 from tests.conftest import Issued, require_program
 from tests.helpers import (
     CANARY,
@@ -155,7 +155,7 @@ def test_a_citizen_answers_the_general_form(
     context.close()
 
     with Session(issued.db.engine) as session:
-        stored = session.exec(select(SealedResponse)).one()
+        stored = session.exec(select(CollectorResponse)).one()
     doc = open_sealed(stored.sealed, 8192)
     assert doc == {
         "study": "default",
@@ -268,4 +268,108 @@ def test_accessibility_of_landing_form_and_thanks(
         assert serious(page) == [], f"section {n + 1}"
     page.goto(live_server + "/thanks")
     assert serious(page) == []
+    context.close()
+
+
+JS = Path(__file__).resolve().parents[2] / "survey" / "web" / "collector" / "js"
+TEMPLATES = JS.parent / "templates"
+# Every variable of the form in the page, with the spec js/form.js reads for it from the page.
+SPECS = """async () => {
+  const { specOf, variablesOf } = await import("/__src/form.js");
+  const out = {};
+  for (const item of document.querySelectorAll("#survey-form [data-item]")) {
+    for (const [name, container] of variablesOf(item)) out[name] = specOf(item, container, name);
+  }
+  return out;
+}"""
+
+
+def serve_sources(page: Page, base: str) -> None:
+    """The browser modules as they are in the tree, under /__src/ (the page bundles them)."""
+    page.route(
+        f"{base}/__src/*.js",
+        lambda route: route.fulfill(
+            path=JS / route.request.url.rsplit("/", 1)[1], content_type="text/javascript"
+        ),
+    )
+
+
+def test_the_page_checks_what_the_definition_says(
+    browser: Browser, live_server: str, issued: Issued
+) -> None:
+    """What form.js reads from the rendered page for each variable is the definition's, and
+    each type's rule is applied at its field, for every type (the real forms lack some)."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from survey.forms.validate import validate
+    from survey.forms.web import form_view
+    from tests.forms.samples import EVERY_TYPE, REAL_FORMS
+    from tests.web.test_browser_logic import browser_spec
+
+    # Module scripts of our own are injected: audit in a context that bypasses the CSP.
+    context = browser.new_context(bypass_csp=True, viewport=PHONE)
+    page = context.new_page()
+    serve_sources(page, live_server)
+    open_landing(page, live_server, issued.codes["general"][5])
+    page.click("#code-submit")
+    page.wait_for_selector("#survey-form")
+    general = next(f for f in REAL_FORMS if f.id == "general")
+    assert page.evaluate(SPECS) == {v.id: browser_spec(v) for v in general.variables()}
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+    view = form_view(EVERY_TYPE)
+    html = env.get_template("form.html").render(form=view, bilingual=True, crisis_lines=[])
+    page.evaluate("html => { document.getElementById('form-host').innerHTML = html; }", html)
+    page.evaluate(
+        """async () => { const { SurveyForm } = await import("/__src/form.js");
+        window.testForm = new SurveyForm(document.getElementById("survey-form"), () => "ja"); }"""
+    )
+    assert page.evaluate(SPECS) == {v.id: browser_spec(v) for v in EVERY_TYPE.variables()}
+
+    def valid(n: int) -> bool:
+        return bool(page.evaluate(f"() => testForm.validatePage(testForm.pages[{n - 1}])"))
+
+    page.check("#in-gate-1")
+    for code in (1, 2, 3):  # three picks of at most two ...
+        page.check(f"#in-picks-{code}")
+    assert not valid(1)
+    expect(page.locator("#err-picks")).to_have_text("選べるのは2つまでです。")
+    assert page.is_hidden("[data-item='picks_more']")  # ... open no follow-up, as in Python
+    page.uncheck("#in-picks-3")
+    assert page.is_visible("[data-item='picks_more']") and valid(1)
+    page.check("#in-picks_more-2")
+    page.click("section[data-page='1'] button.next")
+
+    page.check("#in-grid_a-0")
+    page.select_option("#in-place", "2")
+    for typed, ok in (("abc", False), ("1e1", False), ("121", False), ("　１２ ", True)):
+        page.fill("#in-age", typed)
+        assert valid(2) is ok, typed
+        if not ok:
+            expect(page.locator("#err-age")).to_have_text("0から120までの整数で入力してください。")
+            assert page.get_attribute("#in-age", "aria-invalid") == "true"
+    page.fill("#in-count", "25")
+    assert not valid(2)
+    page.check("#in-count--7")  # 「答えたくない」 clears the field and the error
+    assert page.input_value("#in-count") == "" and valid(2)
+    # maxlength stops typing (and Playwright's fill), not a script setting the value
+    page.eval_on_selector("#in-word", "(el, text) => { el.value = text; }", "x" * 21)
+    assert not valid(2)
+    expect(page.locator("#err-word")).to_have_text("20文字までで入力してください。")
+    page.fill("#in-word", " 一言 ")
+    page.fill("#in-essay", "   ")  # spaces only: nothing, never an error
+    assert valid(2)
+    answers = page.evaluate("() => testForm.answers()")
+    assert answers == {
+        "gate": 1,
+        "picks": [1, 2],
+        "picks_more": 2,
+        "grid_a": 0,
+        "place": 2,
+        "age": 12,
+        "count": -7,
+        "word": " 一言 ",
+    }
+    stored = validate(EVERY_TYPE, answers)
+    assert {k: stored[k] for k in answers} == answers
     context.close()

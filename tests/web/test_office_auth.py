@@ -363,3 +363,15 @@ def test_security_headers_on_every_reply(office: Client, db: Database) -> None:
     assert office.get("/schema").status_code in (303, 404)  # no schema UI pages
     assert office.get("/office/schema/swagger").status_code in (303, 403, 404)
     assert BASE.startswith("https://")
+
+
+@pytest.mark.parametrize(
+    "path", ["/office/static/%00office.css", "/office/static/office.css%00", "/office/%00"]
+)
+def test_a_nul_byte_in_a_path_is_not_found(office: Client, path: str) -> None:
+    """Reproduces the defect: a NUL byte reached the static files' stat(), and the error page
+    named the exception (ValueError)."""
+    reply = office.get(path)
+    assert reply.status_code == 404
+    assert "ValueError" not in reply.text and "内部エラー" not in reply.text
+    assert "script-src 'none'" in reply.headers["content-security-policy"]

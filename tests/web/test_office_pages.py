@@ -12,13 +12,14 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from survey.collector.intake import Intake
 from survey.db import Database
-from survey.ingest.intake import Intake
 from survey.models import AuditEntry, Draw, StaffKey, StaffSession, StaffUser, TrackedFile
 from tests.conftest import SMALL_ALLOCATION, Issued, Row
-from tests.helpers import STUDY_PUBLIC_KEY, seal
+from tests.helpers import STUDY_PUBLIC_KEY, carry_to_office, seal
 from tests.web.office_helpers import PASSWORD, csrf, hold_key_ceremony, log_in, make_staff
 
 Client = TestClient[Litestar]
@@ -138,6 +139,9 @@ def submit_days(issued: Issued, plan: dict[str, list[int]]) -> None:
                 code = issued.codes[cohort][used.get(cohort, 0)]
                 used[cohort] = used.get(cohort, 0) + 1
                 intake.submit(code, seal(STUDY_PUBLIC_KEY, intake.check(code).form, {}))
+    # The dashboard counts what the office holds: the answers travel in a bundle.
+    out = issued.settings.data_dir / "bundle-test.json"
+    assert carry_to_office(issued.db.engine, issued.settings, out) == sum(map(sum, plan.values()))
 
 
 def test_dashboard_figures_chart_and_csv(issued: Issued, office: Client) -> None:
@@ -391,3 +395,21 @@ def test_paths_are_taken_out_of_messages(office_app: Litestar) -> None:
         assert without_paths(message, office) == shown
     for kept in ("回答率 12.5% (N/A は未回答)", "2026/06/10 に抽出しました", "指紋 AB12-CD34"):
         assert without_paths(kept, office) == kept
+
+
+def test_the_audit_page_shows_the_current_head_to_record(office: Client, db: Database, run) -> None:  # type: ignore[no-untyped-def]
+    make_staff(db, mia=["manager"])
+    log_in(office, "mia")
+    head = run("audit", "head").stdout.strip()  # what `survey audit head` prints
+    page = office.get("/office/audit?action=file.")  # a filter does not change the head
+    assert page.status_code == 200 and "login.ok" not in page.text
+    assert f'<code id="audit-head">{head}</code>' in page.text
+    assert "議事録" in page.text and "改ざん" in page.text
+    # A broken chain: the page still shows the head as stored, beside the alarm.
+    on = " ON audit_entry" if db.engine.dialect.name == "postgresql" else ""
+    with db.engine.begin() as conn:
+        conn.execute(text(f"DROP TRIGGER audit_entry_no_update{on}"))
+        conn.execute(text("UPDATE audit_entry SET actor = 'user:mallory' WHERE seq = 1"))
+    broken = office.get("/office/audit")
+    assert "1 番目の項目で鎖が切れています" in broken.text
+    assert f'<code id="audit-head">{head}</code>' in broken.text

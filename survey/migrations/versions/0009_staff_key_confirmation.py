@@ -2,7 +2,7 @@
 server-side pre-login tokens
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2027-01-12 10:02:41.118305
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0009'
-down_revision: str | None = '0006'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

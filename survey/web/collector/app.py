@@ -1,49 +1,54 @@
 """The public collector: form pages and the intake API, internet-facing.
 
-It holds the study public key, the form definitions, code hashes and sealed answers, and
-nothing else: no sessions, no cookies, no staff routes, no decryption, roster or analysis
-code (tests/web/test_boundaries.py enforces the imports). Nothing about a client is stored or
-logged; the only per-client state is the in-memory limit on unknown codes.
+It reads only the collector's own tables (:mod:`survey.collector.models`): no sessions, no
+cookies, no staff routes, no decryption, roster or analysis code (tests/collector/
+test_boundaries.py enforces the imports). Nothing about a client is stored or logged; the only
+per-client state is the in-memory limit on unknown codes.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.params import FromPath, JSONBody
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from msgspec import Struct
+from msgspec import Meta, Struct
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 import survey
-from survey.forms.web import form_view
-from survey.ingest.intake import (
+from survey.collector.intake import (
     Intake,
     IntakeError,
     UnknownCode,
     active_study,
     busy,
+    last_day,
+    not_ready,
+    page_values,
     rate_limited,
     today_in_tokyo,
 )
+from survey.forms.web import form_view
+from survey.public import tel
 from survey.settings import Settings
-from survey.study import SETTINGS
 from survey.web.assets import Assets
+from survey.web.guards import RefuseNulPaths
 from survey.web.headers import collector_headers, security_headers
 from survey.web.ratelimit import UnknownCodeLimiter
 
@@ -53,12 +58,49 @@ log = logging.getLogger("survey.collector")
 
 
 class CodeIn(Struct):
-    code: str
+    code: Annotated[str, Meta(max_length=64)]
 
 
 class ResponseIn(Struct):
-    code: str
-    sealed: str
+    code: Annotated[str, Meta(max_length=64)]
+    # Standard base64 of the sealed answer (its length is the form's padded size + 48 bytes).
+    sealed: Annotated[str, Meta(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=BODY_LIMIT)]
+
+
+class CodeOut(Struct):
+    study: str
+    cohort: str
+    form: str
+    version: int
+
+
+class StoredOut(Struct):
+    stored: bool
+
+
+class ErrorOut(Struct):
+    """Every refusal: a code for scripts, a Japanese message for people, and its English."""
+
+    error: str
+    message: str
+    message_en: str
+
+
+def _errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """The refusals a route can give, as the OpenAPI document lists them (for fuzzing)."""
+    texts = {
+        400: "malformed body (JSON, base64, or a sealed answer of the wrong length)",
+        403: "a paper-only cohort's code, or fieldwork has closed (error: closed)",
+        404: "unknown access code (one reply for any), or no such form",
+        409: "the code was used already, or these sealed bytes are stored already",
+        413: "request body over 256 KiB",
+        429: "too many unknown codes from this address",
+        503: "not accepting answers yet, or the database is busy: try again",
+    }
+    return {
+        s: ResponseSpec(data_container=ErrorOut, description=texts[s], generate_examples=False)
+        for s in statuses
+    }
 
 
 class Collector:
@@ -70,12 +112,16 @@ class Collector:
         self.clock = clock
         self.limiter = UnknownCodeLimiter(settings.unknown_code_limit)
         self._intake: Intake | None = None
+        # Requests run in worker threads: the first ones arrive together, and without the
+        # lock each would build an intake of its own (and its own writer lock).
+        self._lock = threading.Lock()
 
     def intake(self) -> Intake:
         name = active_study(self.engine, self.settings)
-        if self._intake is None or self._intake.study_name != name:
-            self._intake = Intake(self.engine, self.settings, name, self.clock)
-        return self._intake
+        with self._lock:
+            if self._intake is None or self._intake.study_name != name:
+                self._intake = Intake(self.engine, self.settings, name, self.clock)
+            return self._intake
 
     def guarded(self, request: Request[Any, Any, Any], call: Callable[[Intake], Any]) -> Any:
         """Run an intake call under the unknown-code limit (only 404 replies count)."""
@@ -97,20 +143,25 @@ def _collector(state: State) -> Collector:
     return collector
 
 
-def _tel(number: str) -> str | None:
-    return number.replace("-", "") if re.fullmatch(r"[0-9-]{6,}", number) else None
-
-
-def _page_context(collector: Collector) -> dict[str, Any]:
+def _page_context(collector: Collector) -> tuple[dict[str, Any], Intake | None]:
+    """What every public page shows (title, crisis lines, the office), and the intake."""
     try:
-        values = collector.intake().page_settings()
+        intake: Intake | None = collector.intake()
     except IntakeError:
-        values = {k: SETTINGS[k].default for k in ("title", "title_en", "crisis_lines")}
-    return {
+        intake = None
+    values = intake.current().values if intake is not None else page_values(None)
+    end = last_day(values)
+    context = {
         "title": {"ja": values["title"], "en": values["title_en"]},
         "bilingual": True,
-        "crisis_lines": [{**line, "tel": _tel(line["number"])} for line in values["crisis_lines"]],
+        "crisis_lines": [{**line, "tel": tel(line["number"])} for line in values["crisis_lines"]],
+        "office": {
+            k: values[k] for k in ("organisation", "section", "office_phone", "office_hours")
+        },
+        "office_tel": tel(values["office_phone"]),
+        "last_day": end,
     }
+    return context, intake
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -118,59 +169,63 @@ def _page_context(collector: Collector) -> dict[str, Any]:
 
 @get("/", sync_to_thread=True, include_in_schema=False)
 def index(state: State) -> Template:
-    context = _page_context(_collector(state))
-    try:
-        _collector(state).intake()
-    except IntakeError:
+    context, intake = _page_context(_collector(state))
+    if intake is None:
         return Template(template_name="unavailable.html", context=context)
+    if intake.is_closed(intake.current()):
+        return Template(template_name="closed.html", context=context)
     return Template(template_name="index.html", context=context)
 
 
 @get("/thanks", sync_to_thread=True, include_in_schema=False)
 def thanks(state: State) -> Template:
-    return Template(template_name="thanks.html", context=_page_context(_collector(state)))
+    return Template(template_name="thanks.html", context=_page_context(_collector(state))[0])
 
 
 @get("/forms/{form_id:str}/{version:int}", sync_to_thread=True, include_in_schema=False)
 def form_page(state: State, form_id: FromPath[str], version: FromPath[int]) -> Template:
     """The questionnaire as an HTML fragment, inserted by the landing page's script."""
-    collector = _collector(state)
-    form = collector.intake().web_form(form_id, version)
-    view = form_view(form)
-    context = {**_page_context(collector), "form": view, "bilingual": view.bilingual}
+    context, intake = _page_context(_collector(state))
+    if intake is None:
+        raise not_ready()
+    view = form_view(intake.web_form(form_id, version))
+    context = {**context, "form": view, "bilingual": view.bilingual}
     return Template(template_name="form.html", context=context)
 
 
 # --- API ----------------------------------------------------------------------------------
 
 
-@get("/api/study", sync_to_thread=True)
+@get("/api/study", sync_to_thread=True, responses=_errors(503))
 def study_info(state: State) -> dict[str, Any]:
     """The study, its public key (base64) and fingerprint, and the web forms' padded sizes."""
     return _collector(state).intake().study_info()
 
 
-@post("/api/codes/check", status_code=200, sync_to_thread=True)
-def check_code(
-    state: State, request: Request[Any, Any, Any], data: JSONBody[CodeIn]
-) -> dict[str, Any]:
+@post(
+    "/api/codes/check",
+    status_code=200,
+    sync_to_thread=True,
+    responses=_errors(400, 403, 404, 409, 413, 429, 503),
+)
+def check_code(state: State, request: Request[Any, Any, Any], data: JSONBody[CodeIn]) -> CodeOut:
     """200 for a usable code of a web-enabled cohort; 404 unknown, 409 used, 403 paper only."""
     info = _collector(state).guarded(request, lambda intake: intake.check(data.code))
-    return {
-        "study": info.study,
-        "cohort": info.cohort,
-        "form": info.form.id,
-        "version": info.form.version,
-    }
+    return CodeOut(info.study, info.cohort, info.form.id, info.form.version)
 
 
-@post("/api/responses", status_code=201, sync_to_thread=True)
+@post(
+    "/api/responses",
+    status_code=201,
+    sync_to_thread=True,
+    responses=_errors(400, 403, 404, 409, 413, 429, 503),
+)
 def submit_response(
     state: State, request: Request[Any, Any, Any], data: JSONBody[ResponseIn]
-) -> dict[str, Any]:
+) -> StoredOut:
     """Store a sealed answer and consume its code in one transaction; 201 only after commit."""
     _collector(state).guarded(request, lambda intake: intake.submit(data.code, data.sealed))
-    return {"stored": True}
+    return StoredOut(stored=True)
 
 
 @get("/healthz", include_in_schema=False)
@@ -206,6 +261,14 @@ _HTTP_TEXTS = {
     405: ("この操作はできません。", "Method not allowed."),
     413: ("送信データが大きすぎます。", "The request body is too large."),
 }
+
+
+def _too_deep(_request: Request[Any, Any, Any], _exc: RecursionError) -> Response[Any]:
+    # Litestar decodes a JSON body before checking its shape: nesting deeper than the decoder
+    # goes raises RecursionError. It is the client's malformed input, not our failure.
+    return _error(
+        400, "malformed", "送信データの形式が正しくありません。", "The request body is malformed."
+    )
 
 
 def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -275,9 +338,11 @@ def create_collector_app(
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         cache_control=CacheControlHeader(no_store=True),
         before_send=[security_headers(collector_headers())],
+        middleware=[RefuseNulPaths()],
         exception_handlers={
             IntakeError: _intake_error,
             ValidationException: _validation_error,
+            RecursionError: _too_deep,
             HTTPException: _http_error,
             Exception: _unexpected,
         },

@@ -162,8 +162,12 @@ def audit_log(request: Req, state: State) -> Template:
         if actor:
             query = query.where(col(AuditEntry.actor).contains(actor))
         entries = session.exec(query.limit(AUDIT_PAGE)).all()
+        # The head is read before the chain is checked, so an intact report covers it.
+        head = audit.head_anchor(session)
         report = audit.verify(session)
-    return page(request, "audit.html", entries=entries, report=report, action=action, actor=actor)
+    return page(
+        request, "audit.html", entries=entries, report=report, head=head, action=action, actor=actor
+    )
 
 
 def _key_of(office: Office, staff: Staff) -> StaffKey:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from survey.audit import now_utc
 from survey.settings import Settings
+from survey.web.guards import RefuseNulPaths
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
 from survey.web.office import admin, dashboard, login, studies
 from survey.web.office.auth import Office, PasswordChangeRequired, role_guard
@@ -130,6 +131,7 @@ def create_office_app(
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=None,  # no schema pages (they would load outside scripts)
         before_send=[security_headers(office_headers())],
+        middleware=[RefuseNulPaths()],
         exception_handlers={
             NotAuthorizedException: _not_logged_in,
             PasswordChangeRequired: _first_password,

@@ -2,14 +2,17 @@
 // time, and the answers gathered for sealing. Nothing is ever written to browser storage.
 import { holds } from "./logic.js";
 import { message } from "./messages.js";
-
-const REFUSED = -7;
+import { check, INVALID, NO_ANSWER, REFUSED } from "./validate.js";
 
 function inputsOf(root, name) {
   return [...root.querySelectorAll("input, select, textarea")].filter((el) => el.name === name);
 }
 
-// The value of one variable as the definition's payload wants it, or undefined when blank.
+function isField(el) {
+  return el.tagName === "SELECT" || el.tagName === "TEXTAREA" || el.type === "text";
+}
+
+// What one variable holds in the page, as validate.js checks it (blank: undefined or "").
 function readVariable(container, name, type) {
   const inputs = inputsOf(container, name);
   if (type === "single" || type === "grid") {
@@ -18,19 +21,40 @@ function readVariable(container, name, type) {
   }
   if (type === "multi") {
     const picks = inputs.filter((el) => el.checked).map((el) => Number(el.value));
-    if (picks.includes(REFUSED)) return REFUSED;
-    return picks.length ? picks : undefined;
+    return picks.includes(REFUSED) ? REFUSED : picks;
   }
   const refusal = inputs.find((el) => el.dataset.refusal && el.checked);
   if (refusal) return REFUSED;
-  const field = inputs.find((el) => !el.dataset.refusal);
-  if (!field || field.value.trim() === "") return undefined;
-  if (type === "select") return Number(field.value);
-  if (type === "integer") return field.value.trim(); // checked and converted by validate()
-  return field.value;
+  const field = inputs.find(isField);
+  if (!field) return undefined;
+  if (type === "select") return field.value === "" ? undefined : Number(field.value);
+  return field.value; // integer and text: the text as typed, normalised by validate.js
 }
 
-function variablesOf(item) {
+// What the definition allows for one variable, read from the rendered page (its options,
+// data-* attributes and maxlength): the spec validate.js checks against.
+export function specOf(item, container, name) {
+  const inputs = inputsOf(container, name);
+  const choices = inputs.flatMap((el) => (el.tagName === "SELECT" ? [...el.options] : [el]));
+  const codes = choices
+    .filter((el) => el.tagName === "OPTION" || el.type === "radio" || el.type === "checkbox")
+    .filter((el) => el.value !== "")
+    .map((el) => ({ code: Number(el.value), exclusive: Boolean(el.dataset.exclusive) }));
+  const field = inputs.find((el) => isField(el) && el.tagName !== "SELECT");
+  const type = item.dataset.type === "grid" ? "single" : item.dataset.type;
+  return {
+    type,
+    codes: codes.filter((c) => c.code !== REFUSED).map((c) => c.code),
+    exclusive: codes.filter((c) => c.exclusive && c.code !== REFUSED).map((c) => c.code),
+    sensitive: codes.some((c) => c.code === REFUSED),
+    maxPicks: Number(item.dataset.maxPicks || 0),
+    min: field && field.dataset.min !== undefined ? Number(field.dataset.min) : null,
+    max: field && field.dataset.max !== undefined ? Number(field.dataset.max) : null,
+    maxLength: field && field.maxLength >= 0 ? field.maxLength : null,
+  };
+}
+
+export function variablesOf(item) {
   if (item.dataset.type === "grid") {
     return [...item.querySelectorAll("[data-var]")].map((row) => [row.dataset.var, row]);
   }
@@ -79,7 +103,16 @@ export class SurveyForm {
     this.refresh();
   }
 
-  // Show and hide items by the skip logic, in order, as the server applies it.
+  // The checked value of each variable of an item: [name, {value, error}, spec].
+  checked(item) {
+    return variablesOf(item).map(([name, container]) => {
+      const spec = specOf(item, container, name);
+      return [name, check(spec, readVariable(container, name, item.dataset.type)), spec];
+    });
+  }
+
+  // Show and hide items by the skip logic, in order, as the office applies it: on the checked
+  // values, so an answer that cannot be right opens no follow-up.
   refresh() {
     const answers = {};
     for (const item of this.items) {
@@ -88,10 +121,7 @@ export class SurveyForm {
       item.hidden = !shown;
       for (const el of item.querySelectorAll("input, select, textarea")) el.disabled = !shown;
       if (!shown) continue;
-      for (const [name, container] of variablesOf(item)) {
-        const value = readVariable(container, name, item.dataset.type);
-        if (value !== undefined) answers[name] = typeof value === "string" ? value : value;
-      }
+      for (const [name, { value }] of this.checked(item)) answers[name] = value;
     }
   }
 
@@ -111,24 +141,8 @@ export class SurveyForm {
   validatePage(page) {
     const problems = [];
     for (const item of page.querySelectorAll("[data-item]")) {
-      for (const [name, container] of variablesOf(item)) {
-        let text = "";
-        if (!item.hidden) {
-          const value = readVariable(container, name, item.dataset.type);
-          if (item.dataset.type === "integer" && value !== undefined && value !== REFUSED) {
-            const field = inputsOf(container, name).find((x) => !x.dataset.refusal);
-            const min = Number(field.dataset.min);
-            const max = Number(field.dataset.max);
-            const n = Number(value.normalize("NFKC"));
-            if (!Number.isInteger(n) || n < min || n > max) {
-              text = message("integer", this.lang(), { min, max });
-            }
-          }
-          const picks = Number(item.dataset.maxPicks || 0);
-          if (picks && Array.isArray(value) && value.length > picks) {
-            text = message("picks", this.lang(), { max: picks });
-          }
-        }
+      for (const [name, result, spec] of this.checked(item)) {
+        const text = item.hidden || !result.error ? "" : message(result.error, this.lang(), spec);
         this.setError(name, text);
         if (text) problems.push(name);
       }
@@ -185,13 +199,8 @@ export class SurveyForm {
     const out = {};
     for (const item of this.items) {
       if (item.hidden) continue;
-      for (const [name, container] of variablesOf(item)) {
-        let value = readVariable(container, name, item.dataset.type);
-        if (value === undefined) continue;
-        if (item.dataset.type === "integer" && value !== REFUSED) {
-          value = Number(value.normalize("NFKC"));
-        }
-        out[name] = value;
+      for (const [name, { value }] of this.checked(item)) {
+        if (value !== NO_ANSWER && value !== INVALID) out[name] = value;
       }
     }
     return out;

@@ -39,7 +39,9 @@ const MESSAGES = {
   sending: { ja: "暗号化して送信しています…", en: "Encrypting and sending…" },
   checking: { ja: "確認しています…", en: "Checking…" },
   integer: { ja: "{min}から{max}までの整数で入力してください。", en: "Please enter a whole number from {min} to {max}." },
-  picks: { ja: "選べるのは{max}つまでです。", en: "Please choose at most {max}." },
+  picks: { ja: "選べるのは{maxPicks}つまでです。", en: "Please choose at most {maxPicks}." },
+  tooLong: { ja: "{maxLength}文字までで入力してください。", en: "Please write at most {maxLength} characters." },
+  invalid: { ja: "この回答はお受けできません。選び直してください。", en: "This answer cannot be accepted. Please choose again." },
   fix: { ja: "{n}か所、確認が必要な回答があります。", en: "{n} answer(s) need checking." },
   leave: { ja: "このページを離れると、入力した回答は失われます。", en: "If you leave this page, your answers will be lost." },
 };

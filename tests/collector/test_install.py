@@ -1,4 +1,5 @@
-"""A separate collector: provisioned from the office, signing bundles the office trusts."""
+"""A separate collector: its own database, provisioned from the office, signing bundles the
+office trusts and imports."""
 
 from __future__ import annotations
 
@@ -6,16 +7,24 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 from sqlmodel import Session, select
 
-from survey.db import Database
-from survey.ingest.bundles import read_bundle
-from survey.ingest.intake import Intake
-from survey.ingest.provision import trusted_keys
-from survey.models import Study
+from survey.collector.intake import Intake
+from survey.db import Database, make_engine
+from survey.models import SealedResponse
 from survey.settings import load_settings
 from tests.conftest import Issued
 from tests.helpers import STUDY_PUBLIC_KEY, seal
+
+COLLECTOR_TABLES = {
+    "alembic_version_collector",
+    "collector_study",
+    "collector_code",
+    "collector_response",
+    "collector_bundle",
+    "collector_signer",
+}
 
 
 @pytest.fixture
@@ -26,8 +35,24 @@ def collector_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def test_provision_serve_bundle_and_trust(  # type: ignore[no-untyped-def]
-    issued: Issued, run, collector_env: dict[str, str], tmp_path: Path
+def tables(env: dict[str, str]) -> set[str]:
+    engine = make_engine(load_settings(env))
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_a_collector_database_holds_only_collector_tables(  # type: ignore[no-untyped-def]
+    run_collector, collector_env: dict[str, str]
+) -> None:
+    result = run_collector("db", "upgrade", extra_env=collector_env)
+    assert result.exit_code == 0, result.stderr
+    assert tables(collector_env) == COLLECTOR_TABLES
+
+
+def test_provision_serve_bundle_trust_and_import(  # type: ignore[no-untyped-def]
+    issued: Issued, run, run_collector, collector_env: dict[str, str], tmp_path: Path
 ) -> None:
     provision = tmp_path / "collector.json"
     exported = run("collector", "export", "--out", str(provision), "--json")
@@ -38,15 +63,17 @@ def test_provision_serve_bundle_and_trust(  # type: ignore[no-untyped-def]
         "codes",
     }  # fmt: skip
     assert "roster" not in provision.read_text() and provision.stat().st_mode & 0o077 == 0
+    assert {"fieldwork_end", "fieldwork_grace_days", "office_phone"} <= set(doc["settings"])
 
-    imported = run("collector", "import", str(provision), "--json", extra_env=collector_env)
+    imported = run_collector("import", str(provision), "--json", extra_env=collector_env)
     assert imported.exit_code == 0, imported.stderr
     report = json.loads(imported.stdout)
     total = sum(len(c) for c in issued.codes.values())
     assert report["created"] and report["codes_added"] == total
+    assert tables(collector_env) == COLLECTOR_TABLES  # nothing of the office's
 
     collector_settings = load_settings(collector_env)
-    collector_db = Database(collector_settings)
+    collector_db = Database(collector_settings, ("collector",))
     try:
         intake = Intake(collector_db.engine, collector_settings, "default")
         code = issued.codes["general"][0]
@@ -54,46 +81,53 @@ def test_provision_serve_bundle_and_trust(  # type: ignore[no-untyped-def]
     finally:
         collector_db.dispose()
     bundle = tmp_path / "bundle-1.json"
-    result = run("bundle", "export", "--out", str(bundle), "--json", extra_env=collector_env)
+    result = run_collector(
+        "bundle", "export", "--out", str(bundle), "--json", extra_env=collector_env
+    )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["records"] == 1
 
-    # The office trusts the key the collector printed, and only then reads its bundles.
+    # The office refuses the bundle until it trusts the key the collector printed.
+    untrusted = run("bundle", "import", str(bundle))
+    assert untrusted.exit_code == 1 and "trusted" in untrusted.stderr
     trusted = run("bundle", "trust", report["bundle_signing_key"], "--json")
     assert trusted.exit_code == 0
     assert json.loads(trusted.stdout)["fingerprint"] == report["bundle_signing_fingerprint"]
+    first = run("bundle", "import", str(bundle), "--json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)[0]["added"] == 1
     with Session(issued.db.engine) as session:
-        keys = trusted_keys(session, session.exec(select(Study)).one())
-    body = read_bundle(bundle.read_bytes(), keys)
-    assert [r["cohort"] for r in body["records"]] == ["general"]
+        assert [r.cohort for r in session.exec(select(SealedResponse)).all()] == ["general"]
 
     # New spares reach the collector by importing again; used codes stay used.
     assert run("codes", "--out", str(tmp_path / "more.pdf"), "--additional", "2").exit_code == 0
     again = tmp_path / "collector-2.json"
     assert run("collector", "export", "--out", str(again)).exit_code == 0
-    second = run("collector", "import", str(again), "--json", extra_env=collector_env)
+    second = run_collector("import", str(again), "--json", extra_env=collector_env)
     assert json.loads(second.stdout)["codes_added"] == 2 * len(issued.codes)
     assert json.loads(second.stdout)["bundle_signing_key"] == report["bundle_signing_key"]
 
 
-def test_import_refuses_the_office_database_and_other_definitions(  # type: ignore[no-untyped-def]
-    issued: Issued, run, collector_env: dict[str, str], tmp_path: Path
+def test_import_refuses_other_definitions_and_junk(  # type: ignore[no-untyped-def]
+    issued: Issued, run, run_collector, collector_env: dict[str, str], tmp_path: Path
 ) -> None:
     provision = tmp_path / "collector.json"
     assert run("collector", "export", "--out", str(provision)).exit_code == 0
-    same_db = run("collector", "import", str(provision))
-    assert same_db.exit_code == 2 and "office" in same_db.stderr
-
     doc = json.loads(provision.read_text(encoding="utf-8"))
     doc["forms"][0]["sha256"] = "0" * 64
     changed = tmp_path / "changed.json"
     changed.write_text(json.dumps(doc), encoding="utf-8")
-    refused = run("collector", "import", str(changed), extra_env=collector_env)
+    refused = run_collector("import", str(changed), extra_env=collector_env)
     assert refused.exit_code == 1 and "same software release" in refused.stderr
 
     junk = tmp_path / "junk.json"
     junk.write_text("{}", encoding="utf-8")
-    assert run("collector", "import", str(junk), extra_env=collector_env).exit_code == 1
+    assert run_collector("import", str(junk), extra_env=collector_env).exit_code == 1
+    doc = json.loads(provision.read_text(encoding="utf-8"))
+    doc["study"] = "../escape"
+    bad_name = tmp_path / "bad-name.json"
+    bad_name.write_text(json.dumps(doc), encoding="utf-8")
+    assert run_collector("import", str(bad_name), extra_env=collector_env).exit_code == 2
 
 
 def test_trust_refuses_a_malformed_key(issued: Issued, run) -> None:  # type: ignore[no-untyped-def]

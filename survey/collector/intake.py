@@ -1,13 +1,12 @@
-"""Intake on the collector: check an access code, store a sealed answer, consume the code.
+"""Intake: check an access code, store a sealed answer, consume the code.
 
-Public side only: this module sees a code and sealed bytes, never a plaintext answer, and
-stores nothing about the client. It imports no decryption, roster or analysis code.
-
-Storing an answer is one transaction: the code is consumed with
+This module sees a code and sealed bytes, never a plaintext answer, and stores nothing about
+the client. Storing an answer is one transaction: the code is consumed with
 ``UPDATE … WHERE hash = :h AND NOT used`` (on SQLite inside ``BEGIN IMMEDIATE``, so the write
-lock is held before the code is read), and the sealed bytes are inserted with a random id,
-the cohort, form, version and the day in Asia/Tokyo. Of any number of simultaneous
-submissions of one code exactly one succeeds; identical sealed bytes are refused (a replay).
+lock is held before the code is read; on PostgreSQL the row lock of the UPDATE decides), and
+the sealed bytes are inserted with a random id, the cohort, form, version and the day in
+Asia/Tokyo. Of any number of simultaneous submissions of one code, in any number of worker
+processes, exactly one succeeds; identical sealed bytes are refused (a replay).
 """
 
 from __future__ import annotations
@@ -20,28 +19,25 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from survey.access_codes import code_hash_key
-from survey.codes import CodeFormatError, normalize
+from survey import public
+from survey.codes import CodeFormatError, code_hash_key, normalize
+from survey.collector.models import CollectorCode, CollectorResponse, CollectorStudy
 from survey.crypto import KeyMissingError, code_hash
 from survey.errors import SurveyError
 from survey.forms.loader import Form, load_forms
-from survey.forms.versions import check_frozen, form_for_cohort
-from survey.keys import get_study_key
-from survey.models import AccessCode, SealedResponse, Study
+from survey.forms.payload import SEAL_OVERHEAD
 from survey.settings import Settings
-from survey.study import effective_settings, list_studies
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 log = logging.getLogger("survey.collector")
-SEAL_OVERHEAD = 48
 
 
 class IntakeError(SurveyError):
@@ -55,6 +51,12 @@ class Malformed(IntakeError):
 
 
 class PaperOnly(IntakeError):
+    status = 403
+
+
+class Closed(IntakeError):
+    """Fieldwork is over (its end plus the grace days): nothing more is accepted."""
+
     status = 403
 
 
@@ -75,7 +77,8 @@ class Busy(IntakeError):
 
 
 class NotReady(IntakeError):
-    """No study to collect for yet (no study, no study key or no codes): 503."""
+    """No study to collect for (none installed, several without SURVEY_STUDY, or a form
+    changed since the codes were issued): 503."""
 
     status = 503
 
@@ -108,6 +111,13 @@ def rate_limited() -> RateLimited:
     )
 
 
+def closed() -> Closed:
+    return Closed(
+        "この調査の受付は終了しました。ご協力ありがとうございました。",
+        "This survey has closed. Thank you for your help.",
+    )
+
+
 def _unknown() -> UnknownCode:
     # One reply for every unknown code, whatever is wrong with it (typo, never issued).
     return UnknownCode("このアクセスコードは見つかりません。", "Unknown access code.")
@@ -131,6 +141,59 @@ def today_in_tokyo() -> date:
     return datetime.now(TOKYO).date()
 
 
+def page_values(study: CollectorStudy | None) -> dict[str, Any]:
+    """The public settings of an installed study (defaults for what the file did not carry)."""
+    return {**public.defaults(), **(study.settings if study is not None else {})}
+
+
+def last_day(values: dict[str, Any]) -> date | None:
+    """The last day answers are accepted: fieldwork_end plus the grace days (None: open)."""
+    end = values.get("fieldwork_end")
+    if not end:
+        return None
+    return date.fromisoformat(end) + timedelta(days=int(values["fieldwork_grace_days"]))
+
+
+def active_study(engine: Engine, settings: Settings) -> str:
+    """The study this collector serves: ``SURVEY_STUDY``, else the one installed with codes.
+
+    Studies without codes do not count, so installing a second, empty study (or creating
+    one on the office side of a one-process installation) never takes the form offline.
+    """
+    with Session(engine) as session:
+        if settings.study:
+            found = session.get(CollectorStudy, settings.study)
+            if found is None:
+                raise not_ready()
+            return found.name
+        query = (
+            select(CollectorCode.study)
+            .group_by(col(CollectorCode.study))
+            .having(func.count() > 0)
+            .order_by(col(CollectorCode.study))
+        )
+        names = list(session.exec(query).all())
+    if len(names) != 1:
+        if names:  # an operator's mistake, not a respondent's: say so in the server's log
+            log.error("several studies are installed: set SURVEY_STUDY")
+        raise not_ready()
+    return names[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """The installed study as one request sees it."""
+
+    row: CollectorStudy
+    values: dict[str, Any]  # its public settings
+    forms: dict[str, Form]  # by cohort
+
+    def web_forms(self) -> dict[str, Form]:
+        """The form each web-enabled cohort answers, by form id."""
+        cohorts = self.values["web_cohorts"]
+        return {f.id: f for c, f in self.forms.items() if c in cohorts}
+
+
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
     study: str
@@ -138,19 +201,8 @@ class CodeInfo:
     form: Form
 
 
-def active_study(engine: Engine, settings: Settings) -> str:
-    """The study a collector serves: ``SURVEY_STUDY``, else the only one (with a study key)."""
-    with Session(engine) as session:
-        studies = list_studies(session)
-        if settings.study:
-            studies = [s for s in studies if s.name == settings.study]
-        if len(studies) != 1 or get_study_key(session, studies[0]) is None:
-            raise not_ready()
-        return studies[0].name
-
-
 class Intake:
-    """The collector's intake for one study."""
+    """The collector's intake for one installed study."""
 
     def __init__(
         self,
@@ -163,61 +215,65 @@ class Intake:
         self.settings = settings
         self.study_name = study
         self.clock = clock  # only the demo and tests pass another clock
+        # SQLite takes one writer at a time anyway, but through its busy handler's sleeps (up
+        # to 100 ms each), which under load costs far more than waiting here; across worker
+        # processes SQLite's own lock and busy timeout serialise. PostgreSQL needs no lock:
+        # the UPDATE's row lock decides which submission consumes a code.
         self._writer = threading.Lock() if settings.is_sqlite else None
         try:
             self.hash_key = code_hash_key(settings, study)
-        except KeyMissingError as exc:  # no codes issued yet
+        except KeyMissingError as exc:  # installed without its key file
             raise not_ready() from exc
-        self.forms = load_forms()
+        self.local = load_forms()
         with Session(engine) as session:
-            if check_frozen(session, self.forms):
-                # A frozen form changed on disk: refuse to collect rather than ask questions
-                # the codes were not issued for (`survey forms check` names the change).
-                log.error("a frozen form version changed; run `survey forms check`")
+            self.installed(session)  # refuse now, not at the first respondent
+
+    def installed(self, session: Session) -> Installed:
+        """The study as installed now (read per request: an import may update it)."""
+        row = session.get(CollectorStudy, self.study_name)
+        if row is None:
+            raise not_ready()
+        forms: dict[str, Form] = {}  # by cohort: the frozen version its codes open
+        for frozen in sorted(row.forms, key=lambda f: int(f["version"])):
+            form = self.local.get((frozen["form"], int(frozen["version"])))
+            if form is None or form.sha256 != frozen["sha256"]:
+                # A frozen form changed (or vanished) on disk: refuse to collect rather than
+                # ask questions the codes were not issued for.
+                log.error(
+                    "form %s v%s differs from the one the codes were issued for",
+                    frozen["form"],
+                    frozen["version"],
+                )
                 raise not_ready()
+            forms[str(frozen["cohort"])] = form
+        return Installed(row, page_values(row), forms)
 
-    def _study(self, session: Session) -> Study:
-        return session.exec(select(Study).where(Study.name == self.study_name)).one()
+    def current(self) -> Installed:
+        with Session(self.engine) as session:
+            return self.installed(session)
 
-    def web_forms(self, session: Session) -> dict[str, Form]:
-        """The form each web-enabled cohort answers, by form id."""
-        study = self._study(session)
-        out = {}
-        for cohort in effective_settings(study)["web_cohorts"]:
-            form = form_for_cohort(session, study, cohort, self.forms)
-            if form is not None:
-                out[form.id] = form
-        return out
+    def is_closed(self, installed: Installed) -> bool:
+        end = last_day(installed.values)
+        return end is not None and self.clock() > end
 
     def study_info(self) -> dict[str, Any]:
         """What ``GET /api/study`` answers: the key to seal to and the forms' padded sizes."""
-        with Session(self.engine) as session:
-            key = get_study_key(session, self._study(session))
-            if key is None:
-                raise not_ready()
-            forms = self.web_forms(session)
+        installed = self.current()
         return {
             "study": self.study_name,
-            "public_key": base64.b64encode(key.public_key).decode(),
-            "fingerprint": key.fingerprint,
+            "public_key": base64.b64encode(installed.row.public_key).decode(),
+            "fingerprint": installed.row.fingerprint,
             "forms": {
                 f.id: {"version": f.version, "cohort": f.cohort, "padded_size": f.padded_size}
-                for f in forms.values()
+                for f in installed.web_forms().values()
             },
         }
 
     def web_form(self, form_id: str, version: int) -> Form:
-        with Session(self.engine) as session:
-            form = self.web_forms(session).get(form_id)
+        form = self.current().web_forms().get(form_id)
         if form is None or form.version != version:
             raise UnknownForm("この調査票はありません。", "No such web form.")
         return form
-
-    def page_settings(self) -> dict[str, Any]:
-        """Study settings the public pages show: title and crisis lines."""
-        with Session(self.engine) as session:
-            values = effective_settings(self._study(session))
-        return {k: values[k] for k in ("title", "title_en", "crisis_lines")}
 
     def _hash(self, code: str) -> bytes:
         try:
@@ -225,26 +281,22 @@ class Intake:
         except CodeFormatError as exc:
             raise _unknown() from exc
 
-    def _lookup(self, session: Session, code: str) -> tuple[Study, AccessCode, Form]:
-        study = self._study(session)
-        row = session.exec(
-            select(AccessCode).where(
-                AccessCode.hash == self._hash(code), AccessCode.study_id == study.id
-            )
-        ).first()
-        if row is None:
+    def _lookup(self, session: Session, code: str) -> tuple[CollectorCode, Form]:
+        installed = self.installed(session)
+        if self.is_closed(installed):
+            raise closed()
+        row = session.get(CollectorCode, self._hash(code))
+        if row is None or row.study != self.study_name:
             raise _unknown()
-        if row.cohort not in effective_settings(study)["web_cohorts"]:
+        form = installed.forms.get(row.cohort)
+        if row.cohort not in installed.values["web_cohorts"] or form is None:
             raise _paper()
-        form = form_for_cohort(session, study, row.cohort, self.forms)
-        if form is None:
-            raise _paper()
-        return study, row, form
+        return row, form
 
     def check(self, code: str) -> CodeInfo:
         """What ``POST /api/codes/check`` answers: the cohort and form of a usable code."""
         with Session(self.engine) as session:
-            _study, row, form = self._lookup(session, code)
+            row, form = self._lookup(session, code)
             if row.used:
                 raise _used()
             return CodeInfo(self.study_name, row.cohort, form)
@@ -255,9 +307,7 @@ class Intake:
             sealed = base64.b64decode(sealed_b64, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise Malformed("送信データが壊れています。", "sealed is not standard base64.") from exc
-        # One writer at a time within this process: SQLite would serialise the writers anyway,
-        # but through its busy handler's sleeps (up to 100 ms each), which under load costs far
-        # more than waiting here. The wait is bounded like SQLite's own: past the busy timeout
+        # The wait for the in-process lock is bounded like SQLite's own: past the busy timeout
         # the request gets 503 rather than queueing behind every other one.
         timeout = self.settings.busy_timeout_ms / 1000
         if self._writer is not None and not self._writer.acquire(timeout=timeout):
@@ -266,8 +316,7 @@ class Intake:
             with self.engine.connect() as raw:
                 conn = raw.execution_options(sqlite_begin="IMMEDIATE")
                 with conn.begin(), Session(bind=conn) as session:
-                    record = self._store(session, code, sealed)
-                return record
+                    return self._store(session, code, sealed)
         except OperationalError as exc:
             raise busy() from exc
         finally:
@@ -275,21 +324,20 @@ class Intake:
                 self._writer.release()
 
     def _store(self, session: Session, code: str, sealed: bytes) -> str:
-        study, row, form = self._lookup(session, code)
+        row, form = self._lookup(session, code)
         if len(sealed) != form.padded_size + SEAL_OVERHEAD:
             # Every answer of a form has exactly this length: anything else is not ours.
             raise Malformed("送信データの長さが違います。", "sealed has the wrong length.")
         consumed = session.execute(
-            update(AccessCode)
-            .where(col(AccessCode.hash) == row.hash, col(AccessCode.used).is_(False))
+            update(CollectorCode)
+            .where(col(CollectorCode.hash) == row.hash, col(CollectorCode.used).is_(False))
             .values(used=True)
         )
         if consumed.rowcount != 1:  # type: ignore[attr-defined]
             raise _used()
-        assert study.id is not None
-        record = SealedResponse(
+        record = CollectorResponse(
             id=uuid.uuid4().hex,
-            study_id=study.id,
+            study=self.study_name,
             cohort=row.cohort,
             form_id=form.id,
             version=form.version,
