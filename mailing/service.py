@@ -1,19 +1,23 @@
 """Mailing services: code slips, labels, postcards and the vendor file for a drawn study.
 
 Every file written here holds personal data or plaintext codes and is recorded (path, size,
-SHA-256) in the same transaction, so that erasure can destroy it. The services do not commit:
-the front door audits the export and commits once, with ``kept_if_committed``, so the codes,
-the tracked files and the audit entry exist together or not at all.
+SHA-256), so that erasure can destroy it. Each service works in three steps: it reads what it
+needs, renders the files outside any write transaction (slips take seconds: in one-process
+mode a write lock held that long would turn web submissions away), then records everything
+in one short write transaction: the codes, the tracked files and the front door's audit
+entry (``record``) exist together or not at all, and if that transaction fails the files go.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from mailing.batches import Batch, batches
 from mailing.fonts import FontSet, warn_missing
@@ -22,6 +26,7 @@ from mailing.layouts import LabelLayout
 from mailing.postcards import write_postcards
 from mailing.slips import write_codes_csv, write_slips
 from survey import access_codes
+from survey.db import transaction
 from survey.errors import DataError, UsageError
 from survey.files import fresh_outputs, removed_on_failure, track
 from survey.forms.versions import freeze
@@ -55,19 +60,18 @@ class PrintReport:
         return {"study": study, "files": [str(p) for p in self.files], "counts": self.counts}
 
 
-def print_codes(
-    session: Session,
-    settings: Settings,
-    study: Study,
-    out: Path,
-    csv_path: Path | None = None,
-    spares: str = "2%",
-    additional: int | None = None,
-) -> PrintReport:
-    key = require_study_key(session, study)  # slips carry the fingerprint: no key, no print
-    draw = get_draw(session, study)
-    values = effective_settings(study)
-    existing = access_codes.existing_counts(session, study)
+# The front door's audit entry, appended in the transaction that records the files.
+Recorder = Callable[[Session, PrintReport], None]
+
+
+def _study(session: Session, name: str) -> Study:
+    study = session.exec(select(Study).where(Study.name == name)).first()
+    if study is None:
+        raise UsageError(f"調査 {name} がありません。", f"No study named {name!r}.")
+    return study
+
+
+def _check_issue(existing: dict[str, int], additional: int | None) -> None:
     if existing and additional is None:
         raise DataError(
             "アクセスコードは発行済みです。平文はもう残っていないため再印刷できません。"
@@ -83,6 +87,24 @@ def print_codes(
         )
     if additional is not None and additional < 1:
         raise UsageError("--additional は1以上です。", "--additional must be at least 1.")
+
+
+def print_codes(
+    engine: Engine,
+    settings: Settings,
+    study_name: str,
+    out: Path,
+    csv_path: Path | None = None,
+    spares: str = "2%",
+    additional: int | None = None,
+    record: Recorder | None = None,
+) -> PrintReport:
+    with transaction(engine, write=False) as session:
+        study = _study(session, study_name)
+        key = require_study_key(session, study)  # slips carry the fingerprint: no key, no print
+        draw = get_draw(session, study)
+        values = effective_settings(study)
+        _check_issue(access_codes.existing_counts(session, study), additional)
     cohorts = [c for c, n in draw.sample.items() if n > 0]
     if additional is not None:
         counts = dict.fromkeys(cohorts, additional)
@@ -96,100 +118,128 @@ def print_codes(
             "Web 回答の対象があるため SURVEY_PUBLIC_URL（調査のWebアドレス）を設定してください。",
             "Set SURVEY_PUBLIC_URL (the study's web address): some cohorts answer on the web.",
         )
-    # Claim the next batch number first: of two runs racing, only one can commit batch N.
-    access_codes.claim_batch(session, study, counts)
     codes = access_codes.generate(counts)
     files = fresh_outputs(out, csv_path)
     fonts = FontSet.load()
     with removed_on_failure(files):
         write_slips(out, codes, fonts, web, settings.public_url or "", key.fingerprint, values)
-        track(session, study, "code_slips", out)
         if csv_path is not None:
             write_codes_csv(csv_path, codes)
-            track(session, study, "code_csv", csv_path)
-        stored = access_codes.store(session, settings, study, codes)
-        freeze(session, study, list(counts))  # these forms' versions are now immutable
-        session.flush()
-        # A collector in this very database (one-process mode) learns of the new codes in the
-        # same transaction: they work on the web as soon as they exist.
-        refresh_local(session, settings, study)
-    # Not committed here: the caller audits the export in the same transaction and commits
-    # with survey.files.kept_if_committed (the files go if that fails).
-    return PrintReport(
-        files,
-        dict(stored),
-        warn_missing(fonts),
-        {"spares": spare_counts, "fingerprint": key.fingerprint, "web_cohorts": web},
-    )
+        with transaction(engine) as session:
+            study = _study(session, study_name)
+            # Checked again under the write lock: another run may have issued codes meanwhile,
+            # and of two runs claiming the same batch number only one can commit.
+            _check_issue(access_codes.existing_counts(session, study), additional)
+            access_codes.claim_batch(session, study, counts)
+            stored = access_codes.store(session, settings, study, codes)
+            freeze(session, study, list(counts))  # these forms' versions are now immutable
+            track(session, study, "code_slips", out)
+            if csv_path is not None:
+                track(session, study, "code_csv", csv_path)
+            # A collector in this very database (one-process mode) learns of the new codes in
+            # the same transaction: they work on the web as soon as they exist.
+            refresh_local(session, settings, study)
+            report = PrintReport(
+                files,
+                dict(stored),
+                warn_missing(fonts),
+                {"spares": spare_counts, "fingerprint": key.fingerprint, "web_cohorts": web},
+            )
+            if record is not None:
+                record(session, report)
+    return report
 
 
-def _batches(session: Session, settings: Settings, study: Study, cohort: str | None) -> list[Batch]:
-    draw = get_draw(session, study)
-    assert draw.id is not None
-    records = load_roster(session, settings, study.name, draw.id)
-    found = batches(records, effective_settings(study), cohort)
+def _batches(
+    engine: Engine, settings: Settings, study_name: str, cohort: str | None
+) -> tuple[list[Batch], dict[str, Any]]:
+    with transaction(engine, write=False) as session:
+        study = _study(session, study_name)
+        draw = get_draw(session, study)
+        assert draw.id is not None
+        records = load_roster(session, settings, study.name, draw.id)
+        values = effective_settings(study)
+    found = batches(records, values, cohort)
     if not found:
         raise DataError("対象の名簿がありません。", "No drawn units for that cohort.")
-    return found
+    return found, values
 
 
 def _counts(found: list[Batch]) -> dict[str, int]:
     return dict(Counter({b.cohort: len(b.records) for b in found}))
 
 
+def _record_files(
+    engine: Engine,
+    study_name: str,
+    tracked: list[tuple[str, Path]],
+    report: PrintReport,
+    record: Recorder | None,
+) -> None:
+    with transaction(engine) as session:
+        study = _study(session, study_name)
+        for kind, path in tracked:
+            track(session, study, kind, path)
+        if record is not None:
+            record(session, report)
+
+
 def print_labels(
-    session: Session,
+    engine: Engine,
     settings: Settings,
-    study: Study,
+    study_name: str,
     out: Path | None,
     layout: LabelLayout,
     cohort: str | None = None,
     vendor_csv: Path | None = None,
     encoding: str = "cp932",
+    record: Recorder | None = None,
 ) -> PrintReport:
-    found = _batches(session, settings, study, cohort)
+    found, _values = _batches(engine, settings, study_name, cohort)
     files = fresh_outputs(out, vendor_csv)
     fonts = FontSet.load()
     warnings: list[str] = []
+    tracked: list[tuple[str, Path]] = []
     with removed_on_failure(files):
         if out is not None:
             write_label_sheets(out, found, layout, fonts)
-            track(session, study, "labels", out)
+            tracked.append(("labels", out))
             warnings += warn_missing(fonts)
         if vendor_csv is not None:
             _rows, problems = write_vendor_csv(vendor_csv, found, encoding)
-            track(session, study, "vendor_csv", vendor_csv)
+            tracked.append(("vendor_csv", vendor_csv))
             if problems:
                 warnings += [
                     f"警告: {encoding} で表せない文字を〓にしました / characters {encoding} "
                     "cannot hold were written as 〓:",
                     *problems,
                 ]
-        session.flush()
-    return PrintReport(files, _counts(found), warnings, {"layout": layout.name})
+        report = PrintReport(files, _counts(found), warnings, {"layout": layout.name})
+        _record_files(engine, study_name, tracked, report, record)
+    return report
 
 
 def print_postcards(
-    session: Session,
+    engine: Engine,
     settings: Settings,
-    study: Study,
+    study_name: str,
     out: Path,
     layout: LabelLayout | None,
+    record: Recorder | None = None,
 ) -> PrintReport:
-    found = _batches(session, settings, study, None)
+    found, values = _batches(engine, settings, study_name, None)
     files = fresh_outputs(out)
     fonts = FontSet.load()
-    values = effective_settings(study)
     with removed_on_failure(files):
         write_postcards(out, found, layout, fonts, values)
-        track(session, study, "postcards", out)
-        session.flush()
-    warnings = warn_missing(fonts)
-    if not values.get("fieldwork_end"):
-        warnings.append(
-            "調査終了日（fieldwork_end）が未設定のため、締切日を書かずに印刷しました。"
-            " / fieldwork_end is not set: the cards carry no deadline."
+        warnings = warn_missing(fonts)
+        if not values.get("fieldwork_end"):
+            warnings.append(
+                "調査終了日（fieldwork_end）が未設定のため、締切日を書かずに印刷しました。"
+                " / fieldwork_end is not set: the cards carry no deadline."
+            )
+        report = PrintReport(
+            files, _counts(found), warnings, {"layout": layout.name if layout else "hagaki"}
         )
-    return PrintReport(
-        files, _counts(found), warnings, {"layout": layout.name if layout else "hagaki"}
-    )
+        _record_files(engine, study_name, [("postcards", out)], report, record)
+    return report

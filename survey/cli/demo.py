@@ -10,17 +10,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mailing.layouts import get_layout
-from mailing.service import print_codes, print_labels, print_postcards
+from mailing.service import PrintReport, Recorder, print_codes, print_labels, print_postcards
 from survey import accounts, audit, staff_keys
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
 from survey.cli.sample import print_summary
 from survey.collector.export import compact_storage, export_bundle
 from survey.collector.intake import Intake, IntakeError, today_in_tokyo
 from survey.crypto import new_passphrase, write_new
-from survey.files import kept_if_committed
 from survey.ingest.bundle_import import import_bundle
 from survey.ingest.provision import install_local
 from survey.keys import generate_key_file, require_study_key
@@ -50,26 +49,32 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
             session, settings, study, key_file, passphrase, demo=True
         )
         app.audit(session, "key.generate", {"study": DEMO_STUDY, "fingerprint": key.fingerprint})
-        codes = print_codes(session, settings, study, out / "code-slips.pdf", out / "codes.csv")
-        with kept_if_committed(session, codes.files):
-            app.audit(session, "file.code_slips", codes.audit_object(DEMO_STUDY))
+    engine = app.db.engine
+    print_codes(
+        engine,
+        settings,
+        DEMO_STUDY,
+        out / "code-slips.pdf",
+        out / "codes.csv",
+        record=_recorder(app, "file.code_slips"),
+    )
+    with app.db.session() as session:
         # One process serves both sides: the collector's tables in this database get the study.
+        study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
         installed = install_local(session, settings, study)
         app.audit(session, "collector.install", {"study": DEMO_STUDY, **installed.as_json()})
-        session.commit()
-        labels = print_labels(
-            session,
-            settings,
-            study,
-            out / "labels.pdf",
-            get_layout("a4-12"),
-            vendor_csv=out / "labels-vendor.csv",
-        )
-        with kept_if_committed(session, labels.files):
-            app.audit(session, "file.labels", labels.audit_object(DEMO_STUDY))
-        cards = print_postcards(session, settings, study, out / "postcards.pdf", None)
-        with kept_if_committed(session, cards.files):
-            app.audit(session, "file.postcards", cards.audit_object(DEMO_STUDY))
+    labels = print_labels(
+        engine,
+        settings,
+        DEMO_STUDY,
+        out / "labels.pdf",
+        get_layout("a4-12"),
+        vendor_csv=out / "labels-vendor.csv",
+        record=_recorder(app, "file.labels"),
+    )
+    print_postcards(
+        engine, settings, DEMO_STUDY, out / "postcards.pdf", None, _recorder(app, "file.postcards")
+    )
     for line in labels.warnings:
         click.echo(line, err=True)
     click.echo(f"調査鍵の指紋 / study key fingerprint: {key.fingerprint}")
@@ -84,6 +89,13 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
         ("業者向けCSV vendor CSV", out / "labels-vendor.csv"),
         ("お礼・督促はがき postcards", out / "postcards.pdf"),
     ]
+
+
+def _recorder(app: AppContext, action: str) -> Recorder:
+    def record(session: Session, result: PrintReport) -> None:
+        app.audit(session, action, result.audit_object(DEMO_STUDY))
+
+    return record
 
 
 def _try_codes(app: AppContext, how_many: int = 3) -> None:

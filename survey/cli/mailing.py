@@ -6,16 +6,16 @@ import base64
 from pathlib import Path
 
 import click
+from sqlmodel import Session
 
 from mailing.layouts import DEFAULT_LAYOUT, LAYOUTS, get_layout
-from mailing.service import PrintReport, print_codes, print_labels, print_postcards
+from mailing.service import PrintReport, Recorder, print_codes, print_labels, print_postcards
 from survey.cli.base import emit_json, json_option
 from survey.cli.common import AppContext, pass_app, study_option
 from survey.cohorts import COHORTS
 from survey.crypto import fingerprint, parse_public_key
 from survey.decrypt import unwrap_private_key
 from survey.errors import DataError, UsageError
-from survey.files import kept_if_committed
 from survey.keys import generate_key_file, install_public_key, require_study_key, write_key_file
 from survey.study import list_studies, resolve_study
 
@@ -26,6 +26,21 @@ margin_top = click.option(
 margin_left = click.option(
     "--margin-left", type=float, default=None, metavar="MM", help="左余白 (mm)."
 )
+
+
+def _study_name(app: AppContext, given: str | None) -> str:
+    app.actor()  # before any transaction: it may log in
+    with app.db.session(write=False) as session:
+        return resolve_study(session, given or app.settings.study).name
+
+
+def _recorder(app: AppContext, study: str, action: str) -> Recorder:
+    """The export's audit entry, written in the transaction that records its files."""
+
+    def record(session: Session, result: PrintReport) -> None:
+        app.audit(session, action, result.audit_object(study))
+
+    return record
 
 
 def report(result: PrintReport, as_json: bool) -> None:
@@ -193,12 +208,17 @@ def codes(
     as_json: bool,
 ) -> None:
     """アクセスコードを発行しコード票 PDF を作ります. Issue access codes and print the slips."""
-    app.actor()
-    with app.db.session() as session:
-        study = resolve_study(session, study_name or app.settings.study)
-        result = print_codes(session, app.settings, study, out, csv_path, spares, additional)
-        with kept_if_committed(session, result.files):
-            app.audit(session, "file.code_slips", result.audit_object(study.name))
+    name = _study_name(app, study_name)
+    result = print_codes(
+        app.db.engine,
+        app.settings,
+        name,
+        out,
+        csv_path,
+        spares,
+        additional,
+        _recorder(app, name, "file.code_slips"),
+    )
     report(result, as_json)
 
 
@@ -235,12 +255,18 @@ def labels(
     if out is None and csv_path is None:
         raise UsageError("--out か --csv を指定してください。", "Give --out and/or --csv.")
     sheet = get_layout(layout, margin_top, margin_left)
-    app.actor()
-    with app.db.session() as session:
-        study = resolve_study(session, study_name or app.settings.study)
-        result = print_labels(session, app.settings, study, out, sheet, cohort, csv_path, encoding)
-        with kept_if_committed(session, result.files):
-            app.audit(session, "file.labels", result.audit_object(study.name))
+    name = _study_name(app, study_name)
+    result = print_labels(
+        app.db.engine,
+        app.settings,
+        name,
+        out,
+        sheet,
+        cohort,
+        csv_path,
+        encoding,
+        _recorder(app, name, "file.labels"),
+    )
     report(result, as_json)
 
 
@@ -265,10 +291,8 @@ def postcards(
 ) -> None:
     """お礼・督促はがき（全員宛）. Thank-you/reminder postcards for every sampled unit."""
     sheet = None if layout == "hagaki" else get_layout(layout, margin_top, margin_left)
-    app.actor()
-    with app.db.session() as session:
-        study = resolve_study(session, study_name or app.settings.study)
-        result = print_postcards(session, app.settings, study, out, sheet)
-        with kept_if_committed(session, result.files):
-            app.audit(session, "file.postcards", result.audit_object(study.name))
+    name = _study_name(app, study_name)
+    result = print_postcards(
+        app.db.engine, app.settings, name, out, sheet, _recorder(app, name, "file.postcards")
+    )
     report(result, as_json)

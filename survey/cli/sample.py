@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlmodel import Session
 
 from survey.cli.base import emit_json, json_option
 from survey.cli.common import (
@@ -22,21 +23,31 @@ from survey.cohorts import COHORT_LABELS
 from survey.crypto import write_new
 from survey.errors import DataError, UsageError
 from survey.files import fresh_outputs, kept_if_committed, removed_on_failure, track
+from survey.models import Study
 from survey.register.synth import DATE_STYLES, DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.roster import load_roster, write_csv
 from survey.sampling.seed import seed_document
 from survey.sampling.service import (
     DrawReport,
     commit_seed,
-    draw_study,
     get_draw,
     parse_allocation,
     parse_seed,
+    plan_draw,
+    store_draw,
     verify_draw,
 )
-from survey.study import require_as_of, resolve_study
+from survey.study import DEFAULT_STUDY, list_studies, require_as_of, resolve_study
 
 register_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _study_to_draw(session: Session, name: str | None, as_of: date | None) -> Study:
+    """The study to draw for; when none exists yet, the one the draw will create (unsaved)."""
+    if name is None and not list_studies(session):
+        values = {"as_of": as_of.isoformat()} if as_of else {}
+        return Study(name=DEFAULT_STUDY, settings=values, created_on=date.today())
+    return resolve_study(session, name)
 
 
 def print_summary(report: dict[str, Any]) -> None:
@@ -124,12 +135,14 @@ def sample_group(
         alloc = parse_allocation(allocation)
         seed_bytes = parse_seed(seed) if seed else None
         app.actor()
-        with app.db.session() as session:
-            study = resolve_study(
-                session, study_name or app.settings.study, create_with_as_of=as_of
-            )
+        given = study_name or app.settings.study
+        # Read and draw holding no write lock; then store in one short transaction (which also
+        # creates the study, if this draw is the first thing done: nothing stays behind a
+        # draw that fails).
+        with Session(app.db.engine) as session:  # read only: closing it discards any change
+            study = _study_to_draw(session, given, as_of)
             d = require_as_of(study, as_of)
-            report = draw_study(
+            plan = plan_draw(
                 session,
                 app.settings,
                 study,
@@ -140,6 +153,10 @@ def sample_group(
                 committed=committed,
                 progress=progress,
             )
+        with app.db.session() as session:
+            study = resolve_study(session, given, create_with_as_of=d)
+            require_as_of(study, d)
+            report = store_draw(session, app.settings, study, plan)
             data = report.as_json()
             app.audit(session, "register.draw", report.audit_object())
     finally:

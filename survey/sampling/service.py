@@ -95,7 +95,8 @@ def commit_seed(session: Session, settings: Settings, study: Study) -> str:
     return digest
 
 
-def _take_commitment(session: Session, study: Study) -> SeedCommitment:
+def _open_commitment(session: Session, study: Study) -> SeedCommitment:
+    """The study's committed seed not yet used."""
     commitment = session.exec(
         select(SeedCommitment).where(
             SeedCommitment.study_id == study.id, col(SeedCommitment.used).is_(False)
@@ -106,8 +107,6 @@ def _take_commitment(session: Session, study: Study) -> SeedCommitment:
             "公開済みのシードがありません。先に survey sample commit を実行してください。",
             "No committed seed: run `survey sample commit` first.",
         )
-    commitment.used = True
-    session.add(commitment)
     return commitment
 
 
@@ -189,7 +188,24 @@ def _run(
     return result
 
 
-def draw_study(
+@dataclass(slots=True)
+class DrawPlan:
+    """A draw computed in memory (register read, frames built, units drawn), not yet stored."""
+
+    study: str
+    as_of: date
+    allocation: dict[str, int]
+    seed: bytes
+    commitment_id: int | None  # the committed seed this draw reveals, if any
+    recorded: dict[str, Any]  # the settings the draw used
+    register_sha256: str
+    register_rows: int
+    result: DrawResult
+    records: list[RosterRecord]
+    warnings: list[str]
+
+
+def plan_draw(
     session: Session,
     settings: Settings,
     study: Study,
@@ -199,19 +215,23 @@ def draw_study(
     seed: bytes | None = None,
     committed: bool = False,
     progress: Progress | None = None,
-) -> DrawReport:
+) -> DrawPlan:
+    """Read the register and draw, holding no write lock (a read session is enough): on a
+    municipal register this takes seconds, which the intake must not wait for."""
     if _existing_draw(session, study) is not None:
         raise DataError(
             f"調査 {study.name} はすでに抽出済みです（確認は --verify）。",
             f"Study {study.name!r} has already been drawn (check it with --verify).",
         )
+    commitment_id = None
     if committed:
         if seed is not None:
             raise UsageError(
                 "--seed と --committed は同時に使えません。",
                 "--seed and --committed exclude each other.",
             )
-        commitment = _take_commitment(session, study)
+        commitment = _open_commitment(session, study)
+        commitment_id = commitment.id
         seed = open_seed(settings, study.name, commitment.seed_sealed, commitment.seed_sha256)
     elif seed is None:
         seed = new_seed()
@@ -219,18 +239,67 @@ def draw_study(
     recorded["as_of"] = as_of.isoformat()
     register = read_register(register_path, recorded["districts"], _reader_progress(progress))
     result = _run(register, as_of, recorded, allocation, seed, progress)
+    # Second pass over the file: full rows for the drawn units only.
+    full = register.residents([u.person.line for u in result.units])
+    records = [
+        RosterRecord.from_resident(u.cohort, u.unit_id, full[u.person.line], u.checkup)
+        for u in result.units
+    ]
+    later = sum(1 for p in register.persons if p.birth_date > as_of)
+    warnings = []
+    if later:
+        warnings.append(
+            f"基準日 {as_of} より後に生まれた {later} 人はどの枠にも入りません"
+            f" / {later} resident(s) born after {as_of} are in no frame"
+        )
+    return DrawPlan(
+        study.name,
+        as_of,
+        allocation,
+        seed,
+        commitment_id,
+        recorded,
+        register.sha256,
+        len(register.persons),
+        result,
+        records,
+        warnings,
+    )
 
+
+def store_draw(session: Session, settings: Settings, study: Study, plan: DrawPlan) -> DrawReport:
+    """Record a planned draw, in the caller's (short) write transaction."""
+    # Checked again under the write lock: another draw may have been stored meanwhile, or the
+    # committed seed used, since the plan was made.
+    if _existing_draw(session, study) is not None:
+        raise DataError(
+            f"調査 {study.name} はすでに抽出済みです（確認は --verify）。",
+            f"Study {study.name!r} has already been drawn (check it with --verify).",
+        )
+    if plan.commitment_id is not None:
+        commitment = _open_commitment(session, study)
+        if commitment.id != plan.commitment_id:
+            raise DataError(
+                "抽出中にシードの公表がやり直されました。もう一度抽出してください。",
+                "The seed commitment changed during the draw; draw again.",
+            )
+        commitment.used = True
+        session.add(commitment)
+    if study.settings.get("as_of") != plan.as_of.isoformat():
+        study.settings = {**study.settings, "as_of": plan.as_of.isoformat()}
+        session.add(study)
+    result = plan.result
     assert study.id is not None
     row = Draw(
         study_id=study.id,
-        seed_sealed=seal_seed(settings, study.name, seed),
-        seed_sha256=sha256_hex(seed),
-        committed=committed,
-        register_sha256=register.sha256,
-        register_rows=len(register.persons),
-        as_of=as_of,
-        allocation=allocation,
-        settings=recorded,
+        seed_sealed=seal_seed(settings, study.name, plan.seed),
+        seed_sha256=sha256_hex(plan.seed),
+        committed=plan.commitment_id is not None,
+        register_sha256=plan.register_sha256,
+        register_rows=plan.register_rows,
+        as_of=plan.as_of,
+        allocation=plan.allocation,
+        settings=plan.recorded,
         code_version=survey.__version__,
         algorithm=ALGORITHM,
         selection_sha256=result.selection_sha256,
@@ -255,21 +324,27 @@ def draw_study(
                 removed=removed,
             )
         )
-    # Second pass over the file: full rows for the drawn units only.
-    full = register.residents([u.person.line for u in result.units])
-    records = [
-        RosterRecord.from_resident(u.cohort, u.unit_id, full[u.person.line], u.checkup)
-        for u in result.units
-    ]
-    store_roster(session, settings, study.name, row.id, records)
-    later = sum(1 for p in register.persons if p.birth_date > as_of)
-    warnings = []
-    if later:
-        warnings.append(
-            f"基準日 {as_of} より後に生まれた {later} 人はどの枠にも入りません"
-            f" / {later} resident(s) born after {as_of} are in no frame"
-        )
-    return DrawReport(study.name, row, warnings)
+    store_roster(session, settings, study.name, row.id, plan.records)
+    return DrawReport(study.name, row, list(plan.warnings))
+
+
+def draw_study(
+    session: Session,
+    settings: Settings,
+    study: Study,
+    register_path: Path | bytes,
+    as_of: date,
+    allocation: dict[str, int],
+    seed: bytes | None = None,
+    committed: bool = False,
+    progress: Progress | None = None,
+) -> DrawReport:
+    """Plan and store a draw in one session (scripts and tests; the front doors plan first,
+    outside any write transaction, then store)."""
+    plan = plan_draw(
+        session, settings, study, register_path, as_of, allocation, seed, committed, progress
+    )
+    return store_draw(session, settings, study, plan)
 
 
 def _reader_progress(progress: Progress | None) -> Callable[[int, int], None] | None:

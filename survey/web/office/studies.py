@@ -24,11 +24,10 @@ from mailing.service import PrintReport, print_codes, print_labels, print_postca
 from survey import access_codes, audit
 from survey.cohorts import COHORT_LABELS
 from survey.errors import SurveyError
-from survey.files import kept_if_committed
 from survey.keys import get_study_key
 from survey.models import Draw, Study
 from survey.register.dates import DateFormatError, parse_date
-from survey.sampling.service import DrawReport, draw_study, parse_allocation
+from survey.sampling.service import DrawReport, parse_allocation, plan_draw, store_draw
 from survey.study import create_study, effective_settings, list_studies, require_as_of
 from survey.web.office.auth import Office, reauthenticate, require_staff
 from survey.web.office.common import (
@@ -162,12 +161,17 @@ async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> St
                 events.put(("progress", f"{step}: {percent}%"))
 
         try:
-            with office.write() as session:
+            # Read and draw holding no write lock (the public form keeps taking answers in
+            # one-process mode), then store in one short transaction.
+            with office.read() as session:
                 study = find_study(session, name)
                 d = require_as_of(study, as_of)
-                report = draw_study(
+                plan = plan_draw(
                     session, office.settings, study, data, d, allocation, progress=progress
                 )
+            with office.write() as session:
+                study = find_study(session, name)
+                report = store_draw(session, office.settings, study, plan)
                 result = report.as_json()
                 audit.append(
                     session, staff.actor, "register.draw", report.audit_object(), office.clock
@@ -258,27 +262,30 @@ async def print_file(request: Req, state: State, name: FromPath[str], kind: From
     await anyio.to_thread.run_sync(reauthenticate, office, staff, form.get("password"), label)
 
     def make() -> Path:
-        with office.write() as session:
-            study = find_study(session, name)
-            out = _export_dir(office.settings.data_dir, study.name, office.clock()) / filename
-            report: PrintReport
-            settings = office.settings
-            sheet = get_layout(form.get("layout") or "a4-12")
-            if kind == "slips":
-                raw = form.get("additional", "").strip()
-                if raw and not (raw.isascii() and raw.isdigit()):
-                    raise ClientException("追加する予備の数は1以上の整数です。")
-                additional = int(raw) if raw else None
-                report = print_codes(session, settings, study, out, additional=additional)
-            elif kind == "labels":
-                report = print_labels(session, settings, study, out, sheet)
-            elif kind == "vendor":
-                report = print_labels(session, settings, study, None, sheet, vendor_csv=out)
-            else:
-                report = print_postcards(session, settings, study, out, None)
-            with kept_if_committed(session, report.files):
-                detail = report.audit_object(study.name)
-                audit.append(session, staff.actor, f"file.{kind}", detail, office.clock)
+        with office.read() as session:
+            study = find_study(session, name).name
+        out = _export_dir(office.settings.data_dir, study, office.clock()) / filename
+        settings = office.settings
+        sheet = get_layout(form.get("layout") or "a4-12")
+
+        def record(session: Session, report: PrintReport) -> None:
+            # In the transaction that records the files: audited together or not at all.
+            detail = report.audit_object(study)
+            audit.append(session, staff.actor, f"file.{kind}", detail, office.clock)
+
+        engine = office.engine
+        if kind == "slips":
+            raw = form.get("additional", "").strip()
+            if raw and not (raw.isascii() and raw.isdigit()):
+                raise ClientException("追加する予備の数は1以上の整数です。")
+            additional = int(raw) if raw else None
+            print_codes(engine, settings, study, out, additional=additional, record=record)
+        elif kind == "labels":
+            print_labels(engine, settings, study, out, sheet, record=record)
+        elif kind == "vendor":
+            print_labels(engine, settings, study, None, sheet, vendor_csv=out, record=record)
+        else:
+            print_postcards(engine, settings, study, out, None, record=record)
         return out
 
     try:
