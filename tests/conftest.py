@@ -81,7 +81,7 @@ def env(
     if database_backend == "postgresql":
         empty = request.node.get_closest_marker("empty_database") is not None
         template = None if empty else str(request.getfixturevalue("pg_template"))
-        url = _new_pg_database(request.getfixturevalue("postgres_server"), template)
+        url = new_pg_database(request.getfixturevalue("postgres_server"), template)
         monkeypatch.setenv("SURVEY_DATABASE_URL", url)
         folders_env["SURVEY_DATABASE_URL"] = url
     return folders_env
@@ -271,7 +271,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _new_pg_database(postgres_server: str, template: str | None = None) -> str:
+def new_pg_database(postgres_server: str, template: str | None = None) -> str:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -287,7 +287,7 @@ def _new_pg_database(postgres_server: str, template: str | None = None) -> str:
 def pg_template(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database migrated once per session (as its owner would, `survey db upgrade`), copied
     for each test: CREATE DATABASE ... TEMPLATE is far quicker than migrating each time."""
-    name = _new_pg_database(postgres_server).rsplit("/", 1)[1]
+    name = new_pg_database(postgres_server).rsplit("/", 1)[1]
     folder = tmp_path_factory.mktemp("pg-template")
     settings = load_settings(
         {
@@ -308,7 +308,7 @@ def pg_bare_env(
     postgres_server: str, folders_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
     """Isolated folders and a fresh, empty PostgreSQL database (no tables yet)."""
-    url = _new_pg_database(postgres_server)
+    url = new_pg_database(postgres_server)
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
     folders_env["SURVEY_DATABASE_URL"] = url
     return folders_env

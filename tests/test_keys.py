@@ -52,6 +52,7 @@ def test_fingerprint_format_and_stability() -> None:
     assert fingerprint(key) != fingerprint(bytes(range(1, 33)))
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_generate_installs_public_key_only(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:

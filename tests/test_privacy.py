@@ -68,6 +68,7 @@ def database_bytes(settings: Settings) -> bytes:
     return b"".join(p.read_bytes() for p in (base, Path(f"{base}-wal")) if p.exists())
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_database_holds_no_register_value_in_clear(
     db: Database, settings: Settings, register_file
 ) -> None:
@@ -126,6 +127,7 @@ def _candidate_seeds(database: Path) -> set[bytes]:
     return found
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_copy_of_the_database_and_the_register_do_not_rebuild_the_sample(
     db: Database, settings: Settings, register_file, tmp_path: Path
 ) -> None:

@@ -14,7 +14,7 @@ from survey.collector.intake import Intake
 from survey.db import Database, make_engine
 from survey.models import SealedResponse
 from survey.settings import load_settings
-from tests.conftest import Issued
+from tests.conftest import Issued, new_pg_database
 from tests.helpers import STUDY_PUBLIC_KEY, seal
 
 COLLECTOR_TABLES = {
@@ -28,11 +28,18 @@ COLLECTOR_TABLES = {
 
 
 @pytest.fixture
-def collector_env(tmp_path: Path) -> dict[str, str]:
-    return {
+def collector_env(
+    tmp_path: Path, env: dict[str, str], request: pytest.FixtureRequest
+) -> dict[str, str]:
+    """Another host: its own folders and its own, empty database on the same backend."""
+    values = {
         "SURVEY_DATA_DIR": str(tmp_path / "collector" / "var"),
         "SURVEY_KEY_DIR": str(tmp_path / "collector" / "keys"),
+        "SURVEY_DATABASE_URL": "",
     }
+    if env.get("SURVEY_DATABASE_URL"):
+        values["SURVEY_DATABASE_URL"] = new_pg_database(request.getfixturevalue("postgres_server"))
+    return values
 
 
 def tables(env: dict[str, str]) -> set[str]:
@@ -65,6 +72,8 @@ def test_provision_serve_bundle_trust_and_import(  # type: ignore[no-untyped-def
     assert "roster" not in provision.read_text() and provision.stat().st_mode & 0o077 == 0
     assert {"fieldwork_end", "fieldwork_grace_days", "office_phone"} <= set(doc["settings"])
 
+    # The collector host's owner migrates its tables first (on PostgreSQL nothing else does).
+    assert run_collector("db", "upgrade", extra_env=collector_env).exit_code == 0
     imported = run_collector("import", str(provision), "--json", extra_env=collector_env)
     assert imported.exit_code == 0, imported.stderr
     report = json.loads(imported.stdout)
@@ -113,6 +122,7 @@ def test_import_refuses_other_definitions_and_junk(  # type: ignore[no-untyped-d
 ) -> None:
     provision = tmp_path / "collector.json"
     assert run("collector", "export", "--out", str(provision)).exit_code == 0
+    assert run_collector("db", "upgrade", extra_env=collector_env).exit_code == 0
     doc = json.loads(provision.read_text(encoding="utf-8"))
     doc["forms"][0]["sha256"] = "0" * 64
     changed = tmp_path / "changed.json"

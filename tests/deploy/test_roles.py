@@ -22,6 +22,16 @@ from tests.helpers import STUDY_PUBLIC_KEY, seal
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "postgresql"
 
 
+def create_roles(conn: psycopg.Connection[object]) -> None:
+    """roles.sql, as a superuser; roles belong to the cluster, so another test may have
+    created them already."""
+    for statement in sql_statements(DEPLOY / "roles.sql"):
+        try:
+            conn.execute(statement)  # type: ignore[arg-type]
+        except psycopg.errors.DuplicateObject:
+            continue
+
+
 def sql_statements(path: Path) -> list[str]:
     lines = [line for line in path.read_text().splitlines() if not line.strip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
@@ -35,8 +45,7 @@ def test_the_app_role_cannot_rewrite_the_audit_log(
     base, dbname = url.rsplit("/", 1)
     admin = base.replace("+psycopg", "")
     with psycopg.connect(f"{admin}/{dbname}", autocommit=True) as conn:
-        for statement in sql_statements(DEPLOY / "roles.sql"):
-            conn.execute(statement)  # type: ignore[arg-type]
+        create_roles(conn)
         conn.execute(f'ALTER DATABASE "{dbname}" OWNER TO survey_owner')  # type: ignore[arg-type]
         conn.execute("GRANT ALL ON SCHEMA public TO survey_owner")
     owner_url = url.replace("postgres@", "survey_owner@")
@@ -87,8 +96,7 @@ def test_the_collectors_app_role_stores_answers_but_deletes_nothing(
     url = pg_bare_env["SURVEY_DATABASE_URL"]
     base, dbname = url.rsplit("/", 1)
     with psycopg.connect(f"{base.replace('+psycopg', '')}/{dbname}", autocommit=True) as conn:
-        for statement in sql_statements(DEPLOY / "roles.sql"):
-            conn.execute(statement)  # type: ignore[arg-type]
+        create_roles(conn)
         conn.execute(f'ALTER DATABASE "{dbname}" OWNER TO survey_owner')  # type: ignore[arg-type]
         conn.execute("GRANT ALL ON SCHEMA public TO survey_owner")
     owner_url = url.replace("postgres@", "survey_owner@")

@@ -92,7 +92,7 @@ def _raw_database(settings: Settings) -> bytes:
 
 
 def _check_upgraded(settings: Settings, register: Path) -> None:
-    database = Database(settings)  # upgrades to head, as every command does
+    database = Database(settings, migrate=True)  # to head, as `survey db upgrade` does
     try:
         with database.session() as session:
             study = session.exec(select(Study).where(Study.name == "old")).one()
@@ -119,6 +119,7 @@ def _check_upgraded(settings: Settings, register: Path) -> None:
     assert roster_key_path(settings, "pending").stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself (test_0006_postgresql_... covers PostgreSQL)
 def test_0006_database_with_clear_seeds_is_sealed_in_place(
     settings: Settings, synth_register: Path
 ) -> None:
@@ -131,7 +132,7 @@ def test_0006_database_with_clear_seeds_is_sealed_in_place(
         assert seed.hex().encode() not in after and seed not in after
     # Erasure afterwards: the sealed seed goes with the roster key.
     roster_key_path(settings, "old").unlink()
-    database = Database(settings)
+    database = Database(settings, migrate=True)
     try:
         with database.session() as session, pytest.raises(SeedErasedError):
             verify_draw(session, settings, session.exec(select(Study)).first(), synth_register)  # type: ignore[arg-type]
@@ -139,6 +140,7 @@ def test_0006_database_with_clear_seeds_is_sealed_in_place(
         database.dispose()
 
 
+@pytest.mark.empty_database
 def test_upgrade_stops_when_a_drawn_studys_roster_key_is_missing(
     settings: Settings, synth_register: Path
 ) -> None:
@@ -151,9 +153,10 @@ def test_upgrade_stops_when_a_drawn_studys_roster_key_is_missing(
     engine.dispose()
 
 
+@pytest.mark.empty_database
 def test_downgrade_opens_the_seeds_again(settings: Settings, synth_register: Path) -> None:
     _database_at_0006(settings, synth_register).dispose()
-    Database(settings).dispose()
+    Database(settings, migrate=True).dispose()
     engine = make_engine(settings)
     try:
         command.downgrade(alembic_config(engine, settings=settings), "0006")
