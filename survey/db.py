@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, MetaData, event
 from sqlmodel import Session, create_engine
 
 from survey.errors import DataError
@@ -153,6 +153,28 @@ def alembic_config(
     # what was stored in clear); without them a migration reads them from the environment.
     cfg.attributes["settings"] = settings
     return cfg
+
+
+def run_migrations(context: Any, metadata: MetaData) -> None:
+    """What each side's Alembic ``env.py`` runs: on the engine handed over by
+    :func:`alembic_config` (or the configured database), with that side's version table."""
+    config = context.config
+    engine = config.attributes.get("engine")
+    if engine is None:  # the alembic command line
+        from survey.settings import load_settings
+
+        engine = make_engine(load_settings())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=config.get_main_option("version_table") or "alembic_version",
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
 
 
 def upgrade(engine: Engine, schema: str = "office", settings: Settings | None = None) -> None:

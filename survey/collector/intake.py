@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -166,13 +166,16 @@ def active_study(engine: Engine, settings: Settings) -> str:
             if found is None:
                 raise not_ready()
             return found.name
-        query = (
-            select(CollectorCode.study)
-            .group_by(col(CollectorCode.study))
-            .having(func.count() > 0)
-            .order_by(col(CollectorCode.study))
-        )
-        names = list(session.exec(query).all())
+        installed = session.exec(select(CollectorStudy.name).order_by(CollectorStudy.name)).all()
+        # One index seek per installed study (usually one), whatever the number of codes.
+        names = [
+            name
+            for name in installed
+            if session.exec(
+                select(CollectorCode.hash).where(CollectorCode.study == name).limit(1)
+            ).first()
+            is not None
+        ]
     if len(names) != 1:
         if names:  # an operator's mistake, not a respondent's: say so in the server's log
             log.error("several studies are installed: set SURVEY_STUDY")

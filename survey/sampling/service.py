@@ -155,6 +155,14 @@ class DrawReport:
         }
 
 
+def _refuse_if_drawn(session: Session, study: Study) -> None:
+    if _existing_draw(session, study) is not None:
+        raise DataError(
+            f"調査 {study.name} はすでに抽出済みです（確認は --verify）。",
+            f"Study {study.name!r} has already been drawn (check it with --verify).",
+        )
+
+
 def _existing_draw(session: Session, study: Study) -> Draw | None:
     return session.exec(select(Draw).where(Draw.study_id == study.id)).first()
 
@@ -218,11 +226,7 @@ def plan_draw(
 ) -> DrawPlan:
     """Read the register and draw, holding no write lock (a read session is enough): on a
     municipal register this takes seconds, which the intake must not wait for."""
-    if _existing_draw(session, study) is not None:
-        raise DataError(
-            f"調査 {study.name} はすでに抽出済みです（確認は --verify）。",
-            f"Study {study.name!r} has already been drawn (check it with --verify).",
-        )
+    _refuse_if_drawn(session, study)
     commitment_id = None
     if committed:
         if seed is not None:
@@ -271,11 +275,7 @@ def store_draw(session: Session, settings: Settings, study: Study, plan: DrawPla
     """Record a planned draw, in the caller's (short) write transaction."""
     # Checked again under the write lock: another draw may have been stored meanwhile, or the
     # committed seed used, since the plan was made.
-    if _existing_draw(session, study) is not None:
-        raise DataError(
-            f"調査 {study.name} はすでに抽出済みです（確認は --verify）。",
-            f"Study {study.name!r} has already been drawn (check it with --verify).",
-        )
+    _refuse_if_drawn(session, study)
     if plan.commitment_id is not None:
         commitment = _open_commitment(session, study)
         if commitment.id != plan.commitment_id:

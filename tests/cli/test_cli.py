@@ -355,13 +355,26 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
     from sqlmodel import Session, select
 
     from survey.db import Database
-    from survey.models import SealedResponse
+    from survey.models import SealedResponse, TrackedFile
     from survey.settings import load_settings
 
     db = Database(load_settings(env))
     with Session(db.engine) as session:
         answers = session.exec(select(SealedResponse)).all()
+        tracked = {Path(t.path) for t in session.exec(select(TrackedFile)).all()}
     db.dispose()
+    # Plaintext codes only in tracked files (erasure destroys them): nowhere else in the data
+    # or key folders, the database included.
+    issued = set(re.findall(r"^[a-z_]+,([0-9A-Z-]{16})", codes_csv, re.M))
+    assert len(issued) > 3250
+    shape = re.compile(rb"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]")
+    holding = {
+        path
+        for folder in (env["SURVEY_DATA_DIR"], env["SURVEY_KEY_DIR"])
+        for path in Path(folder).rglob("*")
+        if path.is_file() and issued & {m.decode() for m in shape.findall(path.read_bytes())}
+    }
+    assert holding and holding <= tracked, holding - tracked
     # 35 % of 500 elementary guardians, 12 % of 500 high-school students, 15 % of 1,250 adults
     assert len(answers) == 175 + 60 + 188
     assert len({a.day for a in answers}) >= 15  # spread over the fieldwork

@@ -32,6 +32,16 @@ def create_roles(conn: psycopg.Connection[object]) -> None:
             continue
 
 
+def handed_to_the_owner(url: str) -> str:
+    """Create the roles, give the database to survey_owner; its URL for the owner."""
+    base, dbname = url.rsplit("/", 1)
+    with psycopg.connect(f"{base.replace('+psycopg', '')}/{dbname}", autocommit=True) as conn:
+        create_roles(conn)
+        conn.execute(f'ALTER DATABASE "{dbname}" OWNER TO survey_owner')  # type: ignore[arg-type]
+        conn.execute("GRANT ALL ON SCHEMA public TO survey_owner")
+    return url.replace("postgres@", "survey_owner@")
+
+
 def sql_statements(path: Path) -> list[str]:
     lines = [line for line in path.read_text().splitlines() if not line.strip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
@@ -42,13 +52,7 @@ def test_the_app_role_cannot_rewrite_the_audit_log(
     pg_bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = pg_bare_env["SURVEY_DATABASE_URL"]
-    base, dbname = url.rsplit("/", 1)
-    admin = base.replace("+psycopg", "")
-    with psycopg.connect(f"{admin}/{dbname}", autocommit=True) as conn:
-        create_roles(conn)
-        conn.execute(f'ALTER DATABASE "{dbname}" OWNER TO survey_owner')  # type: ignore[arg-type]
-        conn.execute("GRANT ALL ON SCHEMA public TO survey_owner")
-    owner_url = url.replace("postgres@", "survey_owner@")
+    owner_url = handed_to_the_owner(url)
     monkeypatch.setenv("SURVEY_DATABASE_URL", owner_url)
     Database(load_settings(), migrate=True).dispose()  # the owner runs `survey db upgrade`
     with psycopg.connect(owner_url.replace("+psycopg", ""), autocommit=True) as conn:
@@ -94,12 +98,7 @@ def test_the_collectors_app_role_stores_answers_but_deletes_nothing(
     pg_bare_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = pg_bare_env["SURVEY_DATABASE_URL"]
-    base, dbname = url.rsplit("/", 1)
-    with psycopg.connect(f"{base.replace('+psycopg', '')}/{dbname}", autocommit=True) as conn:
-        create_roles(conn)
-        conn.execute(f'ALTER DATABASE "{dbname}" OWNER TO survey_owner')  # type: ignore[arg-type]
-        conn.execute("GRANT ALL ON SCHEMA public TO survey_owner")
-    owner_url = url.replace("postgres@", "survey_owner@")
+    owner_url = handed_to_the_owner(url)
     monkeypatch.setenv("SURVEY_DATABASE_URL", owner_url)
     # The owner runs `survey-collector db upgrade`, then the collector's grants.
     Database(load_settings(), ("collector",), migrate=True).dispose()

@@ -3,29 +3,6 @@
 from alembic import context
 
 from survey.collector.models import CollectorTable
+from survey.db import run_migrations
 
-target_metadata = CollectorTable.metadata
-
-
-def run_migrations_online() -> None:
-    engine = context.config.attributes.get("engine")
-    if engine is None:  # the alembic command line: the configured database
-        from survey.db import make_engine
-        from survey.settings import load_settings
-
-        engine = make_engine(load_settings())
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            version_table=context.config.get_main_option("version_table")
-            or "alembic_version_collector",
-            render_as_batch=True,
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
-
-
-run_migrations_online()
+run_migrations(context, CollectorTable.metadata)
