@@ -1,11 +1,14 @@
 """Export bundles: the file format sealed answers travel in from the collector to the office.
 
-A bundle is a file of ``{id, cohort, form, version, day, sealed}`` records (never code
-hashes paired with answers), in an order unrelated to arrival, with a sequence number, the
-SHA-256 of the previous bundle's body and an Ed25519 signature by the collector's
-bundle-signing key. The file crosses an air gap or a sanitising gateway; the office never
-talks to the collector. Core: the collector writes bundles (:mod:`survey.collector.export`),
-the office reads them (:func:`read_bundle`).
+A bundle is a file of ``{id, cohort, form, version, day, sealed}`` records, in an order
+unrelated to arrival, with a sequence number, the SHA-256 of the previous bundle's body and an
+Ed25519 signature by the collector's bundle-signing key. From format v2 it also lists
+``consumed``: the keyed hashes of the codes consumed since the previous bundle, sorted by hash
+(never in answer order, never paired with an answer), so the office knows which codes the web
+used (a paper sheet with one of them is a second answer from the same envelope). The file
+crosses an air gap or a sanitising gateway; the office never talks to the collector. Core:
+the collector writes bundles (:mod:`survey.collector.export`), the office reads them
+(:func:`read_bundle`, which accepts v1 and v2).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from survey.crypto import (
 from survey.errors import DataError
 from survey.settings import Settings
 
-BUNDLE_FORMAT = "survey-bundle/v1"
+BUNDLE_FORMAT = "survey-bundle/v2"
+READABLE_FORMATS = {"survey-bundle/v1": 1, BUNDLE_FORMAT: 2}
 SIGNING_KEY_FILE = "bundle-signing.key"
 GENESIS = "0" * 64
 
@@ -55,6 +59,7 @@ def document(
     previous: str,
     day: date,
     records: list[dict[str, Any]],
+    consumed: list[bytes],
 ) -> tuple[bytes, str]:
     """The signed bundle file and its body's SHA-256 (what the next bundle's ``previous`` is)."""
     body = {
@@ -65,6 +70,8 @@ def document(
         "created_on": day.isoformat(),
         "collector_key": base64.b64encode(verify_key_of(seed)).decode(),
         "records": records,
+        # Sorted by hash: the list says which codes were used, never which answer used which.
+        "consumed": [base64.b64encode(h).decode() for h in sorted(consumed)],
     }
     signed = canonical(body)
     digest = hashlib.sha256(signed).hexdigest()
@@ -77,12 +84,17 @@ class BundleError(DataError):
     """A bundle file that is not a valid, correctly signed bundle."""
 
 
+def format_version(body: dict[str, Any]) -> int:
+    """1 or 2: v1 bundles carry no consumed codes."""
+    return READABLE_FORMATS[str(body["format"])]
+
+
 def read_bundle(data: bytes, trusted: list[bytes]) -> dict[str, Any]:
     """The body of a bundle signed by one of the ``trusted`` collector keys; else BundleError."""
     try:
         doc = json.loads(data)
         body = doc["bundle"]
-        if body.get("format") != BUNDLE_FORMAT:
+        if body.get("format") not in READABLE_FORMATS:
             raise ValueError("format")
         signature = base64.b64decode(doc["signature"], validate=True)
         signer = base64.b64decode(body["collector_key"], validate=True)

@@ -130,6 +130,8 @@ class AccessCode(SQLModel, table=True):
     study_id: int = Field(foreign_key="study.id", index=True)
     cohort: str = Field(max_length=32)
     used: bool = False
+    # How it was used: "web" (a bundle reported it) or "paper" (a returned sheet); no time.
+    channel: str | None = Field(default=None, max_length=8)
 
 
 class TrackedFile(SQLModel, table=True):
@@ -215,6 +217,8 @@ class BundleImport(SQLModel, table=True):
     previous: str = Field(max_length=64)
     records: int  # in the bundle
     added: int  # new to the office (one-process mode already holds some)
+    format: int = 1  # bundle format: v1 bundles carry no consumed codes
+    consumed: int = 0  # codes the bundle reported used on the web
     imported_on: date
 
 

@@ -85,31 +85,48 @@ def collector_group() -> None:
 
 @collector_group.command("export")
 @click.option("--out", type=out_file, required=True, help="回収サーバー用ファイル. Output file.")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="設定済みの回収サーバー向け（鍵なし）. For an installed collector: no key.",
+)
 @study_option
 @json_option
 @pass_app
-def collector_export(app: AppContext, out: Path, study_name: str | None, as_json: bool) -> None:
+def collector_export(
+    app: AppContext, out: Path, update: bool, study_name: str | None, as_json: bool
+) -> None:
     """回収サーバーに必要なものだけを書き出します（事務所側）. Write what a collector needs.
 
-    The file holds the code-hash key: carry it like the study key, never by email.
-    Install it on the collector with `survey-collector import FILE`.
+    The full file holds the code-hash key: carry it like the study key, never by email.
+    `--update` leaves the key out: it carries new codes, codes used on paper and changed
+    settings to a collector installed already. Install either with `survey-collector import`.
     """
     app.actor()
     with app.db.session() as session:
         study = resolve_study(session, study_name or app.settings.study)
-        doc = export_provision(session, app.settings, study)
+        doc = export_provision(session, app.settings, study, update)
         write_provision(out.resolve(), doc)
+        used = sum(1 for c in doc["codes"] if c["used"])
         app.audit(
             session,
             "file.collector_export",
-            {"study": study.name, "file": str(out.resolve()), "codes": len(doc["codes"])},
-        )
-    figures = {"study": study.name, "codes": len(doc["codes"]), "file": str(out.resolve())}
+            {"study": study.name, "file": str(out.resolve()), "codes": len(doc["codes"]),
+             "update": update},
+        )  # fmt: skip
+    figures = {
+        "study": study.name,
+        "codes": len(doc["codes"]),
+        "used": used,
+        "update": update,
+        "file": str(out.resolve()),
+    }
     if as_json:
         emit_json(figures)
     else:
-        click.echo(f"{study.name}: コード {figures['codes']:,} 件 → {out}")
-        click.echo("（コード用の鍵を含みます。調査鍵と同じように運んでください）", err=True)
+        click.echo(f"{study.name}: コード {figures['codes']:,} 件（使用済み {used:,}）→ {out}")
+        if not update:
+            click.echo("（コード用の鍵を含みます。調査鍵と同じように運んでください）", err=True)
 
 
 @collector_group.command("install")

@@ -19,7 +19,12 @@ from sqlmodel import Session, col, func, select
 
 from survey.bundles import GENESIS, document, signing_seed
 from survey.collector.intake import today_in_tokyo
-from survey.collector.models import CollectorBundle, CollectorResponse, CollectorSigner
+from survey.collector.models import (
+    CollectorBundle,
+    CollectorCode,
+    CollectorResponse,
+    CollectorSigner,
+)
 from survey.crypto import keyed_hash, signing_fingerprint, verify_key_of, write_new
 from survey.errors import DataError, UsageError
 from survey.settings import Settings
@@ -59,11 +64,30 @@ def _record(r: CollectorResponse) -> dict[str, Any]:
 
 
 def _document(
-    seed: bytes, study: str, sequence: int, previous: str, day: date, rows: list[CollectorResponse]
+    seed: bytes,
+    study: str,
+    sequence: int,
+    previous: str,
+    day: date,
+    rows: list[CollectorResponse],
+    consumed: list[CollectorCode],
 ) -> tuple[bytes, str]:
     # A keyed pseudo-random order: unrelated to arrival, yet reproducible for ``--again``.
     rows = sorted(rows, key=lambda r: keyed_hash(seed, r.id.encode()))
-    return document(seed, study, sequence, previous, day, [_record(r) for r in rows])
+    records = [_record(r) for r in rows]
+    return document(seed, study, sequence, previous, day, records, [c.hash for c in consumed])
+
+
+def _consumed(session: Session, study: str, bundle: int | None) -> list[CollectorCode]:
+    """Codes used on the web and reported in bundle ``bundle`` (None: not reported yet)."""
+    query = select(CollectorCode).where(
+        CollectorCode.study == study, col(CollectorCode.used).is_(True)
+    )
+    if bundle is None:
+        query = query.where(col(CollectorCode.bundle).is_(None))
+    else:
+        query = query.where(CollectorCode.bundle == bundle)
+    return list(session.exec(query).all())
 
 
 def signer_seed(session: Session, settings: Settings, study: str) -> bytes:
@@ -109,7 +133,10 @@ def export_bundle(
         if record is None:
             raise UsageError(f"束 {again} はありません。", f"No bundle number {again}.")
         rows = list(session.exec(query.where(CollectorResponse.bundle == again)).all())
-        data, digest = _document(seed, study, again, record.previous, record.created_on, rows)
+        consumed = _consumed(session, study, again)
+        data, digest = _document(
+            seed, study, again, record.previous, record.created_on, rows, consumed
+        )
         if digest != record.sha256:
             raise DataError(
                 f"束 {again} を同じ内容で作り直せません（署名鍵が変わった可能性があります）。",
@@ -118,7 +145,8 @@ def export_bundle(
         write_new(out, data)
         return BundleReport(study, again, len(rows), digest, record.previous, out, signer)
     rows = list(session.exec(query.where(col(CollectorResponse.bundle).is_(None))).all())
-    if not rows:
+    consumed = _consumed(session, study, None)
+    if not rows and not consumed:
         return None
     last = session.exec(
         select(CollectorBundle)
@@ -128,12 +156,12 @@ def export_bundle(
     sequence = (last.sequence + 1) if last else 1
     previous = last.sha256 if last else GENESIS
     day = today_in_tokyo()
-    data, digest = _document(seed, study, sequence, previous, day, rows)
+    data, digest = _document(seed, study, sequence, previous, day, rows, consumed)
     write_new(out, data)
     try:
-        for r in rows:
-            r.bundle = sequence
-            session.add(r)
+        for item in (*rows, *consumed):
+            item.bundle = sequence
+            session.add(item)
         session.add(
             CollectorBundle(
                 study=study,

@@ -23,6 +23,7 @@ from survey.collector.export import signer_seed
 from survey.collector.models import CollectorCode, CollectorStudy
 from survey.crypto import (
     KEY_BYTES,
+    KeyMissingError,
     fingerprint,
     parse_public_key,
     signing_fingerprint,
@@ -62,12 +63,16 @@ def _bad() -> DataError:
 
 
 def read_provision(data: bytes) -> dict[str, Any]:
+    """A collector file: the full installation, or an update (``"update": true``) that carries
+    no code-hash key and only refreshes an installed study (new codes, used flags, settings)."""
     try:
         doc = json.loads(data)
         if not isinstance(doc, dict) or doc.get("format") != PROVISION_FORMAT:
             raise ValueError("format")
-        missing = {"study", "public_key", "settings", "forms", "code_hash_key", "codes"} - set(doc)
-        if missing:
+        needed = {"study", "public_key", "settings", "forms", "codes"}
+        if not doc.get("update"):
+            needed.add("code_hash_key")
+        if needed - set(doc):
             raise ValueError("fields")
     except (ValueError, KeyError, UnicodeDecodeError) as exc:
         raise _bad() from exc
@@ -113,15 +118,27 @@ def import_provision(session: Session, settings: Settings, doc: dict[str, Any]) 
     """Install (or update) the study on this collector, in the caller's transaction."""
     name = str(doc["study"])
     check_study_name(name)
+    update = bool(doc.get("update"))
     try:
         public = parse_public_key(doc["public_key"])
-        hash_key = base64.b64decode(doc["code_hash_key"], validate=True)
+        hash_key = (
+            code_hash_key(settings, name)
+            if update
+            else base64.b64decode(doc["code_hash_key"], validate=True)
+        )
         codes = [
             (base64.b64decode(c["hash"], validate=True), str(c["cohort"]), bool(c["used"]))
             for c in doc["codes"]
         ]
         page = {k: doc["settings"][k] for k in PUBLIC_SETTINGS if k in doc["settings"]}
         forms = _check_forms(list(doc["forms"]))
+    except KeyMissingError as exc:
+        raise UsageError(
+            f"調査 {name} のコード用鍵がこの回収サーバーにありません。先に --update なしの"
+            "ファイルで設定してください。",
+            f"This collector holds no code-hash key for {name!r}: install it first with a full "
+            "collector file (exported without --update).",
+        ) from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise _bad() from exc
     if len(hash_key) != KEY_BYTES or doc.get("fingerprint") != fingerprint(public):
@@ -130,6 +147,13 @@ def import_provision(session: Session, settings: Settings, doc: dict[str, Any]) 
         raise _bad()
     study = session.get(CollectorStudy, name)
     created = study is None
+    if study is None and update:
+        raise UsageError(
+            f"調査 {name} はまだこの回収サーバーにありません。先に --update なしのファイルで"
+            "設定してください。",
+            f"Study {name!r} is not installed here: install it first with a full collector "
+            "file (exported without --update).",
+        )
     if study is None:
         study = CollectorStudy(
             name=name,
@@ -157,11 +181,16 @@ def import_provision(session: Session, settings: Settings, doc: dict[str, Any]) 
     added = marked = 0
     for digest, cohort, used in codes:
         row = existing.get(digest)
+        # Codes the office marks used (a paper sheet came back) are never reported back to it
+        # as used on the web (bundle 0).
         if row is None:
-            session.add(CollectorCode(hash=digest, study=name, cohort=cohort, used=used))
+            office = 0 if used else None
+            session.add(
+                CollectorCode(hash=digest, study=name, cohort=cohort, used=used, bundle=office)
+            )
             added += 1
         elif used and not row.used:  # a code is never made usable again
-            row.used = True
+            row.used, row.bundle = True, 0
             session.add(row)
             marked += 1
     session.flush()

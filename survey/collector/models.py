@@ -50,6 +50,10 @@ class CollectorCode(CollectorTable, table=True):
     study: str = Field(foreign_key="collector_study.name", index=True, max_length=32)
     cohort: str = Field(max_length=32)
     used: bool = False
+    # The export bundle that reported its consumption to the office (None: not yet; 0: the
+    # office marked it used itself, e.g. a paper sheet, so it is never reported as a web use),
+    # so that ``--again N`` rebuilds bundle N exactly. No time, no link to an answer.
+    bundle: int | None = Field(default=None, index=True)
 
 
 class CollectorResponse(CollectorTable, table=True):

@@ -5,7 +5,9 @@ key, the signature and the hash. Then the chain, per collector key: sequence num
 without a gap and ``previous`` is the body hash of the bundle before. The same file imported
 again changes nothing; another bundle at a sequence number already imported, or a gap, is
 refused and nothing is stored. Records the office already holds (one-process mode, or a
-record carried twice) are recognised by their sealed bytes, not stored twice.
+record carried twice) are recognised by their sealed bytes, not stored twice. A v2 bundle's
+``consumed`` codes are marked used on the web; a code the office never issued refuses the
+bundle, and one already used on paper is counted (the same envelope answered twice).
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from survey.bundles import GENESIS, BundleError, canonical, read_bundle
+from survey.bundles import GENESIS, BundleError, canonical, format_version, read_bundle
 from survey.cohorts import COHORTS
 from survey.crypto import signing_fingerprint
 from survey.ingest.provision import trusted_keys
-from survey.models import BundleImport, SealedResponse, Study
+from survey.models import AccessCode, BundleImport, SealedResponse, Study
 
 _ID = re.compile(r"[0-9a-f]{32}")
 
@@ -37,6 +39,9 @@ class ImportReport:
     records: int
     added: int
     already: bool  # the same bundle was imported before: nothing changed
+    format: int = 2
+    consumed: int = 0  # codes reported used on the web
+    both_channels: int = 0  # of those, codes already used on paper
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +51,9 @@ class ImportReport:
             "records": self.records,
             "added": self.added,
             "already_imported": self.already,
+            "format": self.format,
+            "consumed": self.consumed,
+            "both_channels": self.both_channels,
         }
 
 
@@ -86,10 +94,12 @@ def import_bundle(session: Session, study: Study, data: bytes) -> ImportReport:
         )
     key = base64.b64decode(body["collector_key"])
     fp = signing_fingerprint(key)
+    version = format_version(body)
     try:
         sequence, previous = int(body["sequence"]), str(body["previous"])
         records = list(body["records"])
-    except (KeyError, TypeError, ValueError) as exc:
+        consumed = [base64.b64decode(str(h), validate=True) for h in body.get("consumed", [])]
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise _refuse("束の形式が正しくありません。", "The bundle is malformed.") from exc
     digest = hashlib.sha256(canonical(body)).hexdigest()  # what `previous` refers to
     chain = list(
@@ -102,7 +112,9 @@ def import_bundle(session: Session, study: Study, data: bytes) -> ImportReport:
     done = next((b for b in chain if b.sequence == sequence), None)
     if done is not None:
         if done.sha256 == digest:
-            return ImportReport(study.name, fp, sequence, done.records, 0, already=True)
+            return ImportReport(
+                study.name, fp, sequence, done.records, 0, True, done.format, done.consumed
+            )
         raise _refuse(
             f"束 {sequence} は別の内容ですでに取り込まれています（同じ番号の別の束）。",
             f"Another bundle with sequence {sequence} was already imported from this collector.",
@@ -128,6 +140,8 @@ def import_bundle(session: Session, study: Study, data: bytes) -> ImportReport:
         previous=previous,
         records=len(records),
         added=0,
+        format=version,
+        consumed=len(consumed),
         imported_on=date.today(),
     )
     session.add(batch)
@@ -150,5 +164,27 @@ def import_bundle(session: Session, study: Study, data: bytes) -> ImportReport:
         added += 1
     batch.added = added
     session.add(batch)
+    both = _mark_consumed(session, study, consumed)
     session.flush()
-    return ImportReport(study.name, fp, sequence, len(records), added, already=False)
+    return ImportReport(
+        study.name, fp, sequence, len(records), added, False, version, len(consumed), both
+    )
+
+
+def _mark_consumed(session: Session, study: Study, hashes: list[bytes]) -> int:
+    """Mark the codes a bundle reports used on the web; how many were already used on paper."""
+    both = 0
+    for digest in hashes:
+        code = session.get(AccessCode, digest)
+        if code is None or code.study_id != study.id:
+            raise _refuse(
+                "束に、この事務所が発行していないコードが含まれています。",
+                "The bundle reports a code this office never issued.",
+            )
+        if code.channel == "paper":
+            both += 1  # one envelope, two answers: the paper side decides (receipt log)
+        else:
+            code.channel = "web"
+        code.used = True
+        session.add(code)
+    return both

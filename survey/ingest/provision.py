@@ -37,7 +37,11 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def export_provision(session: Session, settings: Settings, study: Study) -> dict[str, Any]:
+def export_provision(
+    session: Session, settings: Settings, study: Study, update: bool = False
+) -> dict[str, Any]:
+    """The collector file; ``update``: without the code-hash key, for a collector installed
+    already (new codes, codes used on paper, changed settings)."""
     key = require_study_key(session, study)
     values = effective_settings(study)
     forms = session.exec(select(FormVersion).where(FormVersion.study_id == study.id)).all()
@@ -47,7 +51,7 @@ def export_provision(session: Session, settings: Settings, study: Study) -> dict
             "No access codes yet: run `survey codes` first.",
         )
     codes = session.exec(select(AccessCode).where(AccessCode.study_id == study.id)).all()
-    return {
+    doc: dict[str, Any] = {
         "format": PROVISION_FORMAT,
         "study": study.name,
         "public_key": _b64(key.public_key),
@@ -57,9 +61,13 @@ def export_provision(session: Session, settings: Settings, study: Study) -> dict
             {"form": f.form_id, "version": f.version, "cohort": f.cohort, "sha256": f.sha256}
             for f in forms
         ],
-        "code_hash_key": _b64(code_hash_key(settings, study.name)),
         "codes": [{"hash": _b64(c.hash), "cohort": c.cohort, "used": c.used} for c in codes],
     }
+    if update:
+        doc["update"] = True
+    else:
+        doc["code_hash_key"] = _b64(code_hash_key(settings, study.name))
+    return doc
 
 
 def write_provision(path: Path, doc: dict[str, Any]) -> None:

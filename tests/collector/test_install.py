@@ -3,6 +3,7 @@ office trusts and imports."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session, select
 
-from survey.collector.intake import Intake
+from survey.codes import code_hash_key, normalize
+from survey.collector.intake import CodeUsed, Intake
+from survey.crypto import code_hash
 from survey.db import Database, make_engine
-from survey.models import SealedResponse
+from survey.models import AccessCode, SealedResponse
 from survey.settings import load_settings
 from tests.conftest import Issued, new_pg_database
 from tests.helpers import STUDY_PUBLIC_KEY, seal
@@ -142,3 +145,55 @@ def test_import_refuses_other_definitions_and_junk(  # type: ignore[no-untyped-d
 
 def test_trust_refuses_a_malformed_key(issued: Issued, run) -> None:  # type: ignore[no-untyped-def]
     assert run("bundle", "trust", "not-a-key").exit_code == 2
+
+
+def test_codes_used_on_paper_reach_an_installed_collector(  # type: ignore[no-untyped-def]
+    issued: Issued, run, run_collector, collector_env: dict[str, str], tmp_path: Path
+) -> None:
+    full, update = tmp_path / "collector.json", tmp_path / "update.json"
+    assert run("collector", "export", "--out", str(full)).exit_code == 0
+    assert run_collector("db", "upgrade", extra_env=collector_env).exit_code == 0
+    assert run_collector("import", str(full), extra_env=collector_env).exit_code == 0
+    # A sheet came back on paper (the receipt log, later): the office marks its code used.
+    paper = issued.codes["general"][0]
+    key = code_hash_key(issued.settings, "default")
+    with Session(issued.db.engine) as session:
+        row = session.get(AccessCode, code_hash(key, normalize(paper)))
+        assert row is not None
+        row.used, row.channel = True, "paper"
+        session.add(row)
+        session.commit()
+    exported = run("collector", "export", "--update", "--out", str(update), "--json")
+    assert exported.exit_code == 0 and json.loads(exported.stdout)["used"] == 1
+    doc = json.loads(update.read_text(encoding="utf-8"))
+    assert doc["update"] is True and "code_hash_key" not in doc
+    imported = run_collector("import", str(update), "--json", extra_env=collector_env)
+    assert imported.exit_code == 0, imported.stderr
+    assert json.loads(imported.stdout)["codes_marked_used"] == 1
+    settings = load_settings(collector_env)
+    database = Database(settings, ("collector",))
+    try:
+        intake = Intake(database.engine, settings, "default")
+        with pytest.raises(CodeUsed):
+            intake.check(paper)
+        other = issued.codes["general"][1]
+        intake.submit(other, seal(STUDY_PUBLIC_KEY, intake.check(other).form, {}))
+    finally:
+        database.dispose()
+    bundle = tmp_path / "b1.json"
+    assert (
+        run_collector("bundle", "export", "--out", str(bundle), extra_env=collector_env).exit_code
+        == 0
+    )
+    consumed = json.loads(bundle.read_bytes())["bundle"]["consumed"]
+    assert consumed == [base64.b64encode(code_hash(key, normalize(other))).decode()]
+
+
+def test_an_update_needs_an_installed_study(  # type: ignore[no-untyped-def]
+    issued: Issued, run, run_collector, collector_env: dict[str, str], tmp_path: Path
+) -> None:
+    update = tmp_path / "update.json"
+    assert run("collector", "export", "--update", "--out", str(update)).exit_code == 0
+    assert run_collector("db", "upgrade", extra_env=collector_env).exit_code == 0
+    refused = run_collector("import", str(update), extra_env=collector_env)
+    assert refused.exit_code == 2 and "without --update" in refused.stderr

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from survey.bundles import GENESIS, BundleError, document, signing_seed
+from survey.bundles import GENESIS, BundleError, canonical, document, signing_seed
+from survey.codes import code_hash_key, normalize
 from survey.collector.export import export_bundle
 from survey.collector.intake import Intake
+from survey.crypto import code_hash, sign
 from survey.ingest.bundle_import import import_bundle
-from survey.models import BundleImport, SealedResponse, Study, TrustedCollector
+from survey.models import AccessCode, BundleImport, SealedResponse, Study, TrustedCollector
 from tests.conftest import Issued
 from tests.helpers import STUDY_PUBLIC_KEY, seal
 
@@ -57,7 +59,7 @@ def forged(issued: Issued, sequence: int, previous: str, study: str = "default")
         "day": "2026-06-02",
         "sealed": base64.b64encode(b"\x01" * (8192 + 48)).decode(),
     }
-    data, _digest = document(seed, study, sequence, previous, date(2026, 6, 2), [record])
+    data, _digest = document(seed, study, sequence, previous, date(2026, 6, 2), [record], [])
     return data
 
 
@@ -157,3 +159,54 @@ def test_bundle_import_on_the_command_line(  # type: ignore[no-untyped-def]
     broken.write_text("{}", encoding="utf-8")
     refused = run("bundle", "import", str(broken))
     assert refused.exit_code == 1 and "broken.json" in refused.stderr
+
+
+def test_v2_bundles_report_consumed_codes_sorted_and_the_office_marks_them(
+    intake: Intake, issued: Issued, tmp_path: Path
+) -> None:
+    codes = issued.codes["general"][:4]
+    answer(intake, codes)
+    path = export(issued, tmp_path / "b1.json")
+    body = json.loads(path.read_bytes())["bundle"]
+    assert body["format"] == "survey-bundle/v2"
+    consumed = [base64.b64decode(h) for h in body["consumed"]]
+    key = code_hash_key(issued.settings, "default")
+    assert set(consumed) == {code_hash(key, normalize(c)) for c in codes}
+    assert consumed == sorted(consumed)  # by hash, never in answer order
+    report = office_import(issued, path)
+    assert (report.format, report.consumed, report.both_channels) == (2, 4, 0)
+    with Session(issued.db.engine) as session:
+        used = {c.hash: c for c in session.exec(select(AccessCode)).all() if c.used}
+    assert set(used) == set(consumed) and {c.channel for c in used.values()} == {"web"}
+    # Nothing new: no bundle. --again rebuilds bundle 1 with the same consumed list.
+    with Session(issued.db.engine) as session:
+        assert export_bundle(session, issued.settings, "default", tmp_path / "b2.json") is None
+        again = export_bundle(session, issued.settings, "default", tmp_path / "b1a.json", 1)
+    assert again is not None and (tmp_path / "b1a.json").read_bytes() == path.read_bytes()
+
+
+def test_a_bundle_reporting_a_code_never_issued_is_refused(issued: Issued) -> None:
+    seed, _ = signing_seed(issued.settings, "default")
+    data, _ = document(seed, "default", 1, GENESIS, date(2026, 6, 2), [], [bytes(32)])
+    with pytest.raises(BundleError, match="never issued"):
+        office_import(issued, data)
+    assert held(issued) == 0
+
+
+def test_v1_bundles_still_import(intake: Intake, issued: Issued, tmp_path: Path) -> None:
+    answer(intake, issued.codes["general"][:2])
+    body = json.loads(export(issued, tmp_path / "b1.json").read_bytes())["bundle"]
+    body["format"] = "survey-bundle/v1"
+    del body["consumed"]
+    seed, _ = signing_seed(issued.settings, "default")
+    signed = canonical(body)
+    doc = {
+        "bundle": body,
+        "sha256": hashlib.sha256(signed).hexdigest(),
+        "signature": base64.b64encode(sign(seed, signed)).decode(),
+    }
+    report = office_import(issued, json.dumps(doc).encode())
+    assert (report.format, report.added, report.consumed) == (1, 2, 0)
+    with Session(issued.db.engine) as session:
+        (row,) = session.exec(select(BundleImport)).all()
+    assert row.format == 1
