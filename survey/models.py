@@ -199,6 +199,8 @@ class SealedResponse(SQLModel, table=True):
     bundle: int | None = Field(default=None, index=True)
     # The import that brought it (None: stored by a pre-0.2 one-process collector).
     import_id: int | None = Field(default=None, foreign_key="bundle_import.id", index=True)
+    # Decrypted into a response or quarantined: never opened twice.
+    opened: bool = False
 
 
 class BundleImport(SQLModel, table=True):
@@ -339,3 +341,81 @@ class AuditEntry(SQLModel, table=True):
     # The rule ``hash`` was computed by (survey.audit.HASH_RULES). Entries from before
     # migration 0007 are 1 and keep verifying by it; append() writes the current rule.
     hash_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class Response(SQLModel, table=True):
+    """An accepted response: one row of the dataset, whatever its channel.
+
+    The id is random and new: neither the sealed record's id nor a receipt number, so nothing
+    links a row back to a bundle, an arrival day or an envelope. Only the ISO week is kept.
+    ``answers`` holds every variable of the form as validated (missing codes included); a
+    free-text variable holds only whether it was answered (1) or its missing code, the text
+    itself is in :class:`FreeText`. ``derived`` holds the form's derived variables.
+    """
+
+    __tablename__ = "response"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: str = Field(primary_key=True, max_length=32)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    cohort: str = Field(max_length=32)
+    channel: str = Field(max_length=8)  # "web" or "paper"
+    form_id: str = Field(max_length=32)
+    version: int
+    week: str = Field(max_length=8)  # ISO week, e.g. 2026-W23
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    derived: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class FreeText(SQLModel, table=True):
+    """A free-text answer, apart from the dataset: only the analyst reads it, no table or
+    export carries it (invariant 6)."""
+
+    __tablename__ = "free_text"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: str = Field(foreign_key="response.id", index=True, max_length=32)
+    variable: str = Field(max_length=32)
+    text: str
+
+
+class EditLog(SQLModel, table=True):
+    """A value the validation changed (e.g. an out-of-range answer made −8): never silent."""
+
+    __tablename__ = "edit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: str = Field(foreign_key="response.id", index=True, max_length=32)
+    variable: str = Field(max_length=32)
+    value: int  # the code stored instead
+    reason: str = Field(max_length=200)
+
+
+class Quarantine(SQLModel, table=True):
+    """A sealed answer that could not be accepted, with its reason; never dropped."""
+
+    __tablename__ = "quarantine"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    sealed_id: str = Field(foreign_key="sealed_response.id", unique=True, max_length=32)
+    cohort: str = Field(max_length=32)
+    form_id: str = Field(max_length=32)
+    version: int
+    reason: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=400)  # ids and counts, never an answer
+    found_on: date
+
+
+class DatasetBuild(SQLModel, table=True):
+    """A build of the dataset: its size and digest (an export writes exactly this build)."""
+
+    __tablename__ = "dataset_build"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    rows: int
+    counts: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    columns: int
+    sha256: str = Field(max_length=64)
+    built_on: date

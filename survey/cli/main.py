@@ -10,6 +10,7 @@ from survey.cli.common import AppContext
 from survey.cli.demo import demo
 from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
+from survey.cli.responses import dataset_group, responses_group
 from survey.cli.sample import register_group, roster_group, sample_group
 from survey.cli.staff import audit_group, users_group
 from survey.cli.study import study_group
@@ -66,6 +67,8 @@ for command in (
     serve,
     collector_group,
     bundle_group,
+    responses_group,
+    dataset_group,
     demo,
 ):
     cli.add_command(command)
