@@ -20,7 +20,10 @@ from survey.cli.sample import print_summary
 from survey.collector.export import compact_storage, export_bundle
 from survey.collector.intake import Intake, IntakeError, today_in_tokyo
 from survey.crypto import new_passphrase, write_new
+from survey.decrypt import unwrap_private_key
+from survey.ingest import dataset
 from survey.ingest.bundle_import import import_bundle
+from survey.ingest.decryption import DecryptReport, decrypt_responses
 from survey.ingest.provision import install_local
 from survey.keys import generate_key_file, require_study_key
 from survey.models import Study
@@ -34,8 +37,9 @@ DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
 SIMULATED_DAYS = 28
 
 
-def _mailing(app: AppContext) -> list[tuple[str, Path]]:
-    """Study key, code slips, labels and postcards for the demo study."""
+def _mailing(app: AppContext) -> tuple[list[tuple[str, Path]], str]:
+    """Study key, code slips, labels and postcards for the demo study; the files, and the key's
+    passphrase (kept in memory: the demo decrypts its own answers at the end)."""
     settings = app.settings
     if settings.public_url is None:
         settings = replace(settings, public_url=DEMO_PUBLIC_URL)
@@ -81,7 +85,9 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
     if generated:
         click.echo(f"調査鍵のパスフレーズ（一度だけ表示） / passphrase, shown once: {generated}")
     click.echo("（デモでは秘密鍵を鍵フォルダに置きます。本番では事務所の外・オフラインで保管）")
-    return [
+    phrase = generated or passphrase
+    assert phrase is not None
+    files = [
         ("調査鍵（秘密鍵） study private key", key_file),
         ("コード票 code slips", out / "code-slips.pdf"),
         ("コード一覧（印刷業者向け）codes for the printer", out / "codes.csv"),
@@ -89,6 +95,7 @@ def _mailing(app: AppContext) -> list[tuple[str, Path]]:
         ("業者向けCSV vendor CSV", out / "labels-vendor.csv"),
         ("お礼・督促はがき postcards", out / "postcards.pdf"),
     ]
+    return files, phrase
 
 
 def _recorder(app: AppContext, action: str) -> Recorder:
@@ -208,12 +215,14 @@ def _build(app: AppContext, people: int) -> bool:
         app.audit(session, "register.draw", report.audit_object())
     progress.close()
     print_summary(data)
-    files = _mailing(app)
+    files, passphrase = _mailing(app)
     click.echo(f"データ data: {settings.data_dir}   鍵 keys: {settings.key_dir}")
     for what, path in files:
         click.echo(f"{what}: {path}")
     _accounts(app)
     _fieldwork(app)
+    _carry_answers(app)
+    _analyse(app, passphrase)
     return True
 
 
@@ -288,7 +297,6 @@ def _fieldwork(app: AppContext) -> None:
     click.echo(
         "模擬のWeb回答 / simulated web answers: " + ", ".join(f"{c} {n}" for c, n in done.items())
     )
-    _carry_answers(app)
 
 
 def _carry_answers(app: AppContext) -> None:
@@ -308,3 +316,38 @@ def _carry_answers(app: AppContext) -> None:
         f"回答の束 / answer bundle {exported.sequence}: {exported.records:,} 件 → {path}"
         f"（事務所へ取り込み / imported into the office: {report.added:,}）"
     )
+
+
+def _analyse(app: AppContext, passphrase: str) -> None:
+    """What the analyst does next: decrypt with the study key, build and export the dataset."""
+    settings = app.settings
+    key = unwrap_private_key((settings.key_dir / "demo-study-key.json").read_bytes(), passphrase)
+
+    def audit_decrypt(session: Session, report: DecryptReport) -> None:
+        app.audit(session, "responses.decrypt", report.as_json())
+
+    opened = decrypt_responses(app.db.engine, DEMO_STUDY, key, record=audit_decrypt)
+    del key
+    built = dataset.build(
+        app.db.engine,
+        DEMO_STUDY,
+        lambda session, report: app.audit(session, "dataset.build", report.as_json()),
+    )
+    out = settings.data_dir / "demo" / "dataset.csv"
+    out.unlink(missing_ok=True)
+    dataset.export(
+        app.db.engine,
+        DEMO_STUDY,
+        out,
+        lambda session, report: app.audit(
+            session, "file.dataset", {**report.as_json(), "file": str(out)}
+        ),
+    )
+    click.echo(
+        f"復号 / decrypted: {sum(opened.opened.values()):,}（保留 quarantined "
+        f"{sum(opened.quarantined.values())}）"
+    )
+    for cohort, channels in built.counts.items():
+        line = ", ".join(f"{channel} {n:,}" for channel, n in channels.items())
+        click.echo(f"  データセット / dataset {cohort}: {line}")
+    click.echo(f"データセット / dataset: {out}（{built.rows:,} 行 rows）")

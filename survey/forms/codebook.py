@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from survey.cohorts import COHORTS
 from survey.forms.items import kind
 from survey.forms.items.base import text_json
 from survey.forms.loader import Form, _canonical
@@ -50,10 +51,58 @@ def form_codebook(form: Form) -> dict[str, Any]:
     }
 
 
+TEXT_TYPES = ("text", "longtext")
+DATASET_META: dict[str, tuple[str, str]] = {
+    "response_id": (
+        "回答ID（無作為、他の何とも結び付かない）",
+        "response id (random, linked to nothing)",
+    ),
+    "cohort": ("対象（層）", "cohort (the stratum)"),
+    "channel": ("回答方法（web / paper）", "channel (web or paper)"),
+    "form": ("調査票", "form"),
+    "version": ("調査票の版", "form version"),
+    "week": ("受付週（ISO週、日付は持たない）", "week received (ISO week; no day)"),
+}
+
+
+def dataset_columns(forms: dict[tuple[str, int], Form]) -> list[dict[str, Any]]:
+    """The dataset's columns in their order: its metadata, each variable of every form (a
+    free-text item only as ``<item>_answered``, 0/1), then the derived variables."""
+    ordered = sorted(forms.values(), key=lambda f: (COHORTS.index(f.cohort), f.id, f.version))
+    out: dict[str, dict[str, Any]] = {
+        name: {"column": name, "kind": "meta", "label": {"ja": ja, "en": en}, "forms": []}
+        for name, (ja, en) in DATASET_META.items()
+    }
+    for form in ordered:
+        tag = f"{form.id}.v{form.version}"
+        for var in form.variables():
+            text = var.type in TEXT_TYPES
+            name = f"{var.id}_answered" if text else var.id
+            entry = out.setdefault(
+                name,
+                {
+                    "column": name,
+                    "kind": "answered" if text else "variable",
+                    "label": text_json(var.text),
+                    "forms": [],
+                },
+            )
+            entry["forms"].append(tag)
+    for form in ordered:
+        tag = f"{form.id}.v{form.version}"
+        for d in form.derived:
+            entry = out.setdefault(
+                d.id, {"column": d.id, "kind": "derived", "label": text_json(d.label), "forms": []}
+            )
+            entry["forms"].append(tag)
+    return list(out.values())
+
+
 def codebook(forms: dict[tuple[str, int], Form]) -> dict[str, Any]:
     return {
         "missing_codes": {str(code): {"ja": ja, "en": en} for code, (ja, en) in MISSING.items()},
         "forms": {f"{f.id}.v{f.version}": form_codebook(f) for _, f in sorted(forms.items())},
+        "dataset": dataset_columns(forms),
     }
 
 
@@ -101,6 +150,12 @@ def write_xlsx(forms: dict[tuple[str, int], Form], path: Path) -> None:
                     json.dumps(spec, ensure_ascii=False),
                 ]
             )
+    columns = book.create_sheet("データセット dataset")
+    columns.append(["列 column", "種類 kind", "ラベル (ja)", "label (en)", "調査票 forms"])
+    for c in dataset_columns(forms):
+        label = c["label"] or {"ja": "", "en": ""}
+        columns.append([c["column"], c["kind"], label["ja"], label["en"], " ".join(c["forms"])])
+    _autosize(columns)
     missing = book.create_sheet("欠損値 missing")
     missing.append(["code", "ja", "en"])
     for code, (ja, en) in MISSING.items():

@@ -29,27 +29,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from survey import spreadsheet
-from survey.cohorts import COHORTS
 from survey.db import transaction
 from survey.errors import DataError, UsageError
+from survey.forms.codebook import TEXT_TYPES, dataset_columns
 from survey.forms.loader import Form, load_forms
 from survey.models import DatasetBuild, Response, Study
 
-META = ("response_id", "cohort", "channel", "form", "version", "week")
-TEXT_TYPES = ("text", "longtext")
-
 
 def columns(forms: dict[tuple[str, int], Form]) -> list[str]:
-    """Every column, in a fixed order: metadata, variables form by form, derived variables."""
-    ordered = sorted(forms.values(), key=lambda f: (COHORTS.index(f.cohort), f.id, f.version))
-    names: dict[str, None] = dict.fromkeys(META)
-    for form in ordered:
-        for var in form.variables():
-            names[f"{var.id}_answered" if var.type in TEXT_TYPES else var.id] = None
-    for form in ordered:
-        for d in form.derived:
-            names[d.id] = None
-    return list(names)
+    """Every column, in the codebook's order (metadata, variables, derived variables)."""
+    return [c["column"] for c in dataset_columns(forms)]
 
 
 def _row(response: Response, form: Form) -> dict[str, Any]:

@@ -346,6 +346,11 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
     demo_dir = Path(env["SURVEY_DATA_DIR"]) / "demo"
     for name in ("code-slips.pdf", "codes.csv", "labels.pdf", "labels-vendor.csv", "postcards.pdf"):
         assert (demo_dir / name).stat().st_size > 0 and str(demo_dir / name) in result.stdout
+    # End to end: the simulated web answers were carried in a bundle, decrypted, and built
+    # into the dataset (all 423, nothing quarantined).
+    assert "（423 行 rows）" in result.stdout and "保留 quarantined 0" in result.stdout
+    lines = (demo_dir / "dataset.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 1 + 423 and lines[0].startswith("response_id,cohort,channel")
     tries = re.findall(r"http://127\.0\.0\.1:8000/#code=([0-9A-Z-]{16})", result.stdout)
     assert len(tries) == 9  # three each for the three web-enabled cohorts
     codes_csv = (demo_dir / "codes.csv").read_text(encoding="utf-8")

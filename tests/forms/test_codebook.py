@@ -39,3 +39,24 @@ def test_text_that_looks_like_a_formula_is_stored_as_a_string(tmp_path: Path) ->
     assert {f"{FORMULA} — +1+1", "@SUM(1)"} <= seen
     missing = list(book["欠損値 missing"].iter_rows(min_row=2, values_only=True))
     assert all(isinstance(code, int) and code < 0 for code, _ja, _en in missing)
+
+
+def test_the_codebook_lists_the_datasets_columns(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from survey.forms.codebook import codebook, write_xlsx
+    from survey.forms.loader import load_forms
+    from survey.ingest.dataset import columns
+
+    forms = load_forms()
+    listed = codebook(forms)["dataset"]
+    assert [c["column"] for c in listed] == columns(forms)
+    kinds = {c["column"]: c["kind"] for c in listed}
+    assert kinds["response_id"] == "meta" and kinds["week"] == "meta"
+    assert kinds["opinion_answered"] == "answered" and "opinion" not in kinds
+    assert kinds["k6_total"] == "derived" and kinds["sex"] == "variable"
+    sex = next(c for c in listed if c["column"] == "sex")
+    assert "general.v1" in sex["forms"] and "high_school.v1" in sex["forms"]
+    write_xlsx(forms, tmp_path / "codebook.xlsx")
+    sheet = load_workbook(tmp_path / "codebook.xlsx")["データセット dataset"]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == columns(forms)
