@@ -159,6 +159,29 @@ def build(engine: Engine, study_name: str, record: Any = None) -> DatasetReport:
     return report
 
 
+def current(session: Session, study: Study) -> tuple[pd.DataFrame, DatasetReport]:
+    """The dataset exactly as last built; refused if there is no build, or answers changed."""
+    last = session.exec(
+        select(DatasetBuild)
+        .where(DatasetBuild.study_id == study.id)
+        .order_by(col(DatasetBuild.id).desc())
+    ).first()
+    df = frame(session, study)
+    report = _report(study.name, df)
+    if last is None or last.sha256 != report.sha256:
+        raise DataError(
+            "データセットが作成時から変わっています（または未作成です）。"
+            "先に survey dataset build を実行してください。",
+            "The answers changed since the dataset was built (or it never was): run "
+            "`survey dataset build` first.",
+        )
+    return df, report
+
+
+def current_csv(session: Session, study: Study) -> bytes:
+    return csv_bytes(current(session, study)[0])
+
+
 def export(engine: Engine, study_name: str, out: Path, record: Any = None) -> DatasetReport:
     """Write the last build to ``out`` (.csv or .parquet); refused if answers changed since."""
     suffix = out.suffix.lower()
@@ -170,20 +193,7 @@ def export(engine: Engine, study_name: str, out: Path, record: Any = None) -> Da
         raise UsageError(f"{out.name} はすでにあります。", f"{out.name} exists; not overwritten.")
     with transaction(engine) as session:
         study = _study(session, study_name)
-        last = session.exec(
-            select(DatasetBuild)
-            .where(DatasetBuild.study_id == study.id)
-            .order_by(col(DatasetBuild.id).desc())
-        ).first()
-        df = frame(session, study)
-        report = _report(study.name, df)
-        if last is None or last.sha256 != report.sha256:
-            raise DataError(
-                "データセットが作成時から変わっています（または未作成です）。"
-                "先に survey dataset build を実行してください。",
-                "The answers changed since the dataset was built (or it never was): run "
-                "`survey dataset build` first.",
-            )
+        df, report = current(session, study)
         out.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
             out.write_bytes(csv_bytes(df))

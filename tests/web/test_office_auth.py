@@ -50,6 +50,12 @@ ROLE_MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/office/audit"): frozenset({"manager", "admin"}),
     ("GET", "/office/account"): frozenset({"officer", "manager", "analyst", "admin"}),
     ("POST", "/office/account/password"): frozenset({"officer", "manager", "analyst", "admin"}),
+    ("GET", "/office/studies/{name:str}/responses"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/bundles"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/decrypt"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/dataset/build"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/dataset.csv"): frozenset({"analyst"}),
+    ("GET", "/office/studies/{name:str}/quarantine.csv"): frozenset({"analyst"}),
 }
 
 

@@ -32,7 +32,7 @@ from survey.audit import now_utc
 from survey.settings import Settings
 from survey.web.guards import RefuseNulPaths
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
-from survey.web.office import admin, dashboard, login, studies
+from survey.web.office import admin, dashboard, login, responses, studies
 from survey.web.office.auth import Office, PasswordChangeRequired, role_guard
 from survey.web.office.common import without_paths
 from survey.web.office.csrf import LoginTokenRefused
@@ -60,6 +60,12 @@ HANDLERS = [
     admin.audit_log,
     admin.account,
     admin.change_password,
+    responses.responses_page,
+    responses.upload_bundles,
+    responses.decrypt,
+    responses.build_dataset,
+    responses.download_dataset,
+    responses.quarantine_csv,
 ]
 
 

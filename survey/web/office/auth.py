@@ -208,7 +208,7 @@ async def role_guard(
     if staff.must_change and not handler.opt.get("before_password_change"):
         raise PasswordChangeRequired("はじめに自分のパスワードを設定してください。")
     if csrf.is_unsafe(connection):  # after the role check: strangers' bodies are not read
-        await csrf.enforce(connection, office, staff)
+        await csrf.enforce(connection, office, staff, int(handler.opt.get("files", 1)))
 
 
 def reauthenticate(office: Office, staff: Staff, password: str | None, action: str) -> None:

@@ -85,11 +85,14 @@ def check_session_token(staff: Staff, token: str | None) -> None:
 
 
 async def enforce(
-    connection: ASGIConnection[Any, Any, Any, Any], office: Office, staff: Staff | None
+    connection: ASGIConnection[Any, Any, Any, Any],
+    office: Office,
+    staff: Staff | None,
+    max_files: int = 1,
 ) -> None:
     """Parse an unsafe request's body and check its token: the session's, or for a public
     route (the login form) a server-issued pre-login token."""
-    posted = await forms.parse(connection)
+    posted = await forms.parse(connection, max_files)
     if staff is not None:
         check_session_token(staff, posted.fields.get("csrf_token"))
         return

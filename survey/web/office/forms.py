@@ -28,11 +28,17 @@ STATE_KEY = "posted"
 @dataclass(frozen=True)
 class Posted:
     fields: dict[str, str]
-    file: bytes | None = None  # the one file of a multipart form, if any
+    files: tuple[tuple[str, bytes], ...] = ()  # (file name, content) of a multipart form
+
+    @property
+    def file(self) -> bytes | None:
+        """The one file of a form that takes one (the register upload)."""
+        return self.files[0][1] if self.files else None
 
 
-async def parse(connection: ASGIConnection[Any, Any, Any, Any]) -> Posted:
-    """Parse the body (within the route's size limit) and keep it for the handler."""
+async def parse(connection: ASGIConnection[Any, Any, Any, Any], max_files: int = 1) -> Posted:
+    """Parse the body (within the route's size limit and number of files: a route's
+    ``opt["files"]``, one by default) and keep it for the handler."""
     request = (
         connection
         if isinstance(connection, Request)
@@ -40,7 +46,7 @@ async def parse(connection: ASGIConnection[Any, Any, Any, Any]) -> Posted:
     )
     ctype, options = parse_options_header(request.headers.get("content-type", ""))
     if ctype == "multipart/form-data" and "boundary" in options:
-        posted = await _multipart(request, options["boundary"])
+        posted = await _multipart(request, options["boundary"], max_files)
     elif ctype == "application/x-www-form-urlencoded":
         form = await request.form()
         posted = Posted({k: str(v) for k, v in form.items()})
@@ -58,10 +64,10 @@ def posted_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Posted:
     return posted
 
 
-async def _multipart(request: Request[Any, Any, Any], boundary: str) -> Posted:
+async def _multipart(request: Request[Any, Any, Any], boundary: str, max_files: int) -> Posted:
     fields: dict[str, bytearray] = {}
-    data = bytearray()
-    seen_file = in_file = False
+    files: list[tuple[str, bytearray]] = []
+    in_file = False
     current: bytearray | None = None  # the text field being read
     parser = PushMultipartParser(boundary, max_segment_count=16)
     try:
@@ -70,17 +76,22 @@ async def _multipart(request: Request[Any, Any, Any], boundary: str) -> Posted:
                 for event in parser.parse(chunk):
                     if isinstance(event, MultipartSegment):
                         in_file = event.filename is not None
-                        if in_file and seen_file:
-                            raise ClientException("ファイルは1つだけ送ってください。")
-                        seen_file = seen_file or in_file
+                        if in_file:
+                            if len(files) == max_files:
+                                raise ClientException(
+                                    "ファイルは1つだけ送ってください。"
+                                    if max_files == 1
+                                    else f"ファイルは{max_files}個までです。"
+                                )
+                            files.append((str(event.filename), bytearray()))
                         current = None if in_file else fields.setdefault(event.name, bytearray())
                     elif event is None:
                         in_file, current = False, None
                     elif in_file:
-                        data += event
+                        files[-1][1].extend(event)
                     elif current is not None and len(current) < FIELD_LIMIT:
                         current += event
     except MultipartError as exc:
         raise ClientException("送信データを読み取れませんでした。") from exc
     text = {k: v.decode("utf-8", "replace") for k, v in fields.items()}
-    return Posted(text, bytes(data) if seen_file else None)
+    return Posted(text, tuple((name, bytes(data)) for name, data in files))

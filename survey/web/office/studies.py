@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import queue
 import tempfile
-import threading
-from collections.abc import AsyncIterator
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -29,7 +26,7 @@ from survey.models import Draw, Study
 from survey.register.dates import DateFormatError, parse_date
 from survey.sampling.service import DrawReport, parse_allocation, plan_draw, store_draw
 from survey.study import create_study, effective_settings, list_studies, require_as_of
-from survey.web.office.auth import Office, reauthenticate, require_staff
+from survey.web.office.auth import reauthenticate, require_staff
 from survey.web.office.common import (
     ADMIN,
     ANY_STAFF,
@@ -41,9 +38,9 @@ from survey.web.office.common import (
     form_of,
     office_of,
     page,
-    without_paths,
 )
 from survey.web.office.forms import posted_of
+from survey.web.office.streaming import Report, percent_steps, streamed
 
 REGISTER_LIMIT = 100 * 1024 * 1024  # a whole municipal register extract
 
@@ -119,15 +116,6 @@ def overview(request: Req, state: State, name: FromPath[str]) -> Template:
 # --- upload and draw (parsed in memory by the guard: the file is never written to disk) ----
 
 
-def _html_page(title: str) -> str:
-    return (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{escape(title)}</title><link rel="stylesheet" href="/office/static/office.css">'
-        f'</head><body><main class="office"><h1>{escape(title)}</h1><ol class="progress-log">'
-    )
-
-
 @post(
     "/studies/{name:str}/draw",
     opt={"roles": (OFFICER,)},
@@ -148,68 +136,24 @@ async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> St
         allocation = parse_allocation(fields.get("allocation") or None)
     except (SurveyError, DateFormatError) as exc:
         raise ClientException(exc.ja) from exc
-    events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
-    def work() -> None:
-        last: dict[str, int] = {}
+    def work(report: Report) -> str:
+        progress = percent_steps(report)
+        # Read and draw holding no write lock (the public form keeps taking answers in
+        # one-process mode), then store in one short transaction.
+        with office.read() as session:
+            study = find_study(session, name)
+            d = require_as_of(study, as_of)
+            plan = plan_draw(
+                session, office.settings, study, data, d, allocation, progress=progress
+            )
+        with office.write() as session:
+            study = find_study(session, name)
+            result = store_draw(session, office.settings, study, plan)
+            audit.append(session, staff.actor, "register.draw", result.audit_object(), office.clock)
+        return _draw_report(result.as_json())
 
-        def progress(label: str, done: int, total: int) -> None:
-            step = label.split(":")[0]
-            percent = 100 * done // max(total, 1)
-            if percent >= last.get(step, -10) + 10 or done == total:
-                last[step] = percent
-                events.put(("progress", f"{step}: {percent}%"))
-
-        try:
-            # Read and draw holding no write lock (the public form keeps taking answers in
-            # one-process mode), then store in one short transaction.
-            with office.read() as session:
-                study = find_study(session, name)
-                d = require_as_of(study, as_of)
-                plan = plan_draw(
-                    session, office.settings, study, data, d, allocation, progress=progress
-                )
-            with office.write() as session:
-                study = find_study(session, name)
-                report = store_draw(session, office.settings, study, plan)
-                result = report.as_json()
-                audit.append(
-                    session, staff.actor, "register.draw", report.audit_object(), office.clock
-                )
-            events.put(("done", result))
-        except SurveyError as exc:
-            events.put(("error", exc))
-        except ClientException as exc:
-            events.put(("message", exc.detail))
-        except Exception as exc:  # only its type: the message could quote a register row
-            events.put(("message", f"内部エラー（{type(exc).__name__}）のため中止しました。"))
-
-    async def body() -> AsyncIterator[str]:
-        yield _html_page(f"抽出: {name}")
-        thread = threading.Thread(target=work, daemon=True)
-        thread.start()
-        while True:
-            try:
-                kind, value = events.get_nowait()
-            except queue.Empty:
-                await anyio.sleep(0.1)
-                continue
-            if kind == "progress":
-                yield f"<li>{escape(value)}</li>\n"
-                continue
-            yield "</ol>"
-            if kind == "done":
-                yield _draw_report(value)
-            elif kind == "error":
-                yield _draw_errors(value, office)
-            else:
-                shown = without_paths(str(value), office)
-                yield f'<p class="error" role="alert">{escape(shown)}</p>'
-            back = f"/office/studies/{escape(name)}"
-            yield f'<p><a href="{back}">調査の画面へ戻る</a></p></main></body></html>'
-            return
-
-    return Stream(body(), media_type="text/html; charset=utf-8")
+    return streamed(office, f"抽出: {name}", f"/office/studies/{name}", work)
 
 
 def _draw_report(result: dict[str, Any]) -> str:
@@ -228,16 +172,6 @@ def _draw_report(result: dict[str, Any]) -> str:
         "<th scope=col>N<sub>h</sub></th><th scope=col>除外 m<sub>h</sub></th>"
         "<th scope=col>N′<sub>h</sub></th><th scope=col>標本 n<sub>h</sub></th></tr></thead>"
         f"<tbody>{rows}</tbody></table>" + (f"<h2>注意</h2><ul>{warnings}</ul>" if warnings else "")
-    )
-
-
-def _draw_errors(exc: SurveyError, office: Office) -> str:
-    details = "".join(f"<li>{escape(str(e))}</li>" for e in getattr(exc, "errors", [])[:500])
-    more = len(getattr(exc, "errors", [])) - 500
-    return (
-        f'<p class="error" role="alert">{escape(without_paths(exc.ja, office))}</p>'
-        + (f"<ul class=errors>{details}</ul>" if details else "")
-        + (f"<p>ほか {more:,} 件</p>" if more > 0 else "")
     )
 
 
