@@ -172,6 +172,7 @@ def import_provision(session: Session, settings: Settings, doc: dict[str, Any]) 
         known = {(f["form"], f["version"]) for f in study.forms}
         study.forms = [*study.forms, *(f for f in forms if (f["form"], f["version"]) not in known)]
         study.settings = page  # the office is the authority on what the pages say
+        study.revision += 1
     session.add(study)
     session.flush()
     _install_hash_key(settings, name, hash_key)

@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from survey import public
 from survey.codes import CodeFormatError, code_hash_key, normalize
@@ -204,8 +204,37 @@ class CodeInfo:
     form: Form
 
 
+# The statements of the hot path, built once: plain SQL through SQLAlchemy Core (the ORM's
+# per-object bookkeeping cost more than the durable commit itself).
+_STUDY = CollectorStudy.__table__  # type: ignore[attr-defined]
+_CODES = CollectorCode.__table__  # type: ignore[attr-defined]
+_ANSWERS = CollectorResponse.__table__  # type: ignore[attr-defined]
+_REVISION = select(_STUDY.c.revision).where(_STUDY.c.name == bindparam("study"))
+_CODE = select(_CODES.c.cohort, _CODES.c.used).where(
+    _CODES.c.hash == bindparam("hash"), _CODES.c.study == bindparam("study")
+)
+_CONSUME = (
+    update(_CODES)
+    .where(_CODES.c.hash == bindparam("code"), _CODES.c.used.is_(False))
+    .values(used=True)
+)
+_STORE = insert(_ANSWERS)
+_REVISIONS = select(_STUDY.c.name, _STUDY.c.revision).order_by(_STUDY.c.name)
+
+
+def installed_revisions(engine: Engine) -> tuple[tuple[str, int], ...]:
+    """Every installed study with its revision (a change means: resolve the study again)."""
+    with engine.connect() as conn:
+        return tuple((str(n), int(r)) for n, r in conn.execute(_REVISIONS).all())
+
+
 class Intake:
-    """The collector's intake for one installed study."""
+    """The collector's intake for one installed study.
+
+    The installed study (settings, frozen forms) is read once and again only when its
+    revision changes (every ``survey-collector import`` makes a new one), so a changed
+    setting such as the fieldwork window applies at the next request, without a restart.
+    """
 
     def __init__(
         self,
@@ -228,11 +257,12 @@ class Intake:
         except KeyMissingError as exc:  # installed without its key file
             raise not_ready() from exc
         self.local = load_forms()
-        with Session(engine) as session:
-            self.installed(session)  # refuse now, not at the first respondent
+        self._reload = threading.Lock()
+        self._state: tuple[int, Installed] | None = None
+        self.current()  # refuse now, not at the first respondent
 
     def installed(self, session: Session) -> Installed:
-        """The study as installed now (read per request: an import may update it)."""
+        """The study as installed now, read from the database."""
         row = session.get(CollectorStudy, self.study_name)
         if row is None:
             raise not_ready()
@@ -251,9 +281,20 @@ class Intake:
             forms[str(frozen["cohort"])] = form
         return Installed(row, page_values(row), forms)
 
-    def current(self) -> Installed:
-        with Session(self.engine) as session:
-            return self.installed(session)
+    def current(self, revision: int | None = None) -> Installed:
+        """The installed study; read again only when its revision changed."""
+        if revision is None:
+            with self.engine.connect() as conn:
+                revision = conn.execute(_REVISION, {"study": self.study_name}).scalar()
+            if revision is None:
+                raise not_ready()
+        state = self._state
+        if state is not None and state[0] == revision:
+            return state[1]
+        with self._reload, Session(self.engine) as session:
+            installed = self.installed(session)
+            self._state = (installed.row.revision, installed)
+        return installed
 
     def is_closed(self, installed: Installed) -> bool:
         end = last_day(installed.values)
@@ -284,75 +325,75 @@ class Intake:
         except CodeFormatError as exc:
             raise _unknown() from exc
 
-    def _lookup(self, session: Session, code: str) -> tuple[CollectorCode, Form]:
-        installed = self.installed(session)
+    def _lookup(self, code: str, revision: int | None) -> tuple[bytes, str, bool, Form]:
+        """(hash, cohort, used, form) of a code of a web cohort; the refusals otherwise."""
+        installed = self.current(revision)
         if self.is_closed(installed):
             raise closed()
-        row = session.get(CollectorCode, self._hash(code))
-        if row is None or row.study != self.study_name:
+        digest = self._hash(code)
+        with self.engine.connect() as conn:
+            row = conn.execute(_CODE, {"hash": digest, "study": self.study_name}).first()
+        if row is None:
             raise _unknown()
-        form = installed.forms.get(row.cohort)
-        if row.cohort not in installed.values["web_cohorts"] or form is None:
+        cohort, used = str(row[0]), bool(row[1])
+        form = installed.forms.get(cohort)
+        if cohort not in installed.values["web_cohorts"] or form is None:
             raise _paper()
-        return row, form
+        return digest, cohort, used, form
 
-    def check(self, code: str) -> CodeInfo:
+    def check(self, code: str, revision: int | None = None) -> CodeInfo:
         """What ``POST /api/codes/check`` answers: the cohort and form of a usable code."""
-        with Session(self.engine) as session:
-            row, form = self._lookup(session, code)
-            if row.used:
-                raise _used()
-            return CodeInfo(self.study_name, row.cohort, form)
+        _digest, cohort, used, form = self._lookup(code, revision)
+        if used:
+            raise _used()
+        return CodeInfo(self.study_name, cohort, form)
 
-    def submit(self, code: str, sealed_b64: str) -> str:
+    def submit(self, code: str, sealed_b64: str, revision: int | None = None) -> str:
         """Store one sealed answer and consume its code; returns the new record's id."""
         try:
             sealed = base64.b64decode(sealed_b64, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise Malformed("送信データが壊れています。", "sealed is not standard base64.") from exc
+        digest, cohort, used, form = self._lookup(code, revision)
+        if used:
+            raise _used()
+        if len(sealed) != form.padded_size + SEAL_OVERHEAD:
+            # Every answer of a form has exactly this length: anything else is not ours.
+            raise Malformed("送信データの長さが違います。", "sealed has the wrong length.")
+        record = {
+            "id": uuid.uuid4().hex,
+            "study": self.study_name,
+            "cohort": cohort,
+            "form_id": form.id,
+            "version": form.version,
+            "day": self.clock(),
+            "sealed": sealed,
+            "sealed_hash": hashlib.sha256(sealed).digest(),
+            "bundle": None,
+        }
         # The wait for the in-process lock is bounded like SQLite's own: past the busy timeout
         # the request gets 503 rather than queueing behind every other one.
         timeout = self.settings.busy_timeout_ms / 1000
         if self._writer is not None and not self._writer.acquire(timeout=timeout):
             raise busy()
         try:
+            # Under the lock only the code's consumption, the insert and the durable commit.
             with self.engine.connect() as raw:
                 conn = raw.execution_options(sqlite_begin="IMMEDIATE")
-                with conn.begin(), Session(bind=conn) as session:
-                    return self._store(session, code, sealed)
+                with conn.begin():
+                    consumed = conn.execute(_CONSUME, {"code": digest})
+                    if consumed.rowcount != 1:  # someone else's submission won the code
+                        raise _used()
+                    try:
+                        conn.execute(_STORE, record)
+                    except IntegrityError as exc:
+                        raise Duplicate(
+                            "同じ回答がすでに届いています。",
+                            "These sealed bytes are already stored.",
+                        ) from exc
+            return str(record["id"])
         except OperationalError as exc:
             raise busy() from exc
         finally:
             if self._writer is not None:
                 self._writer.release()
-
-    def _store(self, session: Session, code: str, sealed: bytes) -> str:
-        row, form = self._lookup(session, code)
-        if len(sealed) != form.padded_size + SEAL_OVERHEAD:
-            # Every answer of a form has exactly this length: anything else is not ours.
-            raise Malformed("送信データの長さが違います。", "sealed has the wrong length.")
-        consumed = session.execute(
-            update(CollectorCode)
-            .where(col(CollectorCode.hash) == row.hash, col(CollectorCode.used).is_(False))
-            .values(used=True)
-        )
-        if consumed.rowcount != 1:  # type: ignore[attr-defined]
-            raise _used()
-        record = CollectorResponse(
-            id=uuid.uuid4().hex,
-            study=self.study_name,
-            cohort=row.cohort,
-            form_id=form.id,
-            version=form.version,
-            day=self.clock(),
-            sealed=sealed,
-            sealed_hash=hashlib.sha256(sealed).digest(),
-        )
-        session.add(record)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Duplicate(
-                "同じ回答がすでに届いています。", "These sealed bytes are already stored."
-            ) from exc
-        return record.id

@@ -35,6 +35,8 @@ class CollectorStudy(CollectorTable, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     installed_on: date
+    # Raised by every import: a running server reads the study again when it changes.
+    revision: int = 1
 
 
 class CollectorCode(CollectorTable, table=True):

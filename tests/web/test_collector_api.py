@@ -300,7 +300,7 @@ def test_concurrent_first_requests_build_one_intake(issued: Issued) -> None:
 
     def first_request() -> None:
         barrier.wait()
-        built.append(id(collector.intake()))
+        built.append(id(collector.intake()[0]))
 
     threads = [threading.Thread(target=first_request) for _ in range(16)]
     for t in threads:

@@ -38,6 +38,7 @@ from survey.collector.intake import (
     UnknownCode,
     active_study,
     busy,
+    installed_revisions,
     last_day,
     not_ready,
     page_values,
@@ -112,18 +113,26 @@ class Collector:
         self.clock = clock
         self.limiter = UnknownCodeLimiter(settings.unknown_code_limit)
         self._intake: Intake | None = None
+        self._installed: tuple[tuple[str, int], ...] = ()  # (study, revision) when resolved
         # Requests run in worker threads: the first ones arrive together, and without the
         # lock each would build an intake of its own (and its own writer lock).
         self._lock = threading.Lock()
 
-    def intake(self) -> Intake:
-        name = active_study(self.engine, self.settings)
+    def intake(self) -> tuple[Intake, int]:
+        """The active study's intake and its revision. One small query per request: which
+        studies are installed at which revision; the study is resolved again (and re-read)
+        only when that changed, e.g. after an import."""
+        installed = installed_revisions(self.engine)
         with self._lock:
-            if self._intake is None or self._intake.study_name != name:
-                self._intake = Intake(self.engine, self.settings, name, self.clock)
-            return self._intake
+            if self._intake is None or installed != self._installed:
+                name = active_study(self.engine, self.settings)
+                if self._intake is None or self._intake.study_name != name:
+                    self._intake = Intake(self.engine, self.settings, name, self.clock)
+                self._installed = installed
+            intake = self._intake
+        return intake, dict(installed)[intake.study_name]
 
-    def guarded(self, request: Request[Any, Any, Any], call: Callable[[Intake], Any]) -> Any:
+    def guarded(self, request: Request[Any, Any, Any], call: Callable[[Intake, int], Any]) -> Any:
         """Run an intake call under the unknown-code limit (only 404 replies count)."""
         # The address is used here only, in memory, to count unknown codes: the limiter keeps a
         # keyed hash of it (per-process random key), and nothing stores or logs it.
@@ -131,7 +140,7 @@ class Collector:
         if self.limiter.limit and self.limiter.blocked(client):
             raise rate_limited()
         try:
-            return call(self.intake())
+            return call(*self.intake())
         except UnknownCode:
             if self.limiter.limit:
                 self.limiter.record_unknown(client)
@@ -145,11 +154,13 @@ def _collector(state: State) -> Collector:
 
 def _page_context(collector: Collector) -> tuple[dict[str, Any], Intake | None]:
     """What every public page shows (title, crisis lines, the office), and the intake."""
+    intake: Intake | None = None
+    values = page_values(None)
     try:
-        intake: Intake | None = collector.intake()
+        intake, revision = collector.intake()
+        values = intake.current(revision).values
     except IntakeError:
         intake = None
-    values = intake.current().values if intake is not None else page_values(None)
     end = last_day(values)
     context = {
         "title": {"ja": values["title"], "en": values["title_en"]},
@@ -199,7 +210,7 @@ def form_page(state: State, form_id: FromPath[str], version: FromPath[int]) -> T
 @get("/api/study", sync_to_thread=True, responses=_errors(503))
 def study_info(state: State) -> dict[str, Any]:
     """The study, its public key (base64) and fingerprint, and the web forms' padded sizes."""
-    return _collector(state).intake().study_info()
+    return _collector(state).intake()[0].study_info()
 
 
 @post(
@@ -210,7 +221,7 @@ def study_info(state: State) -> dict[str, Any]:
 )
 def check_code(state: State, request: Request[Any, Any, Any], data: JSONBody[CodeIn]) -> CodeOut:
     """200 for a usable code of a web-enabled cohort; 404 unknown, 409 used, 403 paper only."""
-    info = _collector(state).guarded(request, lambda intake: intake.check(data.code))
+    info = _collector(state).guarded(request, lambda intake, rev: intake.check(data.code, rev))
     return CodeOut(info.study, info.cohort, info.form.id, info.form.version)
 
 
@@ -224,7 +235,9 @@ def submit_response(
     state: State, request: Request[Any, Any, Any], data: JSONBody[ResponseIn]
 ) -> StoredOut:
     """Store a sealed answer and consume its code in one transaction; 201 only after commit."""
-    _collector(state).guarded(request, lambda intake: intake.submit(data.code, data.sealed))
+    _collector(state).guarded(
+        request, lambda intake, rev: intake.submit(data.code, data.sealed, rev)
+    )
     return StoredOut(stored=True)
 
 
