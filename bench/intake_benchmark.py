@@ -12,7 +12,9 @@ It reports throughput and p50/p99 latency for both, and the bytes a first visit 
 transfers on the wire (gzip): landing page, stylesheet, script bundle, study info, code
 check and the form fragment.
 
-Usage: ``.venv/bin/python bench/intake_benchmark.py [--clients 100] [--requests 2000]``
+Usage: ``.venv/bin/python bench/intake_benchmark.py [--clients 100] [--requests 2000]
+[--workers N] [--postgres]`` (``--postgres``: a throwaway PostgreSQL cluster instead of
+SQLite, as tests/pgcluster.py starts it).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import os
 import signal
 import socket
@@ -48,7 +51,7 @@ from survey.study import create_study
 def setup(env: dict[str, str], n: int) -> tuple[list[str], bytes]:
     """A study with ``n`` general codes and a study key; returns the codes and the key."""
     settings = load_settings(env)
-    db = Database(settings)
+    db = Database(settings, migrate=True)  # as `survey db upgrade` would
     public = bytes(nacl.public.PrivateKey.generate().public_key)
     codes = generate({"general": n})
     with db.session() as session:
@@ -141,8 +144,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="intake-bench-"))
         env = {
             **os.environ,
             "SURVEY_DATA_DIR": f"{tmp}/var",
@@ -151,6 +156,14 @@ def main() -> None:
             "SURVEY_UNKNOWN_CODE_LIMIT": "0",
         }
         env.pop("SURVEY_DATABASE_URL", None)
+        if args.postgres:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+            from tests.pgcluster import cluster, new_database, pg_binaries
+
+            bindir = pg_binaries()
+            if bindir is None:
+                sys.exit("PostgreSQL server binaries (initdb, pg_ctl) not found")
+            env["SURVEY_DATABASE_URL"] = new_database(stack.enter_context(cluster(bindir)))
         print(f"setting up {args.requests + 1:,} codes and sealed answers ...", file=sys.stderr)
         codes, public = setup(env, args.requests + 1)
         bodies = sealed_bodies(codes[1:], public)
@@ -182,7 +195,8 @@ def main() -> None:
             server.wait(timeout=30)
         print(
             f"{args.clients} concurrent clients, {args.requests:,} requests each run, "
-            f"{args.workers} worker process(es)\n"
+            f"{args.workers} worker process(es), "
+            f"{'PostgreSQL' if args.postgres else 'SQLite'}\n"
         )
         print("| endpoint | requests/s | p50 ms | p99 ms | replies |")
         print("|---|---:|---:|---:|---|")

@@ -5,12 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import os
-import shlex
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +19,7 @@ from survey.db import BOTH, Database, make_engine, upgrade
 from survey.register.reader import COLUMNS
 from survey.settings import Settings, load_settings
 from tests.helpers import STUDY_PUBLIC_KEY
+from tests.pgcluster import cluster, new_database, pg_binaries
 
 HEADERS_JA = [ja for ja, _ in COLUMNS.values()]
 
@@ -215,72 +210,18 @@ SMALL_ALLOCATION = (
 )
 
 
-def pg_binaries() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    found = shutil.which("pg_ctl")
-    return Path(found).parent if found and (Path(found).parent / "initdb").exists() else None
-
-
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL cluster for the session; yields its base URL (no database)."""
     bindir = pg_binaries()
     require_program("PostgreSQL server (initdb, pg_ctl)", bindir is not None)
     assert bindir is not None
-    base = Path(tempfile.mkdtemp(prefix="survey-pg-"))
-    data = base / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    as_root = os.geteuid() == 0
-
-    def sh(*args: str) -> None:
-        cmd = ["su", "postgres", "-c", shlex.join(args)] if as_root else list(args)
-        subprocess.run(cmd, check=True, capture_output=True)
-
-    if as_root:  # initdb refuses to run as root
-        shutil.chown(base, "postgres")
-    sh(
-        str(bindir / "initdb"),
-        "-D",
-        str(data),
-        "-U",
-        "postgres",
-        "--auth=trust",
-        "-E",
-        "UTF8",
-        "--locale=C.UTF-8",
-    )
-    sh(
-        str(bindir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
-        "-l",
-        str(base / "log"),
-        "-w",
-        "start",
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        sh(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+    with cluster(bindir) as url:
+        yield url
 
 
 def new_pg_database(postgres_server: str, template: str | None = None) -> str:
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(
-        postgres_server.replace("+psycopg", "") + "/postgres", autocommit=True
-    ) as c:
-        copy = f' TEMPLATE "{template}"' if template else ""
-        c.execute(f'CREATE DATABASE "{name}"{copy}')  # type: ignore[arg-type]
-    return f"{postgres_server}/{name}"
+    return new_database(postgres_server, template)
 
 
 @pytest.fixture(scope="session")
