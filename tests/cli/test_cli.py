@@ -497,4 +497,7 @@ def test_setting_errors_keep_english_out_of_the_japanese_line(run) -> None:  # t
     result = run("study", "set", "general_min_age=abc")
     assert result.exit_code == 2
     ja = next(line for line in result.stderr.splitlines() if line.startswith("エラー"))
-    assert "invalid literal" not in ja and "invalid literal" in result.stderr
+    assert "general_min_age" in ja and "not a whole number" not in ja
+    # Plain words on the English line too, never Python's own ("invalid literal for int()").
+    assert "not a whole number: 'abc'" in result.stderr
+    assert "invalid literal" not in result.stderr and "int()" not in result.stderr

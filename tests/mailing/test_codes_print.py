@@ -202,15 +202,16 @@ def test_codes_freeze_the_form_versions(drawn, tmp_path: Path) -> None:  # type:
         data["items"][0]["rows"][0]["text"]["ja"] = "いらいらしましたか"
         k6.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         found = check_frozen(session, load_forms(defs))
-        assert len(found) == 5 and all("version: 2" in p for p in found)
+        # The newest versions (v2) were frozen: each is refused, asking for a version 3.
+        assert len(found) == 5 and all("version: 3" in p for p in found)
         # A removed version the codes use is reported too.
-        (defs / "general.v1.yaml").unlink()
+        (defs / "general.v2.yaml").unlink()
         assert any(
-            "general v1" in p and "missing" in p for p in check_frozen(session, load_forms(defs))
+            "general v2" in p and "missing" in p for p in check_frozen(session, load_forms(defs))
         )
     assert drawn("forms", "check").exit_code == 0
     broken = drawn("forms", "check", "--dir", str(defs))
-    assert broken.exit_code == 1 and "version: 2" in broken.stderr
+    assert broken.exit_code == 1 and "version: 3" in broken.stderr
 
 
 def test_additional_needs_codes_issued_first_and_spares_are_validated(

@@ -161,7 +161,7 @@ def test_a_citizen_answers_the_general_form(
         "study": "default",
         "cohort": "general",
         "form": "general",
-        "version": 1,
+        "version": 2,
         "answers": expected,
     }
     assert len(stored.sealed) == 8192 + 48
