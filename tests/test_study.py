@@ -54,7 +54,12 @@ def test_postage_and_the_office_address() -> None:
 
 @pytest.mark.parametrize(
     "assignment",
-    ["general_min_age=abc", "general_min_age=1.5", "checkup_ages=4,x", "response_targets=general=y"],
+    [
+        "general_min_age=abc",
+        "general_min_age=1.5",
+        "checkup_ages=4,x",
+        "response_targets=general=y",
+    ],
 )
 def test_no_python_internals_in_setting_errors(assignment: str) -> None:
     with pytest.raises(UsageError) as refused:

@@ -94,9 +94,7 @@ def test_v2_texts_leave_the_instructions_to_the_item_types() -> None:
     ("cohort", "frame"),
     [("infant_guardian", "小学校入学前"), ("elementary_guardian", "小学生")],
 )
-def test_guardian_forms_v2_ask_how_many_children_are_in_the_frame(
-    cohort: str, frame: str
-) -> None:
+def test_guardian_forms_v2_ask_how_many_children_are_in_the_frame(cohort: str, frame: str) -> None:
     form = current_forms(load_forms())[cohort]
     assert form.version == 2 and form.source.languages == ["ja"]
     about = form.sections[0]
