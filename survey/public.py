@@ -35,7 +35,7 @@ DEFAULT_CRISIS_LINES: list[dict[str, str]] = [
         "name": "いのちの電話",
         "name_en": "Inochi no Denwa (Lifeline)",
         "number": "0570-783-556",
-        "hours": "10時〜22時",
+        "hours": "10〜22時",
     },
     {"name": "#いのちSOS", "name_en": "#Inochi SOS", "number": "0120-061-338", "hours": ""},
     {
@@ -92,6 +92,7 @@ def crisis_lines(value: Any) -> list[dict[str, str]]:
 _HOURS_EN = (
     (re.compile(r"24時間"), "24 hours"),
     (re.compile(r"(\d{1,2})時(\d{1,2})分"), r"\1:\2"),
+    (re.compile(r"(\d{1,2})〜(\d{1,2})時"), r"\1:00-\2:00"),
     (re.compile(r"(\d{1,2})時"), r"\1:00"),
     (re.compile(r"[〜～]"), "-"),
     (re.compile(r"毎日"), "daily "),
