@@ -177,7 +177,8 @@ export class SurveyForm {
       // The question and its message (under the question) come into view, then the focus
       // goes to the first answer without scrolling away from them.
       const box = page.querySelector(`#err-${problems[0]}`);
-      const question = box ? box.closest("fieldset, .item") : null;
+      const holder = box ? box.closest("fieldset, .item") : null;
+      const question = holder ? holder.querySelector("legend, label") : null;
       if (question) question.scrollIntoView({ block: "start" });
       const first = inputsOf(page, problems[0]).find((el) => !el.disabled);
       if (first) first.focus({ preventScroll: Boolean(question) });
