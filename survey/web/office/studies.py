@@ -26,6 +26,7 @@ from survey.cohorts import COHORT_LABELS
 from survey.errors import SurveyError
 from survey.keys import get_study_key
 from survey.models import Draw, Study
+from survey.public import Contact
 from survey.register.dates import DateFormatError, parse_date
 from survey.sampling.service import DrawReport, parse_allocation, plan_draw, store_draw
 from survey.study import create_study, effective_settings, list_studies, require_as_of
@@ -110,6 +111,7 @@ def overview(request: Req, state: State, name: FromPath[str]) -> Template:
         codes=codes,
         key=key,
         settings=values,
+        contact=Contact.of(values),
         labels=COHORT_LABELS,
         kinds=FILE_KINDS,
         limit_mb=REGISTER_LIMIT // (1024 * 1024),
@@ -119,13 +121,16 @@ def overview(request: Req, state: State, name: FromPath[str]) -> Template:
 # --- upload and draw (parsed in memory by the guard: the file is never written to disk) ----
 
 
-def _html_page(title: str) -> str:
-    return (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{escape(title)}</title><link rel="stylesheet" href="/office/static/office.css">'
-        f'</head><body><main class="office"><h1>{escape(title)}</h1><ol class="progress-log">'
-    )
+STREAM = "<!-- the draw's progress and report -->"
+
+
+def _page_parts(request: Req, template: str, **context: Any) -> tuple[str, str]:
+    """A page (with the menu) cut where its streamed part goes: what comes before, after."""
+    engine = request.app.template_engine
+    assert engine is not None
+    html = engine.get_template(template).render(staff=require_staff(request), **context)
+    head, _, tail = html.partition(STREAM)
+    return head, tail
 
 
 @post(
@@ -184,8 +189,15 @@ async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> St
         except Exception as exc:  # only its type: the message could quote a register row
             events.put(("message", f"内部エラー（{type(exc).__name__}）のため中止しました。"))
 
+    head, tail = _page_parts(request, "draw.html", name=name, marker=STREAM)
+
+    def report_html(result: dict[str, Any]) -> str:
+        engine = request.app.template_engine
+        assert engine is not None
+        return str(engine.get_template("_draw_result.html").render(r=result, labels=COHORT_LABELS))
+
     async def body() -> AsyncIterator[str]:
-        yield _html_page(f"抽出: {name}")
+        yield head + '<ol class="progress-log">'
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         while True:
@@ -199,36 +211,17 @@ async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> St
                 continue
             yield "</ol>"
             if kind == "done":
-                yield _draw_report(value)
+                yield report_html(value)
             elif kind == "error":
                 yield _draw_errors(value, office)
             else:
                 shown = without_paths(str(value), office)
                 yield f'<p class="error" role="alert">{escape(shown)}</p>'
             back = f"/office/studies/{escape(name)}"
-            yield f'<p><a href="{back}">調査の画面へ戻る</a></p></main></body></html>'
+            yield f'<p><a href="{back}">調査の画面へ戻る</a></p>' + tail
             return
 
     return Stream(body(), media_type="text/html; charset=utf-8")
-
-
-def _draw_report(result: dict[str, Any]) -> str:
-    rows = "".join(
-        f"<tr><th scope=row>{escape(COHORT_LABELS[c])}</th><td>{n:,}</td>"
-        f"<td>{result['removed'][c]:,}</td><td>{result['available'][c]:,}</td>"
-        f"<td>{result['sample'][c]:,}</td></tr>"
-        for c, n in result["frame"].items()
-    )
-    warnings = "".join(f"<li>{escape(w)}</li>" for w in result["warnings"])
-    return (
-        '<p class="ok" role="status">抽出が完了しました。</p>'
-        f"<p>台帳 {result['register_rows']:,} 行"
-        f"（SHA-256 <code>{result['register_sha256']}</code>）</p>"
-        "<table><caption>対象ごとの母集団と標本</caption><thead><tr><th scope=col>対象</th>"
-        "<th scope=col>N<sub>h</sub></th><th scope=col>除外 m<sub>h</sub></th>"
-        "<th scope=col>N′<sub>h</sub></th><th scope=col>標本 n<sub>h</sub></th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>" + (f"<h2>注意</h2><ul>{warnings}</ul>" if warnings else "")
-    )
 
 
 def _draw_errors(exc: SurveyError, office: Office) -> str:
