@@ -422,7 +422,7 @@ def test_the_audit_page_shows_the_current_head_to_record(office: Client, db: Dat
     assert f'<code id="audit-head">{head}</code>' in broken.text
 
 
-@pytest.mark.filterwarnings("ignore:The base_url 'http://localhost")  # litestar's hint
+@pytest.mark.filterwarnings("ignore:The base_url .* might cause issues")  # litestar's hint
 def test_the_login_page_says_when_plain_http_cannot_work(office_app: Litestar) -> None:
     """The session cookie is Secure: over plain HTTP a browser keeps it for localhost only,
     so on any other host the login would silently fail. The page says so, and what to do."""
