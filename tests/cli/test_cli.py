@@ -379,9 +379,11 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
     assert len(answers) == 175 + 60 + 188
     assert len({a.day for a in answers}) >= 15  # spread over the fieldwork
     assert {a.cohort for a in answers} == {"elementary_guardian", "high_school", "general"}
-    again = run("demo", "--no-serve")
+    again = run("demo", "--no-serve", "--port", "8123")
     assert again.exit_code == 0 and "3,250" in again.stdout
     assert re.findall(r"#code=([0-9A-Z-]{16})", again.stdout) == tries  # still unused
+    # The links are for the address served, whatever the slips were printed with.
+    assert re.findall(r"http://127\.0\.0\.1:8123/#code=([0-9A-Z-]{16})", again.stdout) == tries
     assert re.findall(r"^  (officer|manager|analyst|admin) +(\S+)$", again.stdout, re.M) == accounts
 
 
