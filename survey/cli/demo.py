@@ -31,6 +31,17 @@ from survey.study import create_study, effective_settings
 
 DEMO_STUDY = "demo"
 SIMULATED_DAYS = 28
+# The demo city's office, plainly made up (a number nobody can dial), so the print files and
+# pages show their sender and enquiry blocks as a real study's would.
+DEMO_CONTACT = [
+    ("organisation", "架空市（デモ）"),
+    ("section", "健康づくり課"),
+    ("office_address", "〒000-0000 架空県架空市中央1丁目1番1号"),
+    ("office_phone", "0000-00-0000"),
+    ("office_hours", "平日 8時30分〜17時15分"),
+    ("postage_mark", "後納"),
+    ("postage_permit", "架空郵便局"),
+]
 
 
 def _mailing(app: AppContext, base: str) -> list[tuple[str, Path]]:
@@ -196,6 +207,7 @@ def _build(app: AppContext, people: int, base: str) -> bool:
                 # so the public form is open when the demo serves it.
                 ("fieldwork_start", (today - timedelta(days=SIMULATED_DAYS)).isoformat()),
                 ("fieldwork_end", (today + timedelta(days=31)).isoformat()),
+                *DEMO_CONTACT,
             ],
         )
         report = draw_study(
