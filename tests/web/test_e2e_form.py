@@ -192,6 +192,9 @@ def visible_crisis_boxes(page: Page) -> int:
     )
 
 
+# What the page shows does not depend on the database (the issued codes only open the form):
+# Chromium once, on SQLite.
+@pytest.mark.sqlite_only
 def test_the_crisis_lines_once_on_every_page_and_in_english(
     browser: Browser, live_server: str, issued: Issued
 ) -> None:
