@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench bench-print bench-intake clean
+.PHONY: install demo test lint bench bench-print bench-intake screenshots clean
 
 JS_BUNDLE := survey/web/collector/static/dist/app.js
 JS_SOURCES := $(wildcard survey/web/collector/js/*.js)
@@ -45,6 +45,10 @@ bench-print: install
 
 bench-intake: install
 	$(PY) bench/intake_benchmark.py
+
+# The README's pictures (docs/*.png) from a fresh demo: Chromium and poppler-utils needed.
+screenshots: install
+	$(PY) docs/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) var keys build .pytest_cache .mypy_cache .ruff_cache

@@ -99,8 +99,8 @@ def main() -> None:
         "label sheets a4-12 (batches, fitting, fallback)": lambda p: write_label_sheets(
             p, found, get_layout("a4-12"), fonts
         ),
-        "postcards (hagaki, one page each)": lambda p: write_postcards(
-            p, found, None, fonts, SETTINGS
+        "postcards (hagaki, two sides each, QR on web cohorts' message side)": lambda p: (
+            write_postcards(p, found, None, fonts, SETTINGS, web, "https://survey.city.example.jp")
         ),
         f"code slips ({len(codes):,}, QR on web slips)": lambda p: write_slips(
             p, codes, fonts, web, "https://survey.city.example.jp", "ABCD-" * 7 + "ABCD", SETTINGS

@@ -9,6 +9,7 @@ mark for a missing glyph) and reported, so the label is still produced and corre
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,6 +18,14 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+# Line breaking: a run of these stays on one line (numbers with their unit, Latin words,
+# addresses of web pages); a space between is a place to break.
+_TOKENS = re.compile(r"[!-~０-９Ａ-Ｚａ-ｚ]+[時分秒日月年円人件枚歳]?|\s+|.", re.DOTALL)
+NO_LINE_START = frozenset(
+    "、。，．）」』】〕〉》’”！？!?：；ー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ・…"
+)
+NO_LINE_END = frozenset("（「『【〔〈《‘“")
 
 GOTHIC = "IPAexGothic"
 MJ = "IPAmjMincho"
@@ -118,16 +127,41 @@ class FontSet:
         return max(min_size, size * max_width / width)
 
     def wrap(self, text: str, size: float, max_width: float) -> list[str]:
-        """Break ``text`` into lines that fit (Japanese text breaks between any characters)."""
-        lines, current, used = [], "", 0.0
-        for ch in text:
-            w = self._glyph(ch)[2] * size
-            if current and used + w > max_width:
-                lines.append(current)
-                current, used = ch, w
+        """Break ``text`` into lines that fit, as Japanese typesetting does.
+
+        Japanese text breaks between characters, but never inside a run of digits or Latin
+        letters (a phone number, a date's 31, a web address), at spaces there; a closing mark
+        (、。）」 and small kana) never starts a line and an opening one (（「) never ends one
+        (禁則). Only a run wider than the whole line is split, as a last resort.
+        """
+        lines: list[str] = []
+        current = ""
+        for token in _TOKENS.findall(text):
+            if not current or self.width(current + token, size) <= max_width:
+                # A space that starts a wrapped line goes; one that starts the text (an
+                # indent) stays.
+                current = current + token if current or not (lines and token.isspace()) else ""
+            elif token.isspace():  # a break at a space: the space goes
+                lines.append(current.rstrip())
+                current = ""
             else:
-                current, used = current + ch, used + w
-        return [*lines, current] if current else lines
+                carry = ""
+                # A closing mark may not start the line: characters before it come along.
+                while (carry or token)[0] in NO_LINE_START and len(current) > 1:
+                    carry, current = current[-1] + carry, current[:-1]
+                while len(current) > 1 and current[-1] in NO_LINE_END:
+                    carry, current = current[-1] + carry, current[:-1]
+                lines.append(current.rstrip())
+                current = carry + token
+            while len(current) > 1 and self.width(current, size) > max_width:
+                cut = len(current) - 1  # a run longer than the line: split where it must
+                while cut > 1 and self.width(current[:cut], size) > max_width:
+                    cut -= 1
+                lines.append(current[:cut])
+                current = current[cut:]
+        if current.strip():
+            lines.append(current.rstrip())
+        return lines
 
     def missing_report(self) -> list[str]:
         return [f"U+{ord(ch):04X} {ch} ×{n}" for ch, n in sorted(self.missing.items())]

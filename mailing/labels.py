@@ -20,7 +20,19 @@ SHORT_COHORT = {
     "high_school": "高校生",
     "general": "一般",
 }
+# The vendor file's columns: Japanese headers by default (what a mailing vendor reads), with
+# the cohort as the labels print it and the label's own sequence tag, so envelopes can be
+# matched to labels; ``headers="en"`` keeps the original English columns exactly.
+VENDOR_COLUMNS_JA = ("区分", "連番", "郵便番号", "住所", "方書", "宛名")
 VENDOR_COLUMNS = ("cohort", "postal_code", "address", "building", "addressee")
+HEADERS = ("ja", "en")
+
+
+def label_tag(batch: Batch, index: int) -> str:
+    """「乳幼児 1」: printed small on the outgoing envelope's label (and in the vendor file)
+    only. Never on a questionnaire, a slip or a return envelope: it would tie a returned
+    sheet to a label, and so to a person."""
+    return f"{SHORT_COHORT[batch.cohort]} {index + 1}"
 
 
 def batch_lines(batch: Batch, layout: LabelLayout, what: str) -> list[str]:
@@ -54,8 +66,7 @@ def write_label_sheets(
             slot = i % layout.per_sheet
             if i and slot == 0:
                 canvas.showPage()
-            tag = f"{SHORT_COHORT[batch.cohort]} {i + 1}"
-            draw_address_block(canvas, fonts, record, boxes[slot], tag=tag)
+            draw_address_block(canvas, fonts, record, boxes[slot], tag=label_tag(batch, i))
             count += 1
         canvas.showPage()
     canvas.save()
@@ -63,9 +74,9 @@ def write_label_sheets(
 
 
 def write_vendor_csv(
-    path: Path, batches: Sequence[Batch], encoding: str = "cp932"
+    path: Path, batches: Sequence[Batch], encoding: str = "cp932", headers: str = "ja"
 ) -> tuple[int, list[str]]:
-    """The label data for a printing vendor, in batch order.
+    """The label data for a printing vendor, in batch order (the labels' order).
 
     CP932 (what Japanese vendors' systems expect) cannot hold every register character:
     such characters are written as 〓 and reported (line, column, code point), never with
@@ -74,22 +85,30 @@ def write_vendor_csv(
     """
     problems: list[str] = []
     rows = 0
+    japanese = headers == "ja"
+    columns = VENDOR_COLUMNS_JA if japanese else VENDOR_COLUMNS
     with path.open("w", encoding=encoding, errors="strict", newline="") as fh:
         writer = csv_writer(fh)
-        writer.writerow(VENDOR_COLUMNS)
+        writer.writerow(columns)
         for batch in batches:
-            for record in batch.records:
+            for i, record in enumerate(batch.records):
                 rows += 1
-                values = {
-                    "cohort": batch.cohort,
-                    "postal_code": postal_display(record.postal_code),
-                    "address": record.address,
-                    "building": record.building,
-                    "addressee": record.addressee,
-                }
+                place = [
+                    postal_display(record.postal_code),
+                    record.address,
+                    record.building,
+                    record.addressee,
+                ]
+                if japanese:
+                    values = [SHORT_COHORT[batch.cohort], label_tag(batch, i), *place]
+                else:
+                    values = [batch.cohort, *place]
                 line = rows + 1
                 writer.writerow(
-                    [_encodable(values[c], encoding, line, c, problems) for c in VENDOR_COLUMNS]
+                    [
+                        _encodable(v, encoding, line, c, problems)
+                        for c, v in zip(columns, values, strict=True)
+                    ]
                 )
     return rows, problems
 

@@ -33,10 +33,22 @@ from survey.forms.versions import freeze
 from survey.ingest.provision import refresh_local
 from survey.keys import require_study_key
 from survey.models import Study
+from survey.public import Contact
 from survey.roster import load_roster
 from survey.sampling.service import get_draw
 from survey.settings import Settings
 from survey.study import effective_settings
+
+
+def contact_warnings(values: dict[str, Any]) -> list[str]:
+    """A print file without the office to ask (study settings) is printed, with a warning."""
+    if Contact.of(values).given:
+        return []
+    return [
+        "問い合わせ先（organisation, section, office_phone など）が未設定のため、"
+        "印刷物に問い合わせ先がありません。 / No enquiry contact is set (organisation, "
+        "section, office_phone): the print file names nobody to ask."
+    ]
 
 
 @dataclass
@@ -142,7 +154,7 @@ def print_codes(
             report = PrintReport(
                 files,
                 dict(stored),
-                warn_missing(fonts),
+                warn_missing(fonts) + contact_warnings(values),
                 {"spares": spare_counts, "fingerprint": key.fingerprint, "web_cohorts": web},
             )
             if record is not None:
@@ -194,6 +206,7 @@ def print_labels(
     vendor_csv: Path | None = None,
     encoding: str = "cp932",
     record: Recorder | None = None,
+    headers: str = "ja",
 ) -> PrintReport:
     found, _values = _batches(engine, settings, study_name, cohort)
     files = fresh_outputs(out, vendor_csv)
@@ -206,7 +219,7 @@ def print_labels(
             tracked.append(("labels", out))
             warnings += warn_missing(fonts)
         if vendor_csv is not None:
-            _rows, problems = write_vendor_csv(vendor_csv, found, encoding)
+            _rows, problems = write_vendor_csv(vendor_csv, found, encoding, headers)
             tracked.append(("vendor_csv", vendor_csv))
             if problems:
                 warnings += [
@@ -230,13 +243,25 @@ def print_postcards(
     found, values = _batches(engine, settings, study_name, None)
     files = fresh_outputs(out)
     fonts = FontSet.load()
+    # The generic address of the form (never a code: the card is addressed to a person).
+    web = [c for c in values["web_cohorts"] if settings.public_url]
     with removed_on_failure(files):
-        write_postcards(out, found, layout, fonts, values)
-        warnings = warn_missing(fonts)
+        write_postcards(out, found, layout, fonts, values, web, settings.public_url or "")
+        warnings = warn_missing(fonts) + contact_warnings(values)
         if not values.get("fieldwork_end"):
             warnings.append(
                 "調査終了日（fieldwork_end）が未設定のため、締切日を書かずに印刷しました。"
                 " / fieldwork_end is not set: the cards carry no deadline."
+            )
+        if values["postage_mark"] != "none" and not values.get("postage_permit"):
+            warnings.append(
+                f"料金{values['postage_mark']}の差出事業所名（postage_permit）が未設定です。"
+                " / postage_permit (the post office of the permit) is not set."
+            )
+        if layout is None and values["web_cohorts"] and not settings.public_url:
+            warnings.append(
+                "SURVEY_PUBLIC_URL が未設定のため、はがきに回答画面のアドレスを書いていません。"
+                " / SURVEY_PUBLIC_URL is not set: the cards carry no web address."
             )
         report = PrintReport(
             files, _counts(found), warnings, {"layout": layout.name if layout else "hagaki"}

@@ -15,6 +15,8 @@ COHORTS: tuple[str, ...] = (
 )
 GUARDIAN_COHORTS = frozenset({"infant_guardian", "elementary_guardian"})
 PERSON_COHORTS = frozenset({"junior_high", "high_school", "general"})
+# Forms in plain language for young people: instructions and notes use their wording.
+STUDENT_COHORTS = frozenset({"junior_high", "high_school"})
 COHORT_LABELS = {
     "infant_guardian": "乳幼児の保護者",
     "elementary_guardian": "小学生の保護者",

@@ -8,6 +8,7 @@ copies the values it used, so later changes never alter how a past draw is verif
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,12 +19,20 @@ from sqlmodel import Session, select
 from survey.cohorts import COHORTS
 from survey.errors import DataError, UsageError
 from survey.models import Study
-from survey.public import DEFAULT_CRISIS_LINES, DEFAULT_GRACE_DAYS, DEFAULT_TITLE, DEFAULT_TITLE_EN
+from survey.public import (
+    CRISIS_FIELDS,
+    DEFAULT_CRISIS_LINES,
+    DEFAULT_GRACE_DAYS,
+    DEFAULT_TITLE,
+    DEFAULT_TITLE_EN,
+    crisis_lines,
+)
 from survey.register.dates import DateFormatError, parse_date
 from survey.sampling.cohorts import DEFAULT_DRAW_ORDER, FrameRules
 from survey.settings import check_study_name
 
 DEFAULT_STUDY = "default"
+POSTAGE_MARKS = ("none", "後納", "別納")
 
 
 def _date(text: str) -> str:
@@ -48,15 +57,23 @@ def _draw_order(text: str) -> list[str]:
     return items
 
 
+def _whole(text: str) -> int:
+    # Said in plain words: Python's own reason ("invalid literal for int() with base 10")
+    # would reach the person typing the setting.
+    if not (text.strip().isascii() and text.strip().lstrip("-").isdigit()):
+        raise ValueError(f"not a whole number: {text.strip()!r}")
+    return int(text)
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise ValueError("must be a positive integer")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 0:
         raise ValueError("must be a non-negative integer")
     return value
@@ -76,14 +93,29 @@ def _choice(*choices: str) -> Callable[[str], str]:
 
 
 def _crisis_lines(text: str) -> list[dict[str, str]]:
-    value = json.loads(text)
+    """A JSON list of ``{name, number}`` with optional ``name_en`` (the English form's name)
+    and ``hours`` (受付時間, printed where known)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
     if not (
         isinstance(value, list)
         and value
-        and all(isinstance(v, dict) and {"name", "number"} <= v.keys() for v in value)
+        and all(
+            isinstance(v, dict)
+            and {"name", "number"} <= v.keys()
+            and set(v) <= set(CRISIS_FIELDS)
+            and all(isinstance(x, str) for x in v.values())
+            and all(v[k].strip() for k in ("name", "number"))
+            for v in value
+        )
     ):
-        raise ValueError('a JSON list like [{"name": "...", "number": "..."}]')
-    return [{"name": str(v["name"]), "number": str(v["number"])} for v in value]
+        raise ValueError(
+            'a JSON list like [{"name": "...", "name_en": "...", "number": "...", "hours": "..."}]'
+            " (name and number required)"
+        )
+    return crisis_lines(value)
 
 
 def _targets(text: str) -> dict[str, float]:
@@ -94,7 +126,10 @@ def _targets(text: str) -> dict[str, float]:
         cohort, raw = cohort.strip(), raw.strip()
         if not sep or cohort not in COHORTS:
             raise ValueError(f"COHORT=RATE pairs with a cohort of {', '.join(COHORTS)}")
-        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        number = raw[:-1] if raw.endswith("%") else raw
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", number):
+            raise ValueError(f"{cohort}: not a rate: {raw!r}")
+        value = float(number) / 100 if raw.endswith("%") else float(number)
         if not 0 < value <= 1:
             raise ValueError("a rate is between 0 and 1 (or 0% and 100%)")
         out[cohort] = value
@@ -149,15 +184,29 @@ SETTINGS: dict[str, SettingSpec] = {
         "地区（町名）の一覧 (district names for the aggregate frame counts)",
     ),
     "crisis_lines": SettingSpec(
-        DEFAULT_CRISIS_LINES, _crisis_lines, "相談窓口 (crisis lines, JSON list)"
+        DEFAULT_CRISIS_LINES,
+        _crisis_lines,
+        "相談窓口 (crisis lines: JSON list of {name, name_en, number, hours})",
     ),
     "response_targets": SettingSpec(
         {}, _targets, "目標回答率 (target response rates, e.g. general=35%,high_school=20%)"
     ),
     "organisation": SettingSpec("", str.strip, "実施機関（例 志木市） (organisation running it)"),
     "section": SettingSpec("", str.strip, "担当課 (section in charge)"),
+    "office_address": SettingSpec(
+        "", str.strip, "担当課の所在地（〒・住所） (the office's postal address)"
+    ),
     "office_phone": SettingSpec("", str.strip, "問い合わせ電話番号 (enquiry phone number)"),
     "office_hours": SettingSpec("", str.strip, "問い合わせ受付時間 (enquiry hours)"),
+    "postage_mark": SettingSpec(
+        "none",
+        _choice(*POSTAGE_MARKS),
+        "はがきの料金表示: none（切手・料額印面つき）, 後納（料金後納）, 別納（料金別納）"
+        " (postage mark on postcards)",
+    ),
+    "postage_permit": SettingSpec(
+        "", str.strip, "料金後納・別納の差出事業所名（例 志木郵便局） (post office of the permit)"
+    ),
     "suppression_threshold": SettingSpec(
         10, _positive_int, "秘匿の閾値 (minimum respondents behind a published figure)"
     ),
@@ -165,7 +214,10 @@ SETTINGS: dict[str, SettingSpec] = {
 
 
 def effective_settings(study: Study) -> dict[str, Any]:
-    return {key: study.settings.get(key, spec.default) for key, spec in SETTINGS.items()}
+    values = {key: study.settings.get(key, spec.default) for key, spec in SETTINGS.items()}
+    # Lines stored before name_en and hours existed read as the current format.
+    values["crisis_lines"] = crisis_lines(values["crisis_lines"])
+    return values
 
 
 def parse_assignment(assignment: str) -> tuple[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from survey.cli import messages
 from survey.errors import SurveyError
 from survey.settings import load_settings
 
@@ -38,12 +39,8 @@ class SurveyGroup(click.Group):
         os.umask(0o077)
         try:
             rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
-        except click.UsageError as exc:
-            exc.show()
-            click.echo("使い方が正しくありません（--help で使い方を表示します）。", err=True)
-            sys.exit(2)
-        except click.ClickException as exc:
-            exc.show()
+        except click.ClickException as exc:  # usage errors (exit 2) included
+            messages.show(exc)
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo("中断しました。 / Aborted.", err=True)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from survey import audit
 from survey.accounts import AccountError, Locked, authenticate, get_user
 from survey.audit import now_utc, os_actor
+from survey.cli.messages import BadValue
 from survey.db import Database
 from survey.errors import DataError
 from survey.register.dates import DateFormatError, parse_date
@@ -114,7 +115,7 @@ class DateParam(click.ParamType[date]):
         try:
             return parse_date(str(value))
         except DateFormatError as exc:
-            self.fail(f"{exc.ja} / {exc.en}: {value}", param, ctx)
+            raise BadValue(f"{exc.ja}（{value}）", f"{exc.en}: {value}", ctx, param) from exc
 
 
 DATE = DateParam()

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 from sqlmodel import Session, select
@@ -16,6 +15,7 @@ from mailing.layouts import get_layout
 from mailing.service import PrintReport, Recorder, print_codes, print_labels, print_postcards
 from survey import accounts, audit, staff_keys
 from survey.cli.common import AppContext, StepProgress, pass_app, progress_bar
+from survey.cli.links import print_links, served_base
 from survey.cli.sample import print_summary
 from survey.collector.export import compact_storage, export_bundle
 from survey.collector.intake import Intake, IntakeError, today_in_tokyo
@@ -33,16 +33,27 @@ from survey.simulate import WEB_SHARE, simulate
 from survey.study import create_study, effective_settings
 
 DEMO_STUDY = "demo"
-DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
 SIMULATED_DAYS = 28
+# The demo city's office, plainly made up (a number nobody can dial), so the print files and
+# pages show their sender and enquiry blocks as a real study's would.
+DEMO_CONTACT = [
+    ("organisation", "架空市（デモ）"),
+    ("section", "健康づくり課"),
+    ("office_address", "〒000-0000 架空県架空市中央1丁目1番1号"),
+    ("office_phone", "0000-00-0000"),
+    ("office_hours", "平日 8時30分〜17時15分"),
+    ("postage_mark", "後納"),
+    ("postage_permit", "架空郵便局"),
+]
 
 
-def _mailing(app: AppContext) -> tuple[list[tuple[str, Path]], str]:
-    """Study key, code slips, labels and postcards for the demo study; the files, and the key's
-    passphrase (kept in memory: the demo decrypts its own answers at the end)."""
+def _mailing(app: AppContext, base: str) -> tuple[list[tuple[str, Path]], str]:
+    """Study key, code slips, labels and postcards for the demo study (web address ``base``
+    unless SURVEY_PUBLIC_URL says otherwise); the files, and the key's passphrase (kept in
+    memory: the demo decrypts its own answers at the end)."""
     settings = app.settings
     if settings.public_url is None:
-        settings = replace(settings, public_url=DEMO_PUBLIC_URL)
+        settings = replace(settings, public_url=base)
     out = settings.data_dir / "demo"
     key_file = settings.key_dir / "demo-study-key.json"
     passphrase = settings.key_passphrase
@@ -105,10 +116,10 @@ def _recorder(app: AppContext, action: str) -> Recorder:
     return record
 
 
-def _try_codes(app: AppContext, how_many: int = 3) -> None:
-    """A few unused codes of a web-enabled cohort, read from the demo's own code print file."""
+def _try_codes(app: AppContext, base: str, how_many: int = 3) -> None:
+    """A few unused codes of a web-enabled cohort, read from the demo's own code print file,
+    with links to the address served (``base``)."""
     settings = app.settings
-    base = settings.public_url or DEMO_PUBLIC_URL
     path = settings.data_dir / "demo" / "codes.csv"
     if not path.exists():
         return
@@ -138,35 +149,39 @@ def _usable(intake: Intake, code: str) -> bool:
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="サーバーを起動しない. Start nothing long-running.")
 @click.option("--people", type=click.IntRange(1000), default=DEFAULT_PEOPLE, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="待ち受けるアドレス. Host.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @pass_app
-def demo(app: AppContext, no_serve: bool, people: int) -> None:
+def demo(app: AppContext, no_serve: bool, people: int, host: str, port: int) -> None:
     """架空の市で調査を作成し、抽出・コード票・宛名ラベル・はがきまで行い、Web画面を起動します.
 
     Create a demo study on a synthetic city: draw 3,250 units, make the study key, print code
     slips, label sheets, the vendor CSV and postcards into the data folder, create one staff
     account per role, submit a few hundred simulated web answers over four weeks through the
     real intake, print codes to try and the accounts, then serve the public form and the
-    office on http://127.0.0.1:8000/ (unless --no-serve).
+    office on http://127.0.0.1:8000/ (--host, --port; unless --no-serve). The links and the
+    QR code printed are for the address served.
     """
-    if not _build(app, people):
+    base = served_base(host, port)
+    if not _build(app, people, base):
         click.echo(
             "デモ調査はすでにあります（結果を表示します）。 Demo study exists; showing it.",
             err=True,
         )
-    _try_codes(app)
+    _try_codes(app, base)
     _print_accounts(app)
     if no_serve:
         return
     from survey.web.serve import run
 
-    url = urlsplit(app.settings.public_url or DEMO_PUBLIC_URL)
-    host, port = url.hostname or "127.0.0.1", url.port or 8000
-    click.echo(f"回答画面 / public form: http://{host}:{port}/")
-    click.echo(f"事務局 / office: http://{host}:{port}/office/ （Ctrl+C で停止 / Ctrl+C to stop）")
-    run(app.settings, "both", host, port)
+    def ready() -> None:
+        print_links(host, port)
+        click.echo("（Ctrl+C で停止 / Ctrl+C to stop）", err=True)
+
+    run(app.settings, "both", host, port, ready=ready)
 
 
-def _build(app: AppContext, people: int) -> bool:
+def _build(app: AppContext, people: int, base: str) -> bool:
     """Create, draw and print the demo study; False (after a summary) if it exists already."""
     settings = app.settings
     register_path = settings.data_dir / "demo-register.csv"
@@ -199,6 +214,7 @@ def _build(app: AppContext, people: int) -> bool:
                 # so the public form is open when the demo serves it.
                 ("fieldwork_start", (today - timedelta(days=SIMULATED_DAYS)).isoformat()),
                 ("fieldwork_end", (today + timedelta(days=31)).isoformat()),
+                *DEMO_CONTACT,
             ],
         )
         report = draw_study(
@@ -215,7 +231,7 @@ def _build(app: AppContext, people: int) -> bool:
         app.audit(session, "register.draw", report.audit_object())
     progress.close()
     print_summary(data)
-    files, passphrase = _mailing(app)
+    files, passphrase = _mailing(app, base)
     click.echo(f"データ data: {settings.data_dir}   鍵 keys: {settings.key_dir}")
     for what, path in files:
         click.echo(f"{what}: {path}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlmodel import Session
 
+from mailing.labels import HEADERS
 from mailing.layouts import DEFAULT_LAYOUT, LAYOUTS, get_layout
 from mailing.service import PrintReport, Recorder, print_codes, print_labels, print_postcards
 from survey.cli.base import emit_json, json_option
@@ -229,6 +230,13 @@ def codes(
     "--encoding", type=click.Choice(["cp932", "utf-8-sig"]), default="cp932", show_default=True
 )
 @click.option(
+    "--headers",
+    type=click.Choice(HEADERS),
+    default="ja",
+    show_default=True,
+    help="CSV の列: ja（区分, 連番, 郵便番号, 住所, 方書, 宛名）か en（従来の英語の列）.",
+)
+@click.option(
     "--layout", type=click.Choice(sorted(LAYOUTS)), default=DEFAULT_LAYOUT, show_default=True
 )
 @click.option(
@@ -244,6 +252,7 @@ def labels(
     out: Path | None,
     csv_path: Path | None,
     encoding: str,
+    headers: str,
     layout: str,
     cohort: str | None,
     margin_top: float | None,
@@ -266,6 +275,7 @@ def labels(
         csv_path,
         encoding,
         _recorder(app, name, "file.labels"),
+        headers,
     )
     report(result, as_json)
 

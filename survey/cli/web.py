@@ -14,6 +14,7 @@ import click
 
 from survey.cli.base import emit_json, json_option
 from survey.cli.common import AppContext, pass_app, study_option
+from survey.cli.links import print_links
 from survey.collector import cli as collector_cli
 from survey.db import BOTH, make_engine, upgrade
 from survey.errors import DataError
@@ -52,8 +53,11 @@ def serve(app: AppContext, which: str, host: str, port: int, workers: int) -> No
     """
     from survey.web.serve import run
 
-    click.echo(f"http://{host}:{port}/ （Ctrl+C で停止 / Ctrl+C to stop）", err=True)
-    run(app.settings, which, host, port, workers)  # type: ignore[arg-type]
+    def ready() -> None:
+        print_links(host, port, which)
+        click.echo("（Ctrl+C で停止 / Ctrl+C to stop）", err=True)
+
+    run(app.settings, which, host, port, workers, ready)  # type: ignore[arg-type]
     click.echo("停止しました。 / Stopped.", err=True)
 
 

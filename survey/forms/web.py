@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from survey.cohorts import STUDENT_COHORTS
 from survey.forms.items import kind
 from survey.forms.loader import Form
 from survey.forms.schema import MISSING, REFUSED, Item, Text
@@ -36,6 +37,7 @@ class ItemView:
     type: str
     text: Text
     note: Text | None
+    instruction: Text | None  # how to answer, said by the item type (once)
     unit: Text | None
     choices: tuple[Choice, ...]
     rows: tuple[Row, ...]
@@ -76,7 +78,8 @@ def _choices(item: Item) -> tuple[Choice, ...]:
     return tuple(out)
 
 
-def item_view(item: Item) -> ItemView:
+def item_view(item: Item, plain: bool = False) -> ItemView:
+    """The item as the templates render it; ``plain``: in the students' wording."""
     condition = None
     if item.show_if is not None:
         condition = json.dumps(
@@ -87,6 +90,7 @@ def item_view(item: Item) -> ItemView:
         type=item.type,
         text=item.text,
         note=item.note,
+        instruction=kind(item).instruction(item, plain),
         unit=item.unit,
         choices=_choices(item),
         rows=tuple(Row(r.id, r.text) for r in item.rows or ()),
@@ -102,6 +106,7 @@ def item_view(item: Item) -> ItemView:
 
 def form_view(form: Form) -> FormView:
     src = form.source
+    plain = form.cohort in STUDENT_COHORTS
     return FormView(
         id=form.id,
         version=form.version,
@@ -114,7 +119,7 @@ def form_view(form: Form) -> FormView:
             SectionView(
                 s.id,
                 s.title,
-                tuple(item_view(i) for i in s.items if isinstance(i, Item)),
+                tuple(item_view(i, plain) for i in s.items if isinstance(i, Item)),
                 s.crisis_after,
             )
             for s in form.sections

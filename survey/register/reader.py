@@ -25,6 +25,7 @@ from survey.crypto import sha256_hex
 from survey.errors import DataError
 from survey.postal import parse_postal
 from survey.register.dates import DateFormatError, parse_date
+from survey.register.formats import refuse_other_formats
 from survey.spreadsheet import REFUSED_AT_IMPORT
 
 # canonical name -> (Japanese header, required)
@@ -336,6 +337,7 @@ def read_register(
             raise DataError(
                 f"ファイルを読めません: {source}", f"Cannot read file: {source} ({exc.strerror})"
             ) from exc
+    refuse_other_formats(data)
     encoding = detect_encoding(data)
     errors: list[RowError] = []
     persons: list[Person] = []

@@ -133,8 +133,18 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run(settings: Settings, which: Which, host: str, port: int, workers: int = 1) -> None:
-    """Serve until Ctrl+C; refuses (SchemaNotCurrent) before listening if the schema is old."""
+def run(
+    settings: Settings,
+    which: Which,
+    host: str,
+    port: int,
+    workers: int = 1,
+    ready: Callable[[], object] | None = None,
+) -> None:
+    """Serve until Ctrl+C; refuses (SchemaNotCurrent) before listening if the schema is old.
+
+    ``ready`` runs once the schema is known to be current, just before listening (the
+    command prints the addresses then, never for a server that refused to start)."""
     app: ASGIApp | str
     if workers > 1:
         # Checked here too, so the refusal comes once and clearly, not from every worker.
@@ -142,6 +152,8 @@ def run(settings: Settings, which: Which, host: str, port: int, workers: int = 1
         app = f"survey.web.serve:{which}_factory"
     else:
         app = checked_app(which, settings)
+    if ready is not None:
+        ready()
     # uvicorn re-raises the Ctrl+C it handled once it has shut down: that is a normal stop.
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(

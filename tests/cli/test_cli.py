@@ -384,9 +384,11 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
     assert len(answers) == 175 + 60 + 188
     assert len({a.day for a in answers}) >= 15  # spread over the fieldwork
     assert {a.cohort for a in answers} == {"elementary_guardian", "high_school", "general"}
-    again = run("demo", "--no-serve")
+    again = run("demo", "--no-serve", "--port", "8123")
     assert again.exit_code == 0 and "3,250" in again.stdout
     assert re.findall(r"#code=([0-9A-Z-]{16})", again.stdout) == tries  # still unused
+    # The links are for the address served, whatever the slips were printed with.
+    assert re.findall(r"http://127\.0\.0\.1:8123/#code=([0-9A-Z-]{16})", again.stdout) == tries
     assert re.findall(r"^  (officer|manager|analyst|admin) +(\S+)$", again.stdout, re.M) == accounts
 
 
@@ -502,4 +504,7 @@ def test_setting_errors_keep_english_out_of_the_japanese_line(run) -> None:  # t
     result = run("study", "set", "general_min_age=abc")
     assert result.exit_code == 2
     ja = next(line for line in result.stderr.splitlines() if line.startswith("エラー"))
-    assert "invalid literal" not in ja and "invalid literal" in result.stderr
+    assert "general_min_age" in ja and "not a whole number" not in ja
+    # Plain words on the English line too, never Python's own ("invalid literal for int()").
+    assert "not a whole number: 'abc'" in result.stderr
+    assert "invalid literal" not in result.stderr and "int()" not in result.stderr

@@ -34,7 +34,7 @@ TIME_OF_DAY = re.compile(rb"\d{2}:\d{2}:\d{2}")
 def test_check_answers_cohort_and_form(intake: Intake, issued: Issued) -> None:
     codes = issued.codes
     info = intake.check(codes["general"][0].lower().replace("-", " "))
-    assert (info.cohort, info.form.id, info.form.version) == ("general", "general", 1)
+    assert (info.cohort, info.form.id, info.form.version) == ("general", "general", 2)
     with pytest.raises(PaperOnly) as paper:
         intake.check(codes["junior_high"][0])
     assert paper.value.status == 403 and "紙" in paper.value.ja
@@ -125,7 +125,7 @@ def test_study_info_lists_only_web_forms(intake: Intake) -> None:
     info = intake.study_info()
     assert base64.b64decode(info["public_key"]) == STUDY_PUBLIC_KEY
     assert set(info["forms"]) == {"general", "high_school", "elementary_guardian"}
-    assert info["forms"]["general"] == {"version": 1, "cohort": "general", "padded_size": 8192}
+    assert info["forms"]["general"] == {"version": 2, "cohort": "general", "padded_size": 8192}
 
 
 def test_a_study_not_installed_is_not_ready(drawn) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from survey.collector.install import PROVISION_FORMAT, import_provision
 from survey.collector.intake import Intake
 from survey.crypto import code_hash, fingerprint
 from survey.db import Database
-from survey.forms.loader import load_forms
+from survey.forms.loader import current_forms, load_forms
 from survey.settings import load_settings
 from tests.helpers import STUDY_PUBLIC_KEY, seal
 
@@ -119,14 +119,15 @@ def test_the_collectors_app_role_stores_answers_but_deletes_nothing(
     db = Database(settings, ("collector",))  # checks the schema, migrates nothing
     hash_key = bytes(range(32))
     code = new_code()
-    general = load_forms()[("general", 1)]
+    general = current_forms(load_forms())["general"]
     doc = {
         "format": PROVISION_FORMAT,
         "study": "default",
         "public_key": base64.b64encode(STUDY_PUBLIC_KEY).decode(),
         "fingerprint": fingerprint(STUDY_PUBLIC_KEY),
         "settings": {"web_cohorts": ["general"]},
-        "forms": [{"form": "general", "version": 1, "cohort": "general", "sha256": general.sha256}],
+        "forms": [{"form": "general", "version": general.version, "cohort": "general",
+                   "sha256": general.sha256}],
         "code_hash_key": base64.b64encode(hash_key).decode(),
         "codes": [{"hash": base64.b64encode(code_hash(hash_key, code)).decode(),
                    "cohort": "general", "used": False}],

@@ -339,7 +339,7 @@ def test_a_changed_frozen_form_stops_the_collector(issued, tmp_path: Path, monke
     changed = tmp_path / "definitions"
     shutil.copytree(definitions_dir(), changed)
     edit(
-        changed / "general.v1.yaml",
+        changed / "general.v2.yaml",  # the version the codes froze (the newest)
         lambda d: d["sections"][0]["items"][1]["options"][0].update(
             label={"ja": "18歳・19歳", "en": "18 or 19"}
         ),

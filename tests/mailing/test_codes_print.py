@@ -202,15 +202,16 @@ def test_codes_freeze_the_form_versions(drawn, tmp_path: Path) -> None:  # type:
         data["items"][0]["rows"][0]["text"]["ja"] = "いらいらしましたか"
         k6.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         found = check_frozen(session, load_forms(defs))
-        assert len(found) == 5 and all("version: 2" in p for p in found)
+        # The newest versions (v2) were frozen: each is refused, asking for a version 3.
+        assert len(found) == 5 and all("version: 3" in p for p in found)
         # A removed version the codes use is reported too.
-        (defs / "general.v1.yaml").unlink()
+        (defs / "general.v2.yaml").unlink()
         assert any(
-            "general v1" in p and "missing" in p for p in check_frozen(session, load_forms(defs))
+            "general v2" in p and "missing" in p for p in check_frozen(session, load_forms(defs))
         )
     assert drawn("forms", "check").exit_code == 0
     broken = drawn("forms", "check", "--dir", str(defs))
-    assert broken.exit_code == 1 and "version: 2" in broken.stderr
+    assert broken.exit_code == 1 and "version: 3" in broken.stderr
 
 
 def test_additional_needs_codes_issued_first_and_spares_are_validated(
@@ -291,7 +292,7 @@ def test_the_qr_code_keeps_its_quiet_zone(drawn, tmp_path: Path) -> None:  # typ
     image = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
     scale = 300 / 72
     pad, module = 6 * mm, QR_SIZE / 33  # version 4 at most for these URLs: 33 modules
-    qr_left, qr_top = SLIP_W - pad - QR_SIZE, pad + 2  # from the slip's top-left corner
+    qr_left, qr_top = SLIP_W - pad - QR_SIZE, pad  # from the slip's top-left corner
     quiet = 3.5 * module
 
     def dark(x0: float, y0: float, x1: float, y1: float) -> int:
@@ -299,9 +300,11 @@ def test_the_qr_code_keeps_its_quiet_zone(drawn, tmp_path: Path) -> None:  # typ
         return sum(1 for v in image.crop(box).get_flattened_data() if v < 128)
 
     assert dark(qr_left, qr_top, qr_left + QR_SIZE, qr_top + QR_SIZE) > 1000  # the code is there
-    below = dark(pad, qr_top + QR_SIZE + 1, SLIP_W - pad, qr_top + QR_SIZE + quiet)
-    left = dark(qr_left - quiet, qr_top, qr_left - 1, qr_top + QR_SIZE)
-    assert below == 0 and left == 0
+    # The code box and the web address run beside the code (left of its quiet zone).
+    below = dark(qr_left - quiet, qr_top + QR_SIZE + 1, SLIP_W - pad, qr_top + QR_SIZE + quiet)
+    left = dark(qr_left - quiet, qr_top, qr_left - 1, qr_top + QR_SIZE + quiet)
+    above = dark(qr_left - quiet, 0.5 * mm, SLIP_W - pad, qr_top - 1)
+    assert below == 0 and left == 0 and above == 0
     assert qr_top + QR_SIZE + quiet < SLIP_H
 
 

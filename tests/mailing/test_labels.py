@@ -69,8 +69,22 @@ def test_vendor_csv_order_and_encodings(drawn, tmp_path: Path) -> None:  # type:
     result = drawn("labels", "--csv", str(cp))
     assert result.exit_code == 0, result.stderr
     with cp.open(encoding="cp932") as fh:
+        ja = list(csv.DictReader(fh))
+    # Japanese headers by default, the cohort as the labels print it and each label's tag.
+    assert list(ja[0]) == ["区分", "連番", "郵便番号", "住所", "方書", "宛名"]
+    assert [r["連番"] for r in ja if r["区分"] == "乳幼児"] == [f"乳幼児 {i}" for i in range(1, 21)]
+    assert {r["区分"] for r in ja} == {"乳幼児", "小学生保護者", "中学生", "高校生", "一般"}
+    labels = tmp_path / "labels.pdf"
+    assert drawn("labels", "--out", str(labels)).exit_code == 0
+    tags = r"(?<!\S)(乳幼児|小学生保護者|中学生|高校生|一般) (\d+)(?=\s)"
+    printed = re.findall(tags, pdf_text(labels))
+    assert [f"{c} {n}" for c, n in printed] == [r["連番"] for r in ja]  # envelope ↔ label
+    en = tmp_path / "vendor-en.csv"
+    assert drawn("labels", "--csv", str(en), "--headers", "en").exit_code == 0
+    with en.open(encoding="cp932") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["cohort", "postal_code", "address", "building", "addressee"]
+    assert [r["address"] for r in rows] == [r["住所"] for r in ja]
     assert len(rows) == 130
     cohorts = [r["cohort"] for r in rows]
     assert cohorts == sorted(
@@ -220,12 +234,21 @@ def test_postcards(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     result = drawn("postcards", "--out", str(out), "--json")
     assert result.exit_code == 0, result.stderr
     pages = pdf_pages(out)
-    cards = [p for p in pages if "バッチ見出し" not in p]
-    assert len(cards) == 130  # everyone, answered or not
-    assert all("7月31日までに" in p and "0570-064-556" in p for p in cards)
+    headers = [p for p in pages if "バッチ見出し" in p]
+    # The header sheets come first (A4 plain paper), then each card's two sides.
+    assert len(headers) == 5 and all("バッチ見出し" in p for p in pages[:5])
+    cards = pages[5:]
+    assert len(cards) == 2 * 130  # everyone, answered or not
+    fronts, backs = cards[0::2], cards[1::2]
+    assert all("〒353-" in p and "様" in p for p in fronts)
+    assert all("7月31日（金）までに" in p and "0570-064-556" in p for p in backs)
     assert all(emb == "yes" for _n, emb in fonts_embedded(out))
-    size = poppler("pdfinfo", str(out))
-    assert "283.465 x 419.528 pts" in size  # 100 × 148 mm
+    sizes = re.findall(
+        r"Page +\d+ size: +([\d.]+ x [\d.]+) pts",
+        poppler("pdfinfo", "-f", "1", "-l", str(len(pages)), str(out)),
+    )
+    assert sizes[:5] == ["595.276 x 841.89"] * 5  # A4
+    assert set(sizes[5:]) == {"283.465 x 419.528"}  # 100 × 148 mm
     labels = tmp_path / "postcard-labels.pdf"
     assert drawn("postcards", "--out", str(labels), "--layout", "a4-12").exit_code == 0
     assert "お礼・督促" in pdf_pages(labels)[0]
@@ -275,7 +298,11 @@ def test_vendor_csv_writer_escapes_every_text_cell(tmp_path: Path) -> None:
 
     hostile = RosterRecord("general", "U", "R", '=HYPERLINK("x")', "", "3530004", "+1+1", "@SUM(1)")
     out = tmp_path / "vendor.csv"
-    write_vendor_csv(out, [Batch("general", "post", (hostile,))])
+    write_vendor_csv(out, [Batch("general", "post", (hostile,))], headers="en")
     with out.open(encoding="cp932", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[1] == ["general", "353-0004", "'+1+1", "'@SUM(1)", '\'=HYPERLINK("x") 様']
+    write_vendor_csv(out, [Batch("general", "post", (hostile,))])
+    with out.open(encoding="cp932", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1] == ["一般", "一般 1", "353-0004", "'+1+1", "'@SUM(1)", '\'=HYPERLINK("x") 様']

@@ -36,7 +36,7 @@ def test_study_info(client: Client) -> None:
     info = reply.json()
     assert set(info) == {"study", "public_key", "fingerprint", "forms"}
     assert base64.b64decode(info["public_key"]) == STUDY_PUBLIC_KEY
-    assert info["forms"]["general"] == {"version": 1, "cohort": "general", "padded_size": 8192}
+    assert info["forms"]["general"] == {"version": 2, "cohort": "general", "padded_size": 8192}
     assert "junior_high" not in info["forms"]  # paper only
 
 
@@ -44,7 +44,7 @@ def test_code_check_replies(client: Client, issued: Issued, intake: Intake) -> N
     code = issued.codes["general"][0]
     ok = client.post("/api/codes/check", json={"code": code.lower()})
     assert ok.status_code == 200
-    assert ok.json() == {"study": "default", "cohort": "general", "form": "general", "version": 1}
+    assert ok.json() == {"study": "default", "cohort": "general", "form": "general", "version": 2}
 
     typo = code[:-1] + ("0" if code[-1] != "0" else "1")
     replies = [
@@ -160,7 +160,7 @@ def test_unknown_codes_are_rate_limited_in_memory(issued: Issued) -> None:
         del other
 
 
-PATHS = ["/", "/thanks", "/forms/general/1", "/api/study", "/schema/openapi.json", "/nowhere"]
+PATHS = ["/", "/thanks", "/forms/general/2", "/api/study", "/schema/openapi.json", "/nowhere"]
 
 
 def test_security_headers_and_no_cookies_on_every_reply(client: Client) -> None:
@@ -196,10 +196,11 @@ def test_openapi_is_json_only_and_can_be_switched_off(client: Client, issued: Is
 
 
 def test_form_fragments_only_for_web_cohorts(client: Client) -> None:
-    page = client.get("/forms/general/1")
+    page = client.get("/forms/general/2")  # the version the codes froze
     assert page.status_code == 200 and 'data-padded-size="8192"' in page.text
-    assert client.get("/forms/junior_high/1").status_code == 404
-    assert client.get("/forms/general/2").status_code == 404
+    assert client.get("/forms/junior_high/2").status_code == 404
+    assert client.get("/forms/general/1").status_code == 404
+    assert client.get("/forms/general/3").status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/", "/thanks"])

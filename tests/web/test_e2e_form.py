@@ -95,8 +95,11 @@ def answer_general_form(page: Page) -> dict[str, Any]:
 
     page.check("#in-att_1-2")
     page.check("#in-stress--7")  # 「答えたくない」 on a sensitive multiple choice
-    for code in (1, 2, 3, 4):
+    for code in (1, 2, 3):
         page.check(f"#in-measures-{code}")
+    assert page.is_hidden("#err-measures")
+    page.check("#in-measures-4")  # a fourth pick of 「3つまで」 is caught at once, right there
+    expect(page.locator("#err-measures")).to_have_text("選べるのは3つまでです。")
     page.fill("#in-opinion", CANARY + "\n相談しやすい街に")
     return {
         "sex": 2,
@@ -138,15 +141,22 @@ def test_a_citizen_answers_the_general_form(
     page.wait_for_selector("#survey-form")
     assert page.text_content("#progress-now") == "1"
 
-    expected = answer_general_form(page)
-    page.check("#in-measures-4")  # a fourth pick of three allowed ...
+    expected = answer_general_form(page)  # with a fourth pick of three allowed ...
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.click("button.submit")
-    assert page.is_visible("#err-measures")  # ... is refused at the field, nothing sent
+    assert page.is_visible("#err-measures")  # ... refused at the field, nothing sent
     assert "/api/responses" not in " ".join(requests.urls)
+    # The message is brought into view beside its question, not 13 options below.
+    assert in_view(page, "#err-measures") and in_view(page, "[data-item='measures'] legend")
+    assert page.evaluate("document.activeElement.id") == "in-measures-1"
     page.uncheck("#in-measures-4")
+    assert page.is_hidden("#err-measures")  # gone as soon as the answer is right
     page.click("button.submit")
     page.wait_for_url(f"{live_server}/thanks")
     assert "0570-064-556" in page.text_content(".crisis-prominent")
+    assert page.locator("aside.crisis").count() == 1  # once on the thank-you page
+    # Only what makes sense after answering: no "you may skip questions" here.
+    assert "答えたくない質問" not in page.inner_text("body")
 
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     assert context.cookies() == []
@@ -161,10 +171,54 @@ def test_a_citizen_answers_the_general_form(
         "study": "default",
         "cohort": "general",
         "form": "general",
-        "version": 1,
+        "version": 2,
         "answers": expected,
     }
     assert len(stored.sealed) == 8192 + 48
+
+
+def in_view(page: Page, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    height = page.viewport_size["height"] if page.viewport_size else 0
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def visible_crisis_boxes(page: Page) -> int:
+    return int(
+        page.evaluate(
+            "() => [...document.querySelectorAll('aside.crisis')]"
+            ".filter((el) => el.offsetParent !== null).length"
+        )
+    )
+
+
+# What the page shows does not depend on the database (the issued codes only open the form):
+# Chromium once, on SQLite.
+@pytest.mark.sqlite_only
+def test_the_crisis_lines_once_on_every_page_and_in_english(
+    browser: Browser, live_server: str, issued: Issued
+) -> None:
+    page = browser.new_page(viewport=PHONE)
+    open_landing(page, live_server, issued.codes["general"][6])
+    assert visible_crisis_boxes(page) == 1  # the landing page's footer list
+    page.click("#code-submit")
+    page.wait_for_selector("#survey-form")
+    for n in range(1, 6):
+        prominent = page.locator(f"section[data-page='{n}'] .crisis-prominent").count() > 0
+        # Once on a page: after the ideation items the prominent box replaces the footer.
+        assert visible_crisis_boxes(page) == 1, n
+        assert page.is_visible(".site-footer + aside.crisis, main ~ aside.crisis") is not prominent
+        if n < 5:
+            page.click(f"section[data-page='{n}'] button.next")
+    page.click("section[data-page='5'] button.back")
+    page.click("section[data-page='4'] button.back")  # back to the ideation section
+    page.click("#lang-toggle")
+    box = page.locator("section[data-page='3'] .crisis-prominent")
+    text = box.inner_text()
+    assert "Yorisoi Hotline" in text and "Inochi no Denwa (Lifeline)" in text
+    assert "よりそいホットライン" not in text and "0120-279-338" in text
+    assert "(24 hours)" in text and "(10:00-22:00)" in text
+    page.close()
 
 
 def test_typos_are_caught_before_any_request(

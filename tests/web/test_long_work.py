@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 import mailing.service
 import survey.sampling.service
-from survey.forms.loader import load_forms
+from survey.forms.loader import current_forms, load_forms
 from survey.web.collector.app import create_collector_app
 from tests.conftest import SMALL_ALLOCATION, Issued
 from tests.helpers import STUDY_PUBLIC_KEY, seal
@@ -47,7 +47,7 @@ def public(issued: Issued) -> Iterator[Client]:
 
 
 def submit(public: Client, code: str) -> int:
-    general = load_forms()[("general", 1)]
+    general = current_forms(load_forms())["general"]
     body = {"code": code, "sealed": seal(STUDY_PUBLIC_KEY, general, {"sex": 1})}
     return public.post("/api/responses", json=body).status_code
 

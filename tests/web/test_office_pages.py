@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
@@ -107,6 +108,11 @@ def test_print_files_need_the_password_again_and_are_audited(
     path = "/office/studies/default/files/labels"
     wrong = office.post(path, data={"csrf_token": csrf(office), "password": "not it"})
     assert wrong.status_code == 403
+    # No user name was typed: the message says the password, on a page with the menu and a
+    # way back to the study, not a dead end.
+    assert "パスワードが違います（宛名ラベル）。" in wrong.text and "ユーザー名" not in wrong.text
+    assert '<nav aria-label="メニュー">' in wrong.text and "ログアウト" in wrong.text
+    assert '<a href="/office/studies/default">調査の画面へ戻る</a>' in wrong.text
     reply = office.post(path, data={"csrf_token": csrf(office), "password": PASSWORD})
     assert reply.status_code == 200 and reply.content.startswith(b"%PDF")
     assert "attachment" in reply.headers["content-disposition"]
@@ -176,7 +182,8 @@ def test_dashboard_figures_chart_and_csv(issued: Issued, office: Client) -> None
     assert rows["overall"]["response_rate"] == f"{27 / 130:.4f}"
     assert ("user:olive", "file.dashboard_csv") in actions(issued.db)
     log_in(office, "ann")
-    assert office.get("/office/studies/default/dashboard").status_code == 403
+    refused = office.get("/office/studies/default/dashboard")
+    assert refused.status_code == 403 and '<nav aria-label="メニュー">' in refused.text
 
 
 def test_cumulative_counts_by_day(issued: Issued) -> None:
@@ -413,3 +420,21 @@ def test_the_audit_page_shows_the_current_head_to_record(office: Client, db: Dat
     broken = office.get("/office/audit")
     assert "1 番目の項目で鎖が切れています" in broken.text
     assert f'<code id="audit-head">{head}</code>' in broken.text
+
+
+@pytest.mark.filterwarnings("ignore:The base_url .* might cause issues")  # litestar's hint
+def test_the_login_page_says_when_plain_http_cannot_work(office_app: Litestar) -> None:
+    """The session cookie is Secure: over plain HTTP a browser keeps it for localhost only,
+    so on any other host the login would silently fail. The page says so, and what to do."""
+    for base, warned in (
+        ("http://office.city.example", True),
+        ("http://192.168.10.5:8000", True),
+        ("https://office.city.example", False),
+        ("http://127.0.0.1:8000", False),
+        ("http://localhost:8000", False),
+    ):
+        with TestClient(office_app, base_url=base) as client:
+            page = client.get("/office/login").text
+        assert ("この接続ではログインできません" in page) is warned, base
+        if warned:
+            assert "https://" in page and "http://localhost:" in page

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from survey.errors import UsageError
-from survey.forms.loader import load_forms
+from survey.forms.loader import current_forms, load_forms
 from survey.settings import load_settings
 from survey.web.collector.app import create_collector_app
 from survey.web.serve import Dispatch
@@ -105,7 +105,7 @@ def test_two_worker_processes_consume_a_code_once(issued: Issued, env: dict[str,
         code = issued.codes["general"][0]
         form = httpx.post(base + "/api/codes/check", json={"code": code}).json()
         assert form["form"] == "general"
-        general = load_forms()[("general", 1)]
+        general = current_forms(load_forms())["general"]
         bodies = [seal(STUDY_PUBLIC_KEY, general, {"sex": 1}) for _ in range(30)]
         others = issued.codes["general"][1:21]
         statuses: list[int] = []

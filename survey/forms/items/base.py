@@ -72,6 +72,14 @@ class ItemKind(Protocol):
         """A plausible answer for the demo's simulated fieldwork; None leaves it blank."""
         ...
 
+    def instruction(self, item: Item, plain: bool) -> Text | None:
+        """How to answer, shown with the question (「（3つまで）」), or None.
+
+        None where the item's own (frozen) text or note already says it, so it is said once;
+        ``plain`` asks for the students' wording.
+        """
+        ...
+
 
 def compact_json(value: Any) -> str:
     """A value as the browser's JSON.stringify writes it (at worst: escapes counted by bytes)."""
@@ -152,10 +160,13 @@ def codebook_entry(var: Variable, question: Text | None = None) -> dict[str, Any
 
 
 class OneVariable:
-    """Shared by the types whose item is one column (all but the grid)."""
+    """Shared by the types whose item is one column (the grid overrides ``variables``)."""
 
     def variables(self, item: Item) -> tuple[Variable, ...]:
         return (Variable(item.id, item, item.text, tuple(item.options or ())),)
 
     def codebook(self, var: Variable) -> dict[str, Any]:
         return codebook_entry(var)
+
+    def instruction(self, item: Item, plain: bool) -> Text | None:
+        return None  # the question and its options say how to answer

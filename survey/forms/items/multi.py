@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from survey.forms.items.base import (
@@ -14,7 +15,15 @@ from survey.forms.items.base import (
     missing_code,
     whole_number,
 )
-from survey.forms.schema import INVALID, REFUSED
+from survey.forms.schema import INVALID, REFUSED, Item, Text
+
+# A text that already ends with the instruction (forms frozen before the item type said it):
+# 「…ですか。（あてはまるものすべて）」, 「…（3つまで）」.
+CARRIES_INSTRUCTION = re.compile(r"（[^（）]*(あてはまるもの|つまで)[^（）]*）\s*$")
+
+
+def says_how_many(text: Text) -> bool:
+    return CARRIES_INSTRUCTION.search(text.ja) is not None
 
 
 class Multi(OneVariable):
@@ -52,6 +61,13 @@ class Multi(OneVariable):
         if var.item.max_picks is not None and len(picks) > var.item.max_picks:
             return INVALID
         return sorted(picks, key=order.__getitem__)
+
+    def instruction(self, item: Item, plain: bool) -> Text | None:
+        if says_how_many(item.text):
+            return None
+        if item.max_picks is not None:
+            return Text(ja=f"（{item.max_picks}つまで）", en=f"(up to {item.max_picks})")
+        return Text(ja="（あてはまるものすべて）", en="(all that apply)")
 
     def random_answer(self, var: Variable, rng: random.Random) -> Any:
         plain = [o.code for o in var.options if not o.exclusive]

@@ -7,7 +7,8 @@ import random
 from typing import Any
 
 from survey.forms.items.base import JS_WHITESPACE, OneVariable, Variable, missing_code
-from survey.forms.schema import INVALID, NO_ANSWER
+from survey.forms.schema import INVALID, NO_ANSWER, Item
+from survey.forms.schema import Text as Label
 
 # What the demo's simulated respondents write.
 OPINIONS = [
@@ -53,6 +54,34 @@ class Text(OneVariable):
         return rng.choice(OPINIONS)[: _max_length(var)]
 
 
+# Free text must not identify its writer: said once, in the form's own wording.
+PRIVACY = Label(
+    ja="お名前など、個人が特定される内容は書かないでください。",
+    en="Please do not write your name or anything that identifies you.",
+)
+PRIVACY_PLAIN = Label(
+    ja="名前など、だれが書いたかわかることは書かないでください。",
+    en="Please do not write your name or anything that shows who wrote it.",
+)
+
+
+def carries_privacy_note(note: Label | None) -> bool:
+    """Whether an item's own note (forms frozen before the type said it) already asks not to
+    write anything identifying."""
+    return note is not None and "書かないで" in note.ja
+
+
 class LongText(Text):
     name = "longtext"
     web_template = "items/longtext.html"
+
+    def instruction(self, item: Item, plain: bool) -> Label | None:
+        n = item.max_length
+        if plain:
+            length = Label(ja=f"{n}文字まで書けます。", en=f"Up to {n} characters.")
+        else:
+            length = Label(ja=f"{n}文字まで。", en=f"Up to {n} characters.")
+        if carries_privacy_note(item.note):
+            return length
+        note = PRIVACY_PLAIN if plain else PRIVACY
+        return Label(ja=length.ja + note.ja, en=f"{length.en} {note.en}")

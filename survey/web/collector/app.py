@@ -46,7 +46,7 @@ from survey.collector.intake import (
     today_in_tokyo,
 )
 from survey.forms.web import form_view
-from survey.public import tel
+from survey.public import Contact, crisis_lines, hours_en, tel
 from survey.settings import Settings
 from survey.web.assets import Assets
 from survey.web.guards import RefuseNulPaths
@@ -165,10 +165,11 @@ def _page_context(collector: Collector) -> tuple[dict[str, Any], Intake | None]:
     context = {
         "title": {"ja": values["title"], "en": values["title_en"]},
         "bilingual": True,
-        "crisis_lines": [{**line, "tel": tel(line["number"])} for line in values["crisis_lines"]],
-        "office": {
-            k: values[k] for k in ("organisation", "section", "office_phone", "office_hours")
-        },
+        "crisis_lines": [
+            {**line, "tel": tel(line["number"]), "hours_en": hours_en(line["hours"])}
+            for line in crisis_lines(values["crisis_lines"])
+        ],
+        "office": Contact.of(values),
         "office_tel": tel(values["office_phone"]),
         "last_day": end,
     }
@@ -309,7 +310,7 @@ def create_collector_app(
 ) -> Litestar:
     """The public app. ``clock`` gives the day stored with an answer (only demo and tests)."""
     static = HERE / "static"
-    assets = Assets(static, ["style.css", "dist/app.js"])
+    assets = Assets(static, ["style.css", "dist/app.js", "icon.svg"])
 
     def add_globals(engine: JinjaTemplateEngine) -> None:
         engine.engine.globals["assets"] = assets

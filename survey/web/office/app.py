@@ -9,6 +9,7 @@ again, and each sensitive action is written to the audit log in its own transact
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -33,11 +34,13 @@ from survey.settings import Settings
 from survey.web.guards import RefuseNulPaths
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
 from survey.web.office import admin, dashboard, login, responses, studies
-from survey.web.office.auth import Office, PasswordChangeRequired, role_guard
+from survey.web.office.auth import Office, PasswordChangeRequired, current_staff, role_guard
 from survey.web.office.common import without_paths
 from survey.web.office.csrf import LoginTokenRefused
+from survey.web.office.display import FILTERS
 
 HERE = Path(__file__).parent
+STUDY_PATH = re.compile(r"^/office/studies/([a-z0-9][a-z0-9_-]{0,31})/")
 log = logging.getLogger("survey.office")
 
 HANDLERS = [
@@ -70,10 +73,13 @@ HANDLERS = [
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Template:
+    """An error on a page with the menu (for a logged-in member) and a way back."""
     shown = without_paths(message, request.app.state.office)
+    study = STUDY_PATH.match(request.url.path)
+    back = (f"/office/studies/{study.group(1)}", "調査の画面へ戻る") if study else None
     return Template(
         template_name="error.html",
-        context={"status": status, "message": shown},
+        context={"status": status, "message": shown, "staff": current_staff(request), "back": back},
         status_code=status,
     )
 
@@ -86,8 +92,8 @@ def _first_password(_request: Request[Any, Any, Any], _exc: Exception) -> Respon
     return Redirect("/office/account", status_code=303)
 
 
-def _login_again(_request: Request[Any, Any, Any], exc: LoginTokenRefused) -> Template:
-    return login.login_page(exc.fresh_token, str(exc.detail), 403)
+def _login_again(request: Request[Any, Any, Any], exc: LoginTokenRefused) -> Template:
+    return login.login_page(request, exc.fresh_token, str(exc.detail), 403)
 
 
 def _forbidden(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
@@ -114,6 +120,10 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
     return _error_page(request, 500, f"内部エラー（{type(exc).__name__}）が起きました。")
 
 
+def _filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(FILTERS)  # roles, audit actions and objects, JST
+
+
 def create_office_app(
     settings: Settings, engine: Engine, clock: Callable[[], datetime] = now_utc
 ) -> Litestar:
@@ -134,7 +144,9 @@ def create_office_app(
     return Litestar(
         route_handlers=[office_router],
         state=State({"office": Office(engine, settings, clock)}),
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_filters
+        ),
         openapi_config=None,  # no schema pages (they would load outside scripts)
         before_send=[security_headers(office_headers())],
         middleware=[RefuseNulPaths()],

@@ -230,4 +230,15 @@ def reauthenticate(office: Office, staff: Staff, password: str | None, action: s
             if isinstance(exc, accounts.Locked):
                 end_session(session, staff.session_id)
             session.commit()
-            raise PermissionDeniedException(f"{exc.ja}（{action}）") from exc
+            # Said to the member who is logged in: no name was typed, so "the user name or
+            # the password" would be wrong; a lockout ends this session and is said so.
+            if isinstance(exc, accounts.Locked):
+                told = (
+                    "パスワードの誤りが続いたため、しばらくログインできません。"
+                    "15分ほど待ってからログインし直してください"
+                )
+            elif isinstance(exc, accounts.LoginFailed):
+                told = "パスワードが違います"
+            else:
+                told = exc.ja.rstrip("。")
+            raise PermissionDeniedException(f"{told}（{action}）。") from exc

@@ -43,19 +43,33 @@ def _login_token_cookie(value: str, max_age: int = int(LOGIN_TOKEN_LIFE.total_se
     )
 
 
-def login_page(token: str, error: str | None = None, status: int = 200) -> Template:
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def insecure_origin(request: Req) -> str | None:
+    """Why a login cannot work here, or None: over plain HTTP, browsers keep the Secure
+    session cookie only for localhost, so anywhere else the login would silently fail.
+    Returns the port (for the localhost address to suggest), as text."""
+    url = request.url
+    host = (url.hostname or "").strip("[]").lower()
+    if url.scheme == "https" or host in LOCAL_HOSTS or host.endswith(".localhost"):
+        return None
+    return str(url.port or 80)
+
+
+def login_page(request: Req, token: str, error: str | None = None, status: int = 200) -> Template:
     """The login form with a pre-login token the server issued (issue_login_token)."""
     return Template(
         template_name="login.html",
-        context={"login_token": token, "error": error},
+        context={"login_token": token, "error": error, "insecure_port": insecure_origin(request)},
         cookies=[_login_token_cookie(token)],
         status_code=status,
     )
 
 
 @get("/login", opt={"public": True}, sync_to_thread=True)
-def login_form(state: State) -> Template:
-    return login_page(issue_login_token(office_of(state)))
+def login_form(request: Req, state: State) -> Template:
+    return login_page(request, issue_login_token(office_of(state)))
 
 
 @post("/login", opt={"public": True}, status_code=303)
@@ -69,12 +83,12 @@ async def login(request: Req, state: State) -> Template | Redirect:
     client = request.client.host if request.client else ""
     if not office.login_failures.admit(client):  # counted as a failure until it succeeds
         token = await anyio.to_thread.run_sync(issue_login_token, office)
-        return login_page(token, THROTTLED, 429)
+        return login_page(request, token, THROTTLED, 429)
     old = await load_staff(request)
     outcome = await anyio.to_thread.run_sync(_log_in, office, name, password, old)
     if isinstance(outcome, accounts.AccountError):
         token = await anyio.to_thread.run_sync(issue_login_token, office)
-        return login_page(token, outcome.ja, 401)
+        return login_page(request, token, outcome.ja, 401)
     office.login_failures.forgive(client)
     token, must_change = outcome
     response = Redirect("/office/account" if must_change else "/office/", status_code=303)

@@ -209,7 +209,7 @@ async def decrypt(request: Req, state: State, name: FromPath[str]) -> Stream:
             _decrypting.release()
 
     back = f"/office/studies/{name}/responses"
-    return streamed(office, f"復号: {name}", back, work, "回答データの画面へ戻る")
+    return streamed(request, office, f"復号: {name}", back, work, "回答データの画面へ戻る")
 
 
 @post("/studies/{name:str}/dataset/build", opt={"roles": (ANALYST,)}, status_code=200)

@@ -18,20 +18,25 @@ from litestar.exceptions import ClientException
 from litestar.response import Stream
 
 from survey.errors import SurveyError
-from survey.web.office.auth import Office
-from survey.web.office.common import without_paths
+from survey.web.office.auth import Office, require_staff
+from survey.web.office.common import Req, without_paths
 
 Report = Callable[[str], None]
 MAX_LISTED = 500
 
 
-def _head(title: str) -> str:
-    return (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{escape(title)}</title><link rel="stylesheet" href="/office/static/office.css">'
-        f'</head><body><main class="office"><h1>{escape(title)}</h1><ol class="progress-log">'
+STREAM = "<!-- the streamed progress and result -->"
+
+
+def _page_parts(request: Req, title: str) -> tuple[str, str]:
+    """The page (with the menu) cut where its streamed part goes: what comes before, after."""
+    engine = request.app.template_engine
+    assert engine is not None
+    html = engine.get_template("streamed.html").render(
+        staff=require_staff(request), title=title, marker=STREAM
     )
+    head, _, tail = html.partition(STREAM)
+    return head, tail
 
 
 def error_html(exc: SurveyError, office: Office) -> str:
@@ -60,6 +65,7 @@ def percent_steps(report: Report) -> Callable[[str, int, int], None]:
 
 
 def streamed(
+    request: Req,
     office: Office,
     title: str,
     back: str,
@@ -81,8 +87,10 @@ def streamed(
             message = f"内部エラー（{type(exc).__name__}）のため中止しました。"
             events.put(("end", f'<p class="error" role="alert">{escape(message)}</p>'))
 
+    head, tail = _page_parts(request, title)
+
     async def body() -> AsyncIterator[str]:
-        yield _head(title)
+        yield head + '<ol class="progress-log">'
         threading.Thread(target=run, daemon=True).start()
         while True:
             try:
@@ -94,7 +102,7 @@ def streamed(
                 yield f"<li>{escape(value)}</li>\n"
                 continue
             yield "</ol>" + value
-            yield f'<p><a href="{escape(back)}">{escape(back_label)}</a></p></main></body></html>'
+            yield f'<p><a href="{escape(back)}">{escape(back_label)}</a></p>' + tail
             return
 
     return Stream(body(), media_type="text/html; charset=utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 from datetime import datetime
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from survey.cohorts import COHORT_LABELS
 from survey.errors import SurveyError
 from survey.keys import get_study_key
 from survey.models import Draw, Study
+from survey.public import Contact
 from survey.register.dates import DateFormatError, parse_date
 from survey.sampling.service import DrawReport, parse_allocation, plan_draw, store_draw
 from survey.study import create_study, effective_settings, list_studies, require_as_of
@@ -107,6 +107,7 @@ def overview(request: Req, state: State, name: FromPath[str]) -> Template:
         codes=codes,
         key=key,
         settings=values,
+        contact=Contact.of(values),
         labels=COHORT_LABELS,
         kinds=FILE_KINDS,
         limit_mb=REGISTER_LIMIT // (1024 * 1024),
@@ -151,28 +152,15 @@ async def upload_and_draw(request: Req, state: State, name: FromPath[str]) -> St
             study = find_study(session, name)
             result = store_draw(session, office.settings, study, plan)
             audit.append(session, staff.actor, "register.draw", result.audit_object(), office.clock)
-        return _draw_report(result.as_json())
+        return _draw_report(request, result.as_json())
 
-    return streamed(office, f"抽出: {name}", f"/office/studies/{name}", work)
+    return streamed(request, office, f"抽出: {name}", f"/office/studies/{name}", work)
 
 
-def _draw_report(result: dict[str, Any]) -> str:
-    rows = "".join(
-        f"<tr><th scope=row>{escape(COHORT_LABELS[c])}</th><td>{n:,}</td>"
-        f"<td>{result['removed'][c]:,}</td><td>{result['available'][c]:,}</td>"
-        f"<td>{result['sample'][c]:,}</td></tr>"
-        for c, n in result["frame"].items()
-    )
-    warnings = "".join(f"<li>{escape(w)}</li>" for w in result["warnings"])
-    return (
-        '<p class="ok" role="status">抽出が完了しました。</p>'
-        f"<p>台帳 {result['register_rows']:,} 行"
-        f"（SHA-256 <code>{result['register_sha256']}</code>）</p>"
-        "<table><caption>対象ごとの母集団と標本</caption><thead><tr><th scope=col>対象</th>"
-        "<th scope=col>N<sub>h</sub></th><th scope=col>除外 m<sub>h</sub></th>"
-        "<th scope=col>N′<sub>h</sub></th><th scope=col>標本 n<sub>h</sub></th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>" + (f"<h2>注意</h2><ul>{warnings}</ul>" if warnings else "")
-    )
+def _draw_report(request: Req, result: dict[str, Any]) -> str:
+    engine = request.app.template_engine
+    assert engine is not None
+    return str(engine.get_template("_draw_result.html").render(r=result, labels=COHORT_LABELS))
 
 
 # --- print files (each audited, each with password re-entry) --------------------------------

@@ -80,6 +80,7 @@ export class SurveyForm {
       button.addEventListener("click", () => this.go(-1));
     }
     this.refresh();
+    this.placeCrisis(this.pages[0]);
   }
 
   onChange(event) {
@@ -101,6 +102,32 @@ export class SurveyForm {
       if (refusal) refusal.checked = false;
     }
     this.refresh();
+    const item = el.closest("[data-item]");
+    // A pick too many (the fourth of 「3つまで」) is said at once, where it was made; an error
+    // already shown goes as soon as the answer is right.
+    if (item && (item.dataset.maxPicks || item.querySelector(".error:not([hidden])"))) {
+      this.checkItem(item);
+    }
+  }
+
+  // Show (or clear) the errors of one item's variables; returns the names with an error.
+  checkItem(item) {
+    const problems = [];
+    for (const [name, result, spec] of this.checked(item)) {
+      const text = item.hidden || !result.error ? "" : message(result.error, this.lang(), spec);
+      this.setError(name, text);
+      if (text) problems.push(name);
+    }
+    return problems;
+  }
+
+  // The crisis lines appear once on a page: while a section shows its prominent box (after
+  // the ideation items), the footer's list is hidden.
+  placeCrisis(page) {
+    const prominent = page.querySelector(".crisis-prominent") !== null;
+    for (const box of document.querySelectorAll("aside.crisis")) {
+      if (!this.root.contains(box)) box.hidden = prominent;
+    }
   }
 
   // The checked value of each variable of an item: [name, {value, error}, spec].
@@ -141,18 +168,20 @@ export class SurveyForm {
   validatePage(page) {
     const problems = [];
     for (const item of page.querySelectorAll("[data-item]")) {
-      for (const [name, result, spec] of this.checked(item)) {
-        const text = item.hidden || !result.error ? "" : message(result.error, this.lang(), spec);
-        this.setError(name, text);
-        if (text) problems.push(name);
-      }
+      problems.push(...this.checkItem(item));
     }
     const summary = page.querySelector(".error-summary");
     summary.hidden = problems.length === 0;
     summary.textContent = problems.length ? message("fix", this.lang(), { n: problems.length }) : "";
     if (problems.length) {
+      // The question and its message (under the question) come into view, then the focus
+      // goes to the first answer without scrolling away from them.
+      const box = page.querySelector(`#err-${problems[0]}`);
+      const holder = box ? box.closest("fieldset, .item") : null;
+      const question = holder ? holder.querySelector("legend, label") : null;
+      if (question) question.scrollIntoView({ block: "start" });
       const first = inputsOf(page, problems[0]).find((el) => !el.disabled);
-      if (first) first.focus();
+      if (first) first.focus({ preventScroll: Boolean(question) });
     }
     return problems.length === 0;
   }
@@ -178,6 +207,7 @@ export class SurveyForm {
     page.hidden = false;
     this.root.querySelector("#progress-now").textContent = String(this.current + 1);
     this.root.querySelector("#progress-bar").value = this.current + 1;
+    this.placeCrisis(page);
     window.scrollTo(0, 0);
     page.querySelector("h2").focus();
   }
