@@ -96,7 +96,12 @@ def test_bad_answers_are_quarantined_with_their_reason(
     a, b, c, d, e = issued.codes["general"][:5]
     general = submit(intake, a, {"sex": 1})
     intake.submit(b, seal(STUDY_PUBLIC_KEY, general, {"sex": 1}, study="another"))
-    doc = {"study": "default", "cohort": "high_school", "form": "general", "version": 1}
+    doc = {
+        "study": "default",
+        "cohort": "high_school",
+        "form": "general",
+        "version": general.version,
+    }
     intake.submit(c, sealed_raw(general, {**doc, "answers": {}}))
     doc["cohort"] = "general"
     intake.submit(d, sealed_raw(general, {**doc, "answers": {"sex": 1, "injected": 5}}))
@@ -113,6 +118,7 @@ def test_bad_answers_are_quarantined_with_their_reason(
     reasons = {q.reason for q in rows(issued, Quarantine)}
     assert {"cannot_open", "other_study", "other_cohort", "unknown_item", "malformed"} >= reasons
     assert len(reasons) >= 4  # the altered one replaced one of the others
+    assert {"other_study", "unknown_item"} & reasons
     unknown = [q for q in rows(issued, Quarantine) if q.reason == "unknown_item"]
     assert all(q.detail == "injected" for q in unknown)
 
