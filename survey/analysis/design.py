@@ -133,14 +133,21 @@ class Design:
 
     # --- derived designs -------------------------------------------------------------------
 
-    def _with_weights(self, weights: Floats, calibration: Calibration) -> Design:
+    def assign(self, **columns: Any) -> Design:
+        """The same design (weights, calibrations) over the data with columns added."""
+        out = self._with_weights(self._w, None)
+        out._df = self._df.assign(**columns)
+        return out
+
+    def _with_weights(self, weights: Floats, calibration: Calibration | None) -> Design:
         out = object.__new__(Design)
         out._df = self._df
         out._missing = self._missing
         out._w = weights
         out._strata = self._strata
         out._strata_labels = self._strata_labels
-        out._calibrations = (*self._calibrations, calibration)
+        extra = () if calibration is None else (calibration,)
+        out._calibrations = (*self._calibrations, *extra)
         return out
 
     def rake(self, margins: Mapping[str, pd.Series[Any]], stratum: Hashable = None) -> Design:
