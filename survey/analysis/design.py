@@ -176,10 +176,10 @@ class Design:
     def valid(self, name: str) -> Bools:
         """Rows where ``name`` holds a value (not NaN, not one of the missing values)."""
         series = _column(self._df, name, "variable")
-        mask = series.notna().to_numpy()
+        mask = np.array(series.notna().to_numpy(), dtype=np.bool_)
         if self._missing:
             mask &= ~series.isin(self._missing).to_numpy()
-        return np.array(mask, dtype=np.bool_)  # a writable copy
+        return mask
 
     def codes(self, name: str, keep_all: bool = False) -> tuple[Ints, pd.Index[Any]]:
         """Category codes of a column (-1 where missing) and its categories, sorted. Only the
