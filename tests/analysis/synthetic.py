@@ -33,6 +33,9 @@ AGE_TARGETS = {
 }
 
 
+KIDS = [0.5, 0.35, 0.12, 0.03]  # eligible children per guardian household
+
+
 def counts() -> list[CohortCounts]:
     return [CohortCounts(c, *v) for c, v in COUNTS.items()]
 
