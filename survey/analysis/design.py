@@ -262,6 +262,11 @@ class Design:
         return estimate, var
 
     def _estimate(self, var: str, domain: Sequence[str], kind: Kind) -> pd.DataFrame:
+        table = self._compute(var, domain, kind)
+        # A domain without a single value of the variable has no estimate (R: NaN or an error).
+        return table[table["n"] > 0] if domain else table
+
+    def _compute(self, var: str, domain: Sequence[str], kind: Kind) -> pd.DataFrame:
         valid = self.valid(var)
         if domain:
             groups, index = self.groups(domain)
@@ -340,6 +345,8 @@ def _table(
     proportion: bool,
 ) -> pd.DataFrame:
     var = np.where(exact, 0.0, var)
+    if proportion:  # rounding noise of an exactly-zero variance (order-dependent) is zero
+        var = np.where(var <= 1e-12 * estimate * (1 - estimate), 0.0, var)
     se = np.sqrt(var)
     if proportion:
         low, high, _ = intervals.korn_graubard(estimate, var, n, df, exact)

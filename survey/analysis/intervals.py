@@ -37,11 +37,14 @@ def korn_graubard(
 
     n_eff = p(1-p)/Var(p) * (t_{n-1}/t_df)^2 as R computes it. Where R gives NaN we decide:
     p = 0 or 1 (variance zero) takes n_eff = n, so the interval is the Clopper-Pearson one
-    of n rows; a domain whose strata are all fully enumerated (``exact``) has no sampling
-    error and the interval is the point; df < 1 leaves the interval undefined (NaN).
+    of n rows; a variance of zero with 0 < p < 1 (strata each all in or all out of the
+    category, or fully enumerated: ``exact``) means no sampling error and the interval is
+    the point; df < 1 leaves the interval undefined (NaN).
     """
     alpha = 1 - LEVEL
     p = np.asarray(p, dtype=np.float64)
+    var = np.where(var <= 1e-12 * p * (1 - p), 0.0, var)  # rounding noise is no variance
+    exact = exact | ((var == 0) & (p > 0) & (p < 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         neff = np.where(var > 0, p * (1 - p) / var, n.astype(np.float64))
         ratio = stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df)

@@ -156,6 +156,8 @@ POOLS: dict[str, tuple[str, ...]] = {
 def _signature(form: Form, item_id: str) -> Any:
     for item in form.items():
         if item.id == item_id:
+            if item.type in ("text", "longtext"):
+                return None  # free text never appears in tables (invariant 6)
             return (
                 item.type,
                 tuple(o.code for o in item.options or ()),
