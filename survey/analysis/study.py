@@ -10,21 +10,31 @@ import numpy as np
 import pandas as pd
 
 from survey.analysis.design import Design, Domains
+from survey.analysis.inclusion import household_factors
 from survey.analysis.weights import CohortCounts, attach_weights
 from survey.cohorts import GUARDIAN_COHORTS
 from survey.errors import DataError, UsageError
 from survey.forms.loader import Form, current_forms, load_forms
 from survey.forms.schema import MISSING
-from survey.models import FrameCount
+from survey.models import Draw, FrameCount
 
 # -1 not applicable, -6 illegible, -7 refused, -8 invalid, -9 no answer: never a value.
 MISSING_CODES: tuple[int, ...] = tuple(sorted(MISSING))
 DESIGN_COLUMNS = ("cohort", "weight", "N")
 
 
-def study_design(df: pd.DataFrame, counts: Iterable[CohortCounts]) -> Design:
-    """Stratified by cohort, weights w_h, fpc N'_h, the project's missing codes missing."""
+def study_design(
+    df: pd.DataFrame, counts: Iterable[CohortCounts], draw: Draw | None = None
+) -> Design:
+    """Stratified by cohort, weights w_h, fpc N'_h, the project's missing codes missing.
+
+    With the draw (and its household types recorded), guardian households' weights carry
+    the composition factor of survey.analysis.inclusion: households with more adults were
+    more often left out of the guardian draw, and stand for those left out.
+    """
     data = with_rake_columns(attach_weights(df, counts))
+    if draw is not None and draw.household_types is not None:
+        data["weight"] = data["weight"] * household_factors(data, draw)
     return Design(data, strata="cohort", weights="weight", fpc="N", missing=MISSING_CODES)
 
 
