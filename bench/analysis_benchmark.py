@@ -30,9 +30,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-COHORTS = {  # cohort: (N'_h, share of the responses)
-    "infant_guardian": (3_500, 0.15),
-    "elementary_guardian": (3_700, 0.17),
+COHORTS = {  # cohort: (N'_h, share of the responses); a large city, so that r_h < N'_h
+    "infant_guardian": (900_000, 0.15),
+    "elementary_guardian": (1_100_000, 0.17),
     "junior_high": (2_000_000, 0.13),
     "high_school": (1_800_000, 0.12),
     "general": (60_000_000, 0.43),
