@@ -101,6 +101,9 @@ class Design:
         self._strata = Strata.build(codes, self._scale(sizes, population, labels))
         self._strata_labels = labels
         self._calibrations: tuple[Calibration, ...] = ()
+        # Per column: its validity mask and factorisation, computed once (the data are read
+        # on demand and must not change while the design is in use).
+        self._cache: dict[tuple[str, str], Any] = {}
 
     def _population(self, fpc: str, codes: Ints, sizes: Ints) -> Floats:
         """N_h per stratum from the fpc column (one value per stratum, at least n_h)."""
@@ -137,6 +140,7 @@ class Design:
         """The same design (weights, calibrations) over the data with columns added."""
         out = self._with_weights(self._w, None)
         out._df = self._df.assign(**columns)
+        out._cache = {}
         return out
 
     def _with_weights(self, weights: Floats, calibration: Calibration | None) -> Design:
@@ -148,6 +152,7 @@ class Design:
         out._strata_labels = self._strata_labels
         extra = () if calibration is None else (calibration,)
         out._calibrations = (*self._calibrations, *extra)
+        out._cache = self._cache
         return out
 
     def rake(self, margins: Mapping[str, pd.Series[Any]], stratum: Hashable = None) -> Design:
@@ -175,16 +180,33 @@ class Design:
 
     def valid(self, name: str) -> Bools:
         """Rows where ``name`` holds a value (not NaN, not one of the missing values)."""
-        series = _column(self._df, name, "variable")
-        mask = np.array(series.notna().to_numpy(), dtype=np.bool_)
-        if self._missing:
-            mask &= ~series.isin(self._missing).to_numpy()
-        return mask
+        key = ("valid", name)
+        if key not in self._cache:
+            series = _column(self._df, name, "variable")
+            if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
+                values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+                mask = ~np.isnan(values)
+                for code in self._missing:
+                    if isinstance(code, int | float):
+                        mask &= values != code
+            else:
+                mask = np.array(series.notna().to_numpy(), dtype=np.bool_)
+                if self._missing:
+                    mask &= ~series.isin(self._missing).to_numpy()
+            self._cache[key] = mask
+        return np.array(self._cache[key], dtype=np.bool_)  # a copy the caller may change
 
     def codes(self, name: str, keep_all: bool = False) -> tuple[Ints, pd.Index[Any]]:
         """Category codes of a column (-1 where missing) and its categories, sorted. Only the
         categories present are kept, except all of a pandas Categorical's with ``keep_all``
         (R's factor levels)."""
+        key = ("codes" if keep_all else "present", name)
+        if key not in self._cache:
+            self._cache[key] = self._codes(name, keep_all)
+        codes, categories = self._cache[key]
+        return codes, categories
+
+    def _codes(self, name: str, keep_all: bool) -> tuple[Ints, pd.Index[Any]]:
         series = _column(self._df, name, "variable")
         raw, uniques = pd.factorize(series, sort=True)
         codes = np.where(self.valid(name), raw, -1).astype(np.int64)
