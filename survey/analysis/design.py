@@ -56,6 +56,20 @@ def is_categorical(series: pd.Series[Any]) -> bool:
     return pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series)
 
 
+def _factorize(series: pd.Series[Any]) -> tuple[Ints, pd.Index[Any]]:
+    """Sorted factorisation; small-range integers (the questionnaires' codes) by offset,
+    which is several times faster than hashing a million values."""
+    if pd.api.types.is_integer_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy()
+        if len(values) and not series.isna().any():
+            low, high = int(values.min()), int(values.max())
+            if high - low < max(1024, len(values)):
+                raw = (values - low).astype(np.int64)
+                return raw, pd.Index(np.arange(low, high + 1, dtype=values.dtype))
+    raw, uniques = pd.factorize(series, sort=True)
+    return raw.astype(np.int64), pd.Index(uniques)
+
+
 class Design:
     """A stratified one-stage sample (each row a PSU).
 
@@ -78,15 +92,16 @@ class Design:
             raise DataError("データに行がありません。", "The data have no rows.")
         self._df = df
         self._missing = tuple(missing)
+        # Per column: its validity mask and factorisation, computed once (the data are read
+        # on demand and must not change while the design is in use).
+        self._cache: dict[tuple[str, str], Any] = {}
         if strata is None:
             codes = np.zeros(len(df), dtype=np.int64)
             labels: pd.Index[Any] = pd.Index([None])
         else:
-            column = _column(df, strata, "strata")
-            if column.isna().any():
+            if not self.valid(strata).all():
                 raise DataError("層の値に欠損があります。", "The strata column has missing values.")
-            raw, labels = pd.factorize(column, sort=True)
-            codes = raw.astype(np.int64)
+            codes, labels = self.codes(strata)  # shared with by(strata)
         sizes = np.bincount(codes, minlength=len(labels)).astype(np.int64)
         population = None if fpc is None else self._population(fpc, codes, sizes)
         if weights is not None:
@@ -101,9 +116,6 @@ class Design:
         self._strata = Strata.build(codes, self._scale(sizes, population, labels))
         self._strata_labels = labels
         self._calibrations: tuple[Calibration, ...] = ()
-        # Per column: its validity mask and factorisation, computed once (the data are read
-        # on demand and must not change while the design is in use).
-        self._cache: dict[tuple[str, str], Any] = {}
 
     def _population(self, fpc: str, codes: Ints, sizes: Ints) -> Floats:
         """N_h per stratum from the fpc column (one value per stratum, at least n_h)."""
@@ -191,8 +203,13 @@ class Design:
                         mask &= values != code
             else:
                 mask = np.array(series.notna().to_numpy(), dtype=np.bool_)
-                if self._missing:
-                    mask &= ~series.isin(self._missing).to_numpy()
+                missing = self._missing
+                if pd.api.types.is_string_dtype(series) and not isinstance(
+                    series.dtype, pd.CategoricalDtype
+                ):
+                    missing = tuple(m for m in missing if isinstance(m, str))  # text is no code
+                if missing:
+                    mask &= ~series.isin(missing).to_numpy()
             self._cache[key] = mask
         return np.array(self._cache[key], dtype=np.bool_)  # a copy the caller may change
 
@@ -208,7 +225,7 @@ class Design:
 
     def _codes(self, name: str, keep_all: bool) -> tuple[Ints, pd.Index[Any]]:
         series = _column(self._df, name, "variable")
-        raw, uniques = pd.factorize(series, sort=True)
+        raw, uniques = _factorize(series)
         codes = np.where(self.valid(name), raw, -1).astype(np.int64)
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
         keep = counts > 0
