@@ -9,6 +9,7 @@ domain is R's ``degf`` of the subset (its rows minus the strata they fall in).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -288,8 +289,10 @@ class Design:
         self, rows: Ints, groups: Ints, y: Floats, size: int, ratio: bool
     ) -> tuple[Floats, Floats]:
         """Estimates and variances of ``size`` domain totals (or ratio means) of ``y``."""
-        w = self._w[rows]
-        weighted = bincount(groups, w, size)
+        return self._grouped(_Rows.of(self, rows, groups, size), y, ratio)
+
+    def _grouped(self, r: _Rows, y: Floats, ratio: bool) -> tuple[Floats, Floats]:
+        w, groups, size, weighted = r.w, r.groups, r.size, r.weighted
         total = bincount(groups, w * y, size)
         if ratio:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -297,7 +300,7 @@ class Design:
                 z = w * (y - estimate[groups]) / weighted[groups]
         else:
             estimate, z = total, w * y
-        var = variance_grouped(self._strata, self._calibrations, rows, groups, z, size)
+        var = variance_grouped(self._strata, self._calibrations, r.rows, r.h, groups, z, size)
         return estimate, var
 
     def _estimate(self, var: str, domain: Sequence[str], kind: Kind) -> pd.DataFrame:
@@ -318,17 +321,18 @@ class Design:
         n, df, exact = self._base(rows, g, size)
         series = self._df[var]
         if kind != "proportion" and not is_categorical(series):
-            y = pd.to_numeric(series.iloc[rows]).to_numpy(dtype=np.float64)
-            est, v = self.grouped(rows, g, y, size, ratio=kind == "mean")
+            y = series.to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+            est, v = self._grouped(_Rows.of(self, rows, g, size), y, ratio=kind == "mean")
             if not domain:
                 index = pd.Index([var], name="variable")
             return _table(index, est, v, df, n, exact, proportion=False)
         codes, categories = self.codes(var, keep_all=True)
         c = codes[rows]
         estimates, variances = [], []
+        prepared = _Rows.of(self, rows, g, size)
         for k in range(len(categories)):
             y = (c == k).astype(np.float64)
-            est, v = self.grouped(rows, g, y, size, ratio=kind != "total")
+            est, v = self._grouped(prepared, y, ratio=kind != "total")
             estimates.append(est)
             variances.append(v)
         est_all = np.column_stack(estimates).ravel() if estimates else np.empty(0)
@@ -355,6 +359,24 @@ class Design:
         n, df, present = domain_base(self._strata, rows, groups, size)
         exact = ~(present & (self._strata.scale > 0)).any(axis=1)
         return n, df, np.asarray(exact, dtype=np.bool_)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The rows an estimate uses, with their group, weight and stratum, taken once."""
+
+    rows: Ints
+    groups: Ints
+    size: int
+    w: Floats
+    h: Ints
+    weighted: Floats  # the groups' sums of weights
+
+    @classmethod
+    def of(cls, design: Design, rows: Ints, groups: Ints, size: int) -> _Rows:
+        w = design._w[rows]
+        h = design._strata.codes[rows]
+        return cls(rows, groups, size, w, h, bincount(groups, w, size))
 
 
 class Domains:

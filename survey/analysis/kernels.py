@@ -37,15 +37,11 @@ class Strata:
     codes: Ints  # stratum of each row, 0..H-1
     sizes: Ints  # n_h: rows of each stratum
     scale: Floats  # (1 - f_h) * n_h / (n_h - 1); 0 for a fully enumerated stratum
-    order: Ints  # row positions sorted by stratum
-    bounds: Ints  # stratum h is order[bounds[h]:bounds[h + 1]]
 
     @classmethod
     def build(cls, codes: Ints, scale: Floats) -> Strata:
         sizes = np.bincount(codes, minlength=len(scale)).astype(np.int64)
-        order = np.argsort(codes, kind="stable").astype(np.int64)
-        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        return cls(codes, sizes, scale, order, bounds)
+        return cls(codes, sizes, scale)
 
     @property
     def count(self) -> int:
@@ -62,13 +58,14 @@ def variance_grouped(
     strata: Strata,
     calibrations: tuple[Calibration, ...],
     rows: Ints,
+    h: Ints,
     groups: Ints,
     z: Floats,
     size: int,
 ) -> Floats:
     """Variance of ``size`` estimators at once: estimator g has influence ``z`` on the rows
-    ``rows[groups == g]`` and zero elsewhere (each row in at most one group)."""
-    h = strata.codes[rows]
+    ``rows[groups == g]`` (whose strata are ``h``) and zero elsewhere (each row in at most
+    one group)."""
     if not calibrations:
         H = strata.count
         code = groups * H + h
@@ -104,10 +101,12 @@ def vcov(strata: Strata, calibrations: tuple[Calibration, ...], z: Floats) -> Fl
     z = project(calibrations, z)
     k = z.shape[1]
     out = np.zeros((k, k))
+    order = np.argsort(strata.codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(strata.sizes)])
     for h in range(strata.count):
         if strata.scale[h] == 0.0:
             continue
-        part = z[strata.order[strata.bounds[h] : strata.bounds[h + 1]]]
+        part = z[order[bounds[h] : bounds[h + 1]]]
         total = part.sum(axis=0)
         out += strata.scale[h] * (part.T @ part - np.outer(total, total) / strata.sizes[h])
     return out
