@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench bench-print bench-intake screenshots clean
+.PHONY: install demo test lint bench bench-print bench-intake bench-analysis bench-inclusion screenshots clean
 
 JS_BUNDLE := survey/web/collector/static/dist/app.js
 JS_SOURCES := $(wildcard survey/web/collector/js/*.js)
@@ -49,6 +49,12 @@ bench-intake: install
 # The README's pictures (docs/*.png) from a fresh demo: Chromium and poppler-utils needed.
 screenshots: install
 	$(PY) docs/make_screenshots.py
+
+bench-analysis: install
+	$(PY) bench/analysis_benchmark.py --rows 1000000 --repeat 3
+
+bench-inclusion: install
+	$(PY) bench/inclusion_montecarlo.py --seeds 200
 
 clean:
 	rm -rf $(VENV) var keys build .pytest_cache .mypy_cache .ruff_cache

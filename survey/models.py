@@ -68,6 +68,12 @@ class Draw(SQLModel, table=True):
     removed: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
     sample: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
     no_frame: int
+    # Guardian households per type: {"cohort", "members": {earlier cohort: count},
+    # "households", "removed"} (survey.sampling.households). Aggregate counts only, never a
+    # household. None: drawn before 0.x recorded it (migration 0011).
+    household_types: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     drawn_on: date
 
 

@@ -26,6 +26,7 @@ from survey.register.reader import Register, read_register
 from survey.roster import RosterRecord, store_roster
 from survey.sampling.cohorts import DEFAULT_ALLOCATION
 from survey.sampling.draw import ALGORITHM, DrawResult, draw
+from survey.sampling.households import household_types
 from survey.sampling.seed import open_seed, seal_seed
 from survey.settings import Settings
 from survey.study import effective_settings, frame_rules
@@ -211,6 +212,8 @@ class DrawPlan:
     result: DrawResult
     records: list[RosterRecord]
     warnings: list[str]
+    # Guardian households per type (members in earlier frames) and how many were left out.
+    household_types: list[dict[str, Any]] = field(default_factory=list)
 
 
 def plan_draw(
@@ -243,6 +246,9 @@ def plan_draw(
     recorded["as_of"] = as_of.isoformat()
     register = read_register(register_path, recorded["districts"], _reader_progress(progress))
     result = _run(register, as_of, recorded, allocation, seed, progress)
+    types = household_types(
+        register.persons, frame_rules(recorded, as_of), list(recorded["draw_order"]), result
+    )
     # Second pass over the file: full rows for the drawn units only.
     full = register.residents([u.person.line for u in result.units])
     records = [
@@ -268,6 +274,7 @@ def plan_draw(
         result,
         records,
         warnings,
+        types,
     )
 
 
@@ -307,6 +314,7 @@ def store_draw(session: Session, settings: Settings, study: Study, plan: DrawPla
         removed=result.removed,
         sample=result.sample,
         no_frame=result.no_frame,
+        household_types=plan.household_types,
         drawn_on=date.today(),
     )
     session.add(row)

@@ -1,0 +1,76 @@
+"""Rao-Scott second-order test of independence in a two-way table (R's ``svychisq``,
+``statistic = "F"``, its default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import stats
+
+from survey.analysis.kernels import vcov
+from survey.errors import DataError
+
+if TYPE_CHECKING:
+    from survey.analysis.design import Design
+
+
+@dataclass(frozen=True, slots=True)
+class ChisqResult:
+    statistic: float  # F = X^2 / trace(Delta)
+    ndf: float  # d0 = trace(Delta)^2 / trace(Delta^2)
+    ddf: float  # d0 * design df
+    p_value: float
+    pearson: float  # Pearson's X^2 of the weighted table scaled to n rows
+
+
+def rao_scott(design: Design, row: str, col: str) -> ChisqResult:
+    r, _ = design.codes(row)
+    c, _ = design.codes(col)
+    nr, nc = int(r.max()) + 1, int(c.max()) + 1
+    if nr < 2 or nc < 2:
+        raise DataError(
+            "検定には2つ以上の区分が各変数に必要です。",
+            "The test needs at least two categories in each variable.",
+        )
+    ok = (r >= 0) & (c >= 0)
+    rows = np.flatnonzero(ok)
+    cell = r[rows] + nr * c[rows]  # rows vary fastest, as R's interaction() and expand.grid
+    k = nr * nc
+    w = design._w[rows]
+    total = w.sum()
+    p = np.bincount(cell, weights=w, minlength=k) / total
+    n = len(design._w)  # R: N is every row of the design, missing ones too
+    z = np.zeros((n, k))
+    z[rows, :] = -p[None, :]
+    z[rows, cell] += 1.0
+    z[rows, :] *= (w / total)[:, None]
+    V = vcov(design._strata, design._calibrations, z)
+    # Pearson's X^2 on the weighted table scaled to N rows.
+    table = (p * n).reshape(nc, nr).T
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = float(np.sum((table - expected) ** 2 / expected))
+    # Contrasts of the interaction, orthogonal to the main effects (R: qr.resid(X1, X12)).
+    ri = np.arange(k) % nr
+    ci = np.arange(k) // nr
+    main = np.column_stack(
+        [np.ones(k)]
+        + [(ri == i).astype(float) for i in range(1, nr)]
+        + [(ci == j).astype(float) for j in range(1, nc)]
+    )
+    inter = np.column_stack(
+        [((ri == i) & (ci == j)).astype(float) for j in range(1, nc) for i in range(1, nr)]
+    )
+    coef, *_ = np.linalg.lstsq(main, inter, rcond=None)
+    C = inter - main @ coef
+    inv = np.where(p == 0, 0.0, 1 / np.where(p == 0, 1.0, p))
+    denom = C.T @ (inv[:, None] / n * C)
+    numer = C.T @ (inv[:, None] * V * inv[None, :]) @ C
+    delta = np.linalg.solve(denom, numer)
+    trace = float(np.trace(delta))
+    d0 = trace**2 / float(np.trace(delta @ delta))
+    nu = design.df
+    statistic = pearson / trace
+    return ChisqResult(statistic, d0, d0 * nu, float(stats.f.sf(statistic, d0, d0 * nu)), pearson)
