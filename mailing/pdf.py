@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -22,14 +23,14 @@ def page_size(canvas: Canvas) -> tuple[float, float]:
 
 
 def new_canvas(
-    path: Path, title: str, fonts: FontSet, pagesize: tuple[float, float] = A4
+    path: Path | BinaryIO, title: str, fonts: FontSet, pagesize: tuple[float, float] = A4
 ) -> Canvas:
     # invariant=1 fixes the creation date and document id, so the same input gives the same
     # bytes: golden-file tests and SHA-256 records of print files stay meaningful.
     # The initial font is ours too (the stubs wrongly type it as float): reportlab's default
     # (Helvetica) would be referenced without being embedded.
     canvas = Canvas(
-        str(path),
+        str(path) if isinstance(path, Path) else path,  # a file object: rendered in memory
         pagesize=pagesize,
         invariant=1,
         pageCompression=1,

@@ -25,6 +25,9 @@ KINDS = (
     "vendor_csv",
     "roster_csv",
     "draw_seed",
+    # A register extract the system itself wrote (the demo's synthetic city): an upload is
+    # drawn from in memory and never written.
+    "register",
 )
 
 

@@ -34,7 +34,8 @@ class SeedCommitment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
-    seed_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # None once erased (migration 0014): the commitment, seed_sha256, stays.
+    seed_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     seed_sha256: str = Field(max_length=64)
     created_on: date
     used: bool = False
@@ -425,3 +426,49 @@ class DatasetBuild(SQLModel, table=True):
     columns: int
     sha256: str = Field(max_length=64)
     built_on: date
+
+
+class ErasureRequest(SQLModel, table=True):
+    """A request to erase one scope of a study's data, with its inventory (survey.erasure).
+
+    The id is random (it is in every signed message). The inventory is fixed when the request
+    is made: if what it lists changes, the request can no longer be signed or executed.
+    """
+
+    __tablename__ = "erasure_request"
+
+    id: str = Field(primary_key=True, max_length=32)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    scope: str = Field(max_length=32)
+    requested_by: int = Field(foreign_key="staff_user.id")
+    requested_at: datetime
+    inventory: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    inventory_sha256: str = Field(max_length=64)
+    # requested, executing (destruction begun: a repeated execute resumes it), executed,
+    # confirmed
+    status: str = Field(default="requested", max_length=16)
+    executed_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    executed_at: datetime | None = None
+    # The certificates, exactly as written (RFC 8785 bytes): performed-by, then verified-by.
+    certificate: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    confirmed_certificate: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    confirmed_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    confirmed_at: datetime | None = None
+
+
+class ErasureSignature(SQLModel, table=True):
+    """An officer's or a manager's signature over an erasure request's inventory."""
+
+    __tablename__ = "erasure_signature"
+    __table_args__ = (UniqueConstraint("request_id", "role", name="uq_erasure_signature_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="erasure_request.id", index=True, max_length=32)
+    role: str = Field(max_length=16)
+    user_id: int = Field(foreign_key="staff_user.id")
+    key_id: int = Field(foreign_key="staff_key.id")
+    inventory_sha256: str = Field(max_length=64)
+    signature: bytes = Field(sa_column=Column(LargeBinary(64), nullable=False))
+    signed_at: datetime

@@ -48,6 +48,9 @@ class Settings:
     # SURVEY_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For is believed. Nobody
     # else's: a client could otherwise pick the address the rate limits count it under.
     trusted_proxies: tuple[str, ...] = ()
+    # SURVEY_OWNER_DATABASE_URL: the PostgreSQL table owner, for erasure's VACUUM FULL only
+    # (the application role cannot rewrite tables, and should not be able to).
+    owner_database_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,6 +86,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     study = env.get("SURVEY_STUDY") or None
     if study is not None:
         check_study_name(study)
+    owner_url = env.get("SURVEY_OWNER_DATABASE_URL") or None
+    if owner_url is not None and not owner_url.startswith("postgresql"):
+        raise UsageError(
+            "SURVEY_OWNER_DATABASE_URL は postgresql:// で始めてください（表の所有者）。",
+            "SURVEY_OWNER_DATABASE_URL must start with postgresql:// (the tables' owner).",
+        )
     public_url = (env.get("SURVEY_PUBLIC_URL") or "").rstrip("/") or None
     if public_url is not None:
         check_public_url(public_url)
@@ -100,6 +109,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         debug=_flag(env, "SURVEY_DEBUG", False),
         ipamj_font=env.get("SURVEY_IPAMJ_FONT") or None,
         trusted_proxies=_networks(env.get("SURVEY_TRUSTED_PROXIES") or ""),
+        owner_database_url=owner_url,
     )
 
 

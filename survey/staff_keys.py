@@ -162,6 +162,24 @@ def confirm_key(session: Session, key: StaffKey, manager: StaffUser, now: dateti
     session.flush()
 
 
+def attested(session: Session, key: StaffKey) -> bool:
+    """Whether ``key`` stands confirmed under the rules: by the key ceremony (the first
+    manager's own key), or by a manager who is neither its holder nor the account's creator
+    or last resetter. Checked again where a key signs, not only when it was confirmed: a
+    flag set in the database by other means does not make a key acceptable."""
+    owner = session.get(StaffUser, key.user_id)
+    if not key.confirmed or owner is None:
+        return False
+    if key.bootstrap:
+        return "manager" in owner.roles
+    confirmer = session.get(StaffUser, key.confirmed_by) if key.confirmed_by else None
+    return (
+        confirmer is not None
+        and "manager" in confirmer.roles
+        and confirmer.id not in (owner.id, owner.created_by, owner.reset_by)
+    )
+
+
 def confirmed_manager_exists(session: Session) -> bool:
     managers = session.exec(select(StaffUser).where(col(StaffUser.disabled).is_(False))).all()
     return any(may_confirm_others(session, m) for m in managers)
@@ -238,6 +256,8 @@ def key_records(session: Session) -> list[dict[str, Any]]:
             "fingerprint": k.fingerprint,
             "active": k.active,
             "confirmed": k.confirmed,
+            # Confirmed under the rules (see attested): what a certificate's verifier trusts.
+            "attested": attested(session, k),
             "confirmed_by": name(k.confirmed_by),
             "confirmed_at": k.confirmed_at.isoformat() if k.confirmed_at else None,
             "bootstrap": k.bootstrap,

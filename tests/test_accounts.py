@@ -263,3 +263,30 @@ def test_unknown_and_disabled_users_fail_alike(db: Database) -> None:
             with pytest.raises(accounts.LoginFailed) as info:
                 accounts.authenticate(session, name, PASSWORD, T0)
             assert info.value.en == "Wrong user name or password."
+
+
+def test_the_keys_export_carries_roles_and_which_keys_are_attested(db: Database) -> None:
+    """What an erasure certificate's verifier trusts: a key confirmed under the rules. A
+    confirmed flag set by the account's creator (not through confirm_key) is not attested."""
+    with db.session() as session:
+        mia = accounts.add_user(session, "mia", ["manager"], PASSWORD, must_change=False)
+        staff_keys.bootstrap_key(session, mia, PASSWORD, T0)
+        olive = accounts.add_user(session, "olive", ["officer"], PASSWORD, must_change=False)
+        staff_keys.confirm_key(session, staff_keys.active_key(session, olive), mia, T0)
+        kai = accounts.add_user(session, "kai", ["officer"], PASSWORD, by=mia, must_change=False)
+        forged = staff_keys.active_key(session, kai)
+        forged.confirmed, forged.confirmed_by = True, mia.id  # mia created kai's account
+        session.add(forged)
+        accounts.add_user(session, "nick", ["manager"], PASSWORD, must_change=False)
+        records = {r["user"]: r for r in staff_keys.key_records(session)}
+    assert {k: (r["attested"], r["roles"]) for k, r in records.items()} == {
+        "mia": (True, ["manager"]),
+        "olive": (True, ["officer"]),
+        "kai": (False, ["officer"]),
+        "nick": (False, ["manager"]),
+    }
+    old_fields = {
+        "user", "roles", "public_key", "fingerprint", "active", "confirmed", "confirmed_by",
+        "confirmed_at", "bootstrap", "created_on",
+    }  # fmt: skip
+    assert all(old_fields <= set(r) for r in records.values())

@@ -21,6 +21,7 @@ from survey.collector.export import compact_storage, export_bundle
 from survey.collector.intake import Intake, IntakeError, today_in_tokyo
 from survey.crypto import new_passphrase, write_new
 from survey.decrypt import unwrap_private_key
+from survey.files import track
 from survey.ingest import dataset
 from survey.ingest.bundle_import import import_bundle
 from survey.ingest.decryption import DecryptReport, decrypt_responses
@@ -227,6 +228,9 @@ def _build(app: AppContext, people: int, base: str) -> bool:
             progress=progress,
         )
         data = report.as_json()
+        # The synthetic register names every resident of the demo city: tracked, so the
+        # demo's erasure destroys it with the rest of its personal data.
+        track(session, study, "register", register_path)
         app.audit(session, "study.create", {"study": DEMO_STUDY})
         app.audit(session, "register.draw", report.audit_object())
     progress.close()

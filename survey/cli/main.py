@@ -8,6 +8,7 @@ import survey
 from survey.cli.base import HELP_ONLY, SurveyGroup
 from survey.cli.common import AppContext
 from survey.cli.demo import demo
+from survey.cli.erasure import erasure_group
 from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
 from survey.cli.responses import dataset_group, responses_group
@@ -39,6 +40,7 @@ def cli(ctx: click.Context, user_name: str | None) -> None:
       SURVEY_PUBLIC_URL    調査のWebアドレス（コード票・QR）
       SURVEY_KEY_PASSPHRASE  調査鍵のパスフレーズ（keys generate）
       SURVEY_PASSWORD      --user の職員のパスワード
+      SURVEY_OWNER_DATABASE_URL  PostgreSQL の表の所有者（消去の VACUUM FULL）
 
     操作は監査ログに記録されます（--user の職員、なければOSのユーザー名）.
     """
@@ -69,6 +71,7 @@ for command in (
     bundle_group,
     responses_group,
     dataset_group,
+    erasure_group,
     demo,
 ):
     cli.add_command(command)

@@ -56,6 +56,13 @@ ROLE_MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/office/studies/{name:str}/dataset/build"): frozenset({"analyst"}),
     ("POST", "/office/studies/{name:str}/dataset.csv"): frozenset({"analyst"}),
     ("GET", "/office/studies/{name:str}/quarantine.csv"): frozenset({"analyst"}),
+    ("GET", "/office/studies/{name:str}/erasure"): frozenset({"officer", "manager"}),
+    ("POST", "/office/studies/{name:str}/erasure"): frozenset({"officer"}),
+    ("GET", "/office/erasure/{request_id:str}"): frozenset({"officer", "manager"}),
+    ("POST", "/office/erasure/{request_id:str}/sign"): frozenset({"officer", "manager"}),
+    ("POST", "/office/erasure/{request_id:str}/execute"): frozenset({"officer"}),
+    ("POST", "/office/erasure/{request_id:str}/confirm"): frozenset({"manager"}),
+    ("GET", "/office/erasure/{request_id:str}/{filename:str}"): frozenset({"officer", "manager"}),
 }
 
 
@@ -93,6 +100,7 @@ def concrete(path: str) -> str:
     for param, value in (
         ("{name:str}", "shiki"), ("{kind:str}", "labels"), ("{action:str}", "roles"),
         ("{key_id:int}", "1"), ("{file_path:path}", "office.css"),
+        ("{request_id:str}", "0" * 32), ("{filename:str}", "certificate.json"),
     ):  # fmt: skip
         path = path.replace(param, value)
     return path

@@ -1,4 +1,5 @@
-"""The office app: staff login, studies, the draw, print files, dashboard, accounts, audit.
+"""The office app: staff login, studies, the draw, print files, dashboard, accounts, audit,
+erasure.
 
 Internal network only. Its own app factory, templates and static files under ``/office``;
 every route is guarded by role (survey.web.office.auth), the same guard checks the CSRF token
@@ -33,7 +34,7 @@ from survey.audit import now_utc
 from survey.settings import Settings
 from survey.web.guards import RefuseNulPaths
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
-from survey.web.office import admin, dashboard, login, responses, studies
+from survey.web.office import admin, dashboard, erasure, login, responses, studies
 from survey.web.office.auth import Office, PasswordChangeRequired, current_staff, role_guard
 from survey.web.office.common import without_paths
 from survey.web.office.csrf import LoginTokenRefused
@@ -69,6 +70,13 @@ HANDLERS = [
     responses.build_dataset,
     responses.download_dataset,
     responses.quarantine_csv,
+    erasure.erasure_list,
+    erasure.create_request,
+    erasure.erasure_request,
+    erasure.sign,
+    erasure.execute,
+    erasure.confirm,
+    erasure.download,
 ]
 
 
