@@ -11,6 +11,7 @@ from survey.cli.demo import demo
 from survey.cli.erasure import erasure_group
 from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
+from survey.cli.paper import paper_group
 from survey.cli.responses import dataset_group, responses_group
 from survey.cli.sample import register_group, roster_group, sample_group
 from survey.cli.staff import audit_group, users_group
@@ -63,6 +64,7 @@ for command in (
     forms_group,
     labels,
     postcards,
+    paper_group,
     users_group,
     audit_group,
     db_group,
