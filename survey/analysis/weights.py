@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from survey.cohorts import COHORT_LABELS, COHORTS
 from survey.errors import DataError
-from survey.fieldwork import paper_counts_by_day, undeliverable_counts, web_counts_by_day
-from survey.models import Draw, Study
+from survey.fieldwork import undeliverable_counts
+from survey.models import Draw, Response, Study
 
 NO_RESPONSES = "回答なし"
 
@@ -101,17 +102,18 @@ def attach_weights(
 
 
 def valid_responses(session: Session, study: Study) -> dict[str, int]:
-    """r_h: valid responses per cohort, as the office holds them.
+    """r_h: valid responses per cohort: the accepted rows of the dataset, whatever the channel.
 
-    The one place the dataset and paper issues extend: today web answers held (sealed) plus
-    paper sheets logged (none until the receipt log exists). Decryption quarantine and
-    editing rules will subtract invalid ones here.
+    Sealed answers not yet opened, quarantined ones and paper sheets set aside as duplicates
+    are not responses the estimates can use, so they are not counted: a weight computed from
+    another count would not make the cohort's rows add up to its population.
     """
-    out: dict[str, int] = {}
-    for source in (web_counts_by_day(session, study), paper_counts_by_day(session, study)):
-        for cohort, days in source.items():
-            out[cohort] = out.get(cohort, 0) + sum(days.values())
-    return out
+    rows = session.exec(
+        select(Response.cohort, func.count())
+        .where(Response.study_id == study.id)
+        .group_by(Response.cohort)
+    ).all()
+    return {str(cohort): int(n) for cohort, n in rows}
 
 
 def study_counts(session: Session, study: Study) -> list[CohortCounts]:

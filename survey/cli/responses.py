@@ -135,21 +135,29 @@ def build(app: AppContext, study_name: str | None, as_json: bool) -> None:
 
 @dataset_group.command("export")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--weights",
+    is_flag=True,
+    help="重み weight と層の母集団 fpc の列を加えます. Add the design weight and fpc columns.",
+)
 @study_option
 @json_option
 @pass_app
-def export(app: AppContext, out: Path, study_name: str | None, as_json: bool) -> None:
+def export(
+    app: AppContext, out: Path, weights: bool, study_name: str | None, as_json: bool
+) -> None:
     """最後に作成したデータセットを書き出します（.csv か .parquet）. Export the last build.
 
     CSV: UTF-8 with BOM, one header row. Free text is never exported: only whether each
-    free-text item was answered.
+    free-text item was answered. --weights adds ``weight`` (the design weight w_h) and
+    ``fpc`` (N'_h, the cohort's population) for weighting in R, SPSS or pandas.
     """
     name = _study_name(app, study_name)
 
     def record(session: Session, report: dataset.DatasetReport) -> None:
         app.audit(session, "file.dataset", {**report.as_json(), "file": str(out.resolve())})
 
-    report = dataset.export(app.db.engine, name, out, record)
+    report = dataset.export(app.db.engine, name, out, record, weights=weights)
     if as_json:
         emit_json({**report.as_json(), "file": str(out.resolve())})
     else:

@@ -11,7 +11,9 @@ nothing about arrival.
 
 ``build`` assembles it, checks it and records its size and digest; ``export`` writes exactly
 that build (CSV in UTF-8 with BOM, formula-safe; or Parquet), and refuses if the answers
-changed since (build again).
+changed since (build again). With ``weights`` the export adds the study's design weight
+(``weight``: w_h, with the guardian household factor where the draw recorded household types)
+and ``fpc`` (N'_h, the stratum's population after earlier draws), as survey.analysis uses them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from survey.db import transaction
 from survey.errors import DataError, UsageError
 from survey.forms.codebook import TEXT_TYPES, dataset_columns
 from survey.forms.loader import Form, load_forms
-from survey.models import DatasetBuild, Response, Study
+from survey.models import DatasetBuild, Draw, Response, Study
 
 
 def columns(forms: dict[tuple[str, int], Form]) -> list[str]:
@@ -182,7 +184,9 @@ def current_csv(session: Session, study: Study) -> bytes:
     return csv_bytes(current(session, study)[0])
 
 
-def export(engine: Engine, study_name: str, out: Path, record: Any = None) -> DatasetReport:
+def export(
+    engine: Engine, study_name: str, out: Path, record: Any = None, weights: bool = False
+) -> DatasetReport:
     """Write the last build to ``out`` (.csv or .parquet); refused if answers changed since."""
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
@@ -194,6 +198,8 @@ def export(engine: Engine, study_name: str, out: Path, record: Any = None) -> Da
     with transaction(engine) as session:
         study = _study(session, study_name)
         df, report = current(session, study)
+        if weights:
+            df = with_weights(session, study, df)
         out.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
             out.write_bytes(csv_bytes(df))
@@ -202,6 +208,20 @@ def export(engine: Engine, study_name: str, out: Path, record: Any = None) -> Da
         if record is not None:
             record(session, report)
     return report
+
+
+def with_weights(session: Session, study: Study, df: pd.DataFrame) -> pd.DataFrame:
+    """The dataset with ``weight`` and ``fpc``, exactly as the study's design weights it."""
+    # Imported here: the analysis imports this module's neighbours, not the other way round.
+    from survey.analysis.study import study_design
+    from survey.analysis.weights import study_counts
+
+    draw = session.exec(select(Draw).where(Draw.study_id == study.id)).first()
+    design = study_design(df, study_counts(session, study), draw)
+    out = df.copy()
+    out["weight"] = design.weights.to_numpy()
+    out["fpc"] = design.data["N"].to_numpy()
+    return out
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:

@@ -20,7 +20,7 @@ from survey.analysis.inclusion import (
 from survey.analysis.study import study_design
 from survey.analysis.weights import study_counts, valid_responses
 from survey.db import Database
-from survey.models import Draw, SealedResponse
+from survey.models import Draw, Response, SealedResponse
 from survey.sampling.service import draw_study, parse_allocation
 from survey.settings import Settings
 from survey.study import create_study
@@ -95,21 +95,37 @@ def test_composition_factors_by_adults(drawn_study: Draw) -> None:
     assert applied.iloc[3] == pytest.approx(factors["?"])
 
 
-def test_counts_come_from_the_draw_and_the_answers_held(db: Database, drawn_study: Draw) -> None:
+def test_counts_come_from_the_draw_and_the_accepted_responses(
+    db: Database, drawn_study: Draw
+) -> None:
     with db.session() as session:
         for i in range(7):
             session.add(
-                SealedResponse(
+                Response(
                     id=f"{i:032x}",
                     study_id=drawn_study.study_id,
                     cohort="general",
+                    channel="web" if i % 2 else "paper",
                     form_id="general",
                     version=1,
-                    day=D,
-                    sealed=b"x" * 8,
-                    sealed_hash=bytes([i]) * 32,
+                    week="2026-W23",
+                    answers={},
+                    derived={},
                 )
             )
+        # A sealed answer not yet opened (or quarantined) is not a valid response.
+        session.add(
+            SealedResponse(
+                id="f" * 32,
+                study_id=drawn_study.study_id,
+                cohort="general",
+                form_id="general",
+                version=1,
+                day=D,
+                sealed=b"x" * 8,
+                sealed_hash=b"\xff" * 32,
+            )
+        )
         session.commit()
         from survey.models import Study
 

@@ -17,7 +17,7 @@ from survey.errors import DataError
 from survey.forms.loader import load_forms
 from survey.ingest import dataset
 from survey.ingest.decryption import decrypt_responses
-from survey.models import Response
+from survey.models import Draw, Response
 from tests.conftest import Issued
 from tests.helpers import CANARY, STUDY_PRIVATE_KEY, STUDY_PUBLIC_KEY, carry_to_office, seal
 
@@ -103,3 +103,29 @@ def test_the_canary_answer_is_only_in_the_office_database(  # type: ignore[no-un
     result = run("audit", "verify", "--json")
     assert CANARY not in result.stdout
     assert json.loads(result.stdout)["ok"]
+
+
+def test_weights_sum_to_each_cohorts_population(
+    intake: Intake, issued: Issued, tmp_path: Path
+) -> None:
+    answered(intake, issued, tmp_path)
+    dataset.build(issued.db.engine, "default")
+    out = tmp_path / "weighted.csv"
+    dataset.export(issued.db.engine, "default", out, weights=True)
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(df.columns[-2:]) == ["weight", "fpc"]
+    with Session(issued.db.engine) as session:
+        draw = session.exec(select(Draw)).one()
+    for cohort, rows in df.groupby("cohort"):
+        population = draw.frame[cohort] - draw.removed.get(cohort, 0)
+        # Nothing undeliverable yet: w_h = N'_h / r_h, so a cohort's weights add up to N'_h.
+        assert rows["weight"].sum() == pytest.approx(population)
+        assert (rows["fpc"] == population).all()
+        assert rows["weight"].nunique() == 1
+    assert "weight" not in pd.read_csv(_plain(issued, tmp_path), encoding="utf-8-sig").columns
+
+
+def _plain(issued: Issued, tmp_path: Path) -> Path:
+    out = tmp_path / "plain.csv"
+    dataset.export(issued.db.engine, "default", out)
+    return out
