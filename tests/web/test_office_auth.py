@@ -50,6 +50,14 @@ ROLE_MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/office/audit"): frozenset({"manager", "admin"}),
     ("GET", "/office/account"): frozenset({"officer", "manager", "analyst", "admin"}),
     ("POST", "/office/account/password"): frozenset({"officer", "manager", "analyst", "admin"}),
+    ("GET", "/office/studies/{name:str}/paper"): frozenset({"officer"}),
+    ("POST", "/office/studies/{name:str}/paper/receipts"): frozenset({"officer"}),
+    ("GET", "/office/studies/{name:str}/paper/key"): frozenset({"officer"}),
+    ("GET", "/office/studies/{name:str}/paper/key/{no:str}"): frozenset({"officer"}),
+    ("POST", "/office/studies/{name:str}/paper/key/{no:str}"): frozenset({"officer"}),
+    ("GET", "/office/studies/{name:str}/paper/reconcile/{no:str}"): frozenset({"officer"}),
+    ("POST", "/office/studies/{name:str}/paper/reconcile/{no:str}"): frozenset({"officer"}),
+    ("GET", "/office/studies/{name:str}/paper/operators"): frozenset({"officer"}),
     ("GET", "/office/studies/{name:str}/responses"): frozenset({"analyst"}),
     ("POST", "/office/studies/{name:str}/bundles"): frozenset({"analyst"}),
     ("POST", "/office/studies/{name:str}/decrypt"): frozenset({"analyst"}),
@@ -101,6 +109,7 @@ def concrete(path: str) -> str:
         ("{name:str}", "shiki"), ("{kind:str}", "labels"), ("{action:str}", "roles"),
         ("{key_id:int}", "1"), ("{file_path:path}", "office.css"),
         ("{request_id:str}", "0" * 32), ("{filename:str}", "certificate.json"),
+        ("{no:str}", "000001"),
     ):  # fmt: skip
         path = path.replace(param, value)
     return path

@@ -34,7 +34,7 @@ from survey.audit import now_utc
 from survey.settings import Settings
 from survey.web.guards import RefuseNulPaths
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
-from survey.web.office import admin, dashboard, erasure, login, responses, studies
+from survey.web.office import admin, dashboard, erasure, login, paper, responses, studies
 from survey.web.office.auth import Office, PasswordChangeRequired, current_staff, role_guard
 from survey.web.office.common import without_paths
 from survey.web.office.csrf import LoginTokenRefused
@@ -64,6 +64,7 @@ HANDLERS = [
     admin.audit_log,
     admin.account,
     admin.change_password,
+    *paper.ROUTES,
     responses.responses_page,
     responses.upload_bundles,
     responses.decrypt,
