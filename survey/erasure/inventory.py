@@ -31,6 +31,8 @@ from survey.models import (
     Draw,
     EditLog,
     FreeText,
+    PaperEntry,
+    PaperReceipt,
     Quarantine,
     Response,
     RosterUnit,
@@ -85,6 +87,12 @@ def _responses(model: Any) -> Callable[[Study], Any]:
     return where
 
 
+def _receipts(study: Study) -> Any:
+    return col(PaperEntry.receipt_id).in_(
+        select(col(PaperReceipt.id)).where(col(PaperReceipt.study_id) == study.id)
+    )
+
+
 def _of_study(model: Any) -> Callable[[Study], Any]:
     return lambda study: col(model.study_id) == study.id
 
@@ -103,6 +111,23 @@ TARGETS: dict[str, tuple[Target, ...]] = {
     ),
     # In the order foreign keys allow deleting them.
     "responses": (
+        # Paper: what officers typed goes; the receipts stay (counts of returned and
+        # undeliverable mail, for the design table) without their link to a code or an answer.
+        Target("paper_entry", "paper_entry", PaperEntry, _receipts),
+        Target(
+            "paper_receipt.code_hash",
+            "paper_receipt",
+            PaperReceipt,
+            _of_study(PaperReceipt),
+            "code_hash",
+        ),
+        Target(
+            "paper_receipt.response_id",
+            "paper_receipt",
+            PaperReceipt,
+            _of_study(PaperReceipt),
+            "response_id",
+        ),
         Target("free_text", "free_text", FreeText, _responses(FreeText)),
         Target("edit_log", "edit_log", EditLog, _responses(EditLog)),
         Target("response", "response", Response, _of_study(Response)),

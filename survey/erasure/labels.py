@@ -12,8 +12,8 @@ SCOPES: dict[str, tuple[str, str]] = {
         "personal data (roster, roster key, draw seed, files with personal data or codes)",
     ),
     "responses": (
-        "回答（Web の回答、回答の束、データセット。報告書の公表後）",
-        "answers (web answers, bundles, the dataset; once the report is out)",
+        "回答（Web の回答、回答の束、紙の入力内容、データセット。報告書の公表後）",
+        "answers (web answers, bundles, keyed paper, the dataset; once the report is out)",
     ),
     "collector-keys": (
         "回収の鍵（コード照合鍵、回答の束の署名鍵）",
@@ -25,6 +25,9 @@ TABLES: dict[str, str] = {
     "roster_unit": "抽出名簿（氏名・住所などを暗号化したもの）",
     "draw.seed_sealed": "抽出の記録にある抽出シード（暗号化）",
     "seed_commitment.seed_sealed": "公開済みシードの本体（暗号化）",
+    "paper_entry": "紙の調査票の入力内容（二重入力・業者入力）",
+    "paper_receipt.code_hash": "受付記録にある使用コードのハッシュ",
+    "paper_receipt.response_id": "受付記録と回答の対応",
     "free_text": "自由記述の回答",
     "edit_log": "回答の編集記録",
     "response": "受け付けた回答（データセットの行）",

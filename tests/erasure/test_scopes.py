@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,15 @@ from survey.codes import CODE_HASH_KEY_FILE
 from survey.collector.intake import Intake
 from survey.collector.models import CollectorResponse
 from survey.erasure import destroy
-from survey.models import ErasureRequest, Response, SealedResponse
+from survey.ingest import keying, receipts
+from survey.ingest.keying import Sheet
+from survey.models import (
+    ErasureRequest,
+    PaperEntry,
+    PaperReceipt,
+    Response,
+    SealedResponse,
+)
 from survey.roster import roster_key_path
 from tests.conftest import Issued
 from tests.erasure.conftest import MANAGER, OFFICER, Erasable, confirm
@@ -39,6 +48,11 @@ def with_answers(
         )
         == 3
     )
+    # And one paper sheet, keyed twice and accepted.
+    (no,) = receipts.log(issued.db.engine, "default", "general", "B1", date(2026, 6, 3)).numbers
+    sheet = Sheet(issued.codes["general"][5], {"sex": "2", "opinion": "紙の自由記述"})
+    for operator in ("alice", "bob"):
+        keying.enter(issued.db.engine, issued.settings, "default", no, operator, sheet)
     make_staff(issued.db, **{MANAGER: ["manager"], OFFICER: ["officer"]})
     hold_key_ceremony(issued.db, MANAGER)
     confirm(issued.db, OFFICER, MANAGER)
@@ -58,10 +72,14 @@ def test_the_answers_scope_empties_every_answer_table(with_answers: Erasable) ->
     assert e.execute(request_id, cert).exit_code == 0
     doc = json.loads(cert.read_bytes())
     with Session(e.db.engine) as session:
-        for model in (SealedResponse, Response, CollectorResponse):
+        for model in (SealedResponse, Response, CollectorResponse, PaperEntry):
             assert session.exec(select(func.count()).select_from(model)).one() == 0
+        # The receipt stays (the design table counts it), linked to no code and no answer.
+        (sheet,) = session.exec(select(PaperReceipt)).all()
+        assert sheet.code_hash is None and sheet.response_id is None
     rows = doc["execution"]["rows"]
     assert rows["sealed_response"] == 3 and rows["collector_response"] == 3
+    assert rows["paper_entry"] == 2 and rows["response"] == 1  # the sheet (web: sealed)
     # The bundle in the data folder holds answers: on the allow-list for the personal scope,
     # reported for this one.
     assert doc["verification"]["left_in_data_folder"]["unlisted"] == ["bundle-0001.json"]
