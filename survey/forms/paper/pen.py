@@ -72,9 +72,9 @@ class PaperPen:
         options: list[tuple[int | None, str]] = [(o.code, o.label.ja) for o in variables[0].options]
         if self.item.sensitive:
             options.append((None, REFUSAL))
-        col_w = min(19 * mm, (WIDTH - INDENT - 50 * mm) / len(options))
+        col_w = min(19 * mm, (WIDTH - INDENT - 62 * mm) / len(options))
         left_w = WIDTH - INDENT - col_w * len(options)
-        heads = [fonts.wrap(label, SIZE, col_w - 1.5 * mm) for _, label in options]
+        heads = [fonts.wrap(label, SIZE, col_w - 0.8 * mm) for _, label in options]
         head_h = max(len(h) for h in heads) * SIZE * 1.25 + 2 * mm
         top = body.height + GAP
         for c, lines in enumerate(heads):

@@ -28,7 +28,7 @@ class Plan:
         if (var_id, code) not in self.skips:
             return None
         target = self.skips[(var_id, code)]
-        return "→ 最後のページへ" if target is None else f"→ {self.number(target)}へ"
+        return "→ 質問はここまでです" if target is None else f"→ {self.number(target)}へ"
 
 
 def known(cond: Condition, var_id: str, code: int) -> bool | None:
