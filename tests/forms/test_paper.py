@@ -203,6 +203,10 @@ def test_booklet_pages_fonts_and_type(booklets: dict[str, Path], cohort: str) ->
 
 
 def streams(pdf: Path) -> bytes:
+    return b"\n".join(stream_list(pdf))
+
+
+def stream_list(pdf: Path) -> list[bytes]:
     """Every content stream of the PDF, decoded (reportlab writes them ASCII85 and Flate)."""
     data = pdf.read_bytes()
     out = []
@@ -212,7 +216,7 @@ def streams(pdf: Path) -> bytes:
             out.append(zlib.decompress(base64.a85decode(chunk.removesuffix(b"~>"))))
         except (ValueError, zlib.error):
             continue  # a font or another binary stream
-    return b"\n".join(out)
+    return out
 
 
 def test_with_codes_each_booklet_has_its_code_only_in_the_box(tmp_path: Path) -> None:
