@@ -130,6 +130,9 @@ def print_paper_forms(
                     "The printed form's version is not the one the codes freeze.",
                 )
             track(session, study, "paper_forms", out)
+            # The box map holds no code, but it lies beside the booklets in the same folder:
+            # erased with them, so that erasure's leak check finds nothing it does not know.
+            track(session, study, "paper_forms", map_path(out))
             # A collector in this very database (one-process mode) learns of the new codes.
             refresh_local(session, settings, study)
             if record is not None:

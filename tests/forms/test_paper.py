@@ -289,3 +289,18 @@ def test_pages_as_png(booklets: dict[str, Path]) -> None:
         pngs = sorted(ARTIFACTS.glob(f"paper-{cohort}-*.png"))
         assert len(pngs) == len(pdf_pages(pdf))
         assert all(p.stat().st_size > 5000 for p in pngs)
+
+
+@pytest.mark.parametrize("cohort", COHORTS)
+def test_cover_says_what_the_cohort_needs(booklets: dict[str, Path], cohort: str) -> None:
+    pages = pdf_pages(booklets[cohort])
+    cover = flat(pages[0] + pages[1])  # a long cover continues on its inside page
+    assert "アクセスコード" in cover and "確認用" in cover
+    assert "志木市健康政策課" in cover and "2026年7月31日（金）までに" in cover
+    assert "無作為" in cover or "名前を結びつける記録はどこにもない" in cover
+    web = cohort in SETTINGS["web_cohorts"]
+    assert (PUBLIC_URL in cover) is web and (FINGERPRINT in cover) is web
+    student = cohort in ("junior_high", "high_school")
+    assert ("保護者の方へ" in cover) is student and ("記入後は封をして" in cover) is student
+    boxes = json.loads(map_path(booklets[cohort]).read_text(encoding="utf-8"))["boxes"]
+    assert any(b["kind"] == "qr" for b in boxes) is web

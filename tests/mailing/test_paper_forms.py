@@ -79,17 +79,21 @@ def test_with_codes_once_per_cohort(drawn, tmp_path: Path) -> None:  # type: ign
         for code in codes:
             row = stored[code_hash(key, normalize(code))]
             assert row.cohort == "junior_high" and not row.used
-        (tracked,) = session.exec(select(TrackedFile)).all()
-        assert tracked.kind == "paper_forms" and Path(tracked.path) == out.resolve()
-        assert hashlib.sha256(out.read_bytes()).hexdigest() == tracked.sha256
+        tracked = session.exec(select(TrackedFile)).all()
+        assert [(t.kind, Path(t.path)) for t in tracked] == [
+            ("paper_forms", out.resolve()),
+            ("paper_forms", out.with_suffix(".boxes.json").resolve()),
+        ]
+        for t in tracked:
+            assert hashlib.sha256(Path(t.path).read_bytes()).hexdigest() == t.sha256
         frozen = session.exec(select(FormVersion)).all()
         assert [(f.cohort, f.form_id) for f in frozen] == [("junior_high", "junior_high")]
         actions = [e.action for e in session.exec(select(AuditEntry)).all()]
         assert "file.paper_forms" in actions
         study = session.exec(select(Study)).one()
         inventory = compute(session, settings, study, "personal", "r", "a")
-        assert [f["kind"] for f in inventory["files"]] == ["paper_forms"]
-        assert inventory["files"][0]["present"] and inventory["files"][0]["unchanged"]
+        assert [f["kind"] for f in inventory["files"]] == ["paper_forms", "paper_forms"]
+        assert all(f["present"] and f["unchanged"] for f in inventory["files"])
     # The plaintext codes exist only in the one print file: not in the database.
     raw = b"".join(p.read_bytes() for p in settings.data_dir.glob("survey.sqlite3*"))
     assert all(c.encode() not in raw for c in codes)
@@ -117,12 +121,13 @@ def test_with_codes_web_cohort_links_each_code(drawn, tmp_path: Path) -> None:  
     assert json.loads(fingerprint.stdout)["fingerprint"] in pages[0]
     codes = booklet_codes(out, per)
     assert len(codes) == SAMPLE
-    # Each booklet's QR code is the one of its own code's link: the cover's own drawing (the
-    # shared page is a form XObject) has exactly as many dark runs as that link's QR code.
-    covers = [s for s in stream_list(out) if b"/FormXob" in s and b" Do" in s][::per]
-    assert len(covers) == SAMPLE
-    for stream, code in zip(covers, codes, strict=True):
-        assert len(re.findall(rb" re\b", stream)) == dark_runs(code_url(PUBLIC_URL, code))
+    # Each booklet's QR code is the one of its own code's link: a booklet's own drawing (the
+    # shared pages are form XObjects) has exactly as many dark runs as that link's QR code.
+    pages_drawn = [s for s in stream_list(out) if b"/FormXob" in s and b" Do" in s]
+    assert len(pages_drawn) == SAMPLE * per
+    for b, code in enumerate(codes):
+        own = b"".join(pages_drawn[b * per : (b + 1) * per])
+        assert len(re.findall(rb" re\b", own)) == dark_runs(code_url(PUBLIC_URL, code))
     assert dark_runs(code_url(PUBLIC_URL, codes[0])) != dark_runs(PUBLIC_URL)
 
 

@@ -160,7 +160,7 @@ def web_block(c: Cover, fonts: Any) -> Block:
     if c.with_codes:
         code = "QRコードには、この調査票のアクセスコードが入っています。"
     else:
-        code = "上の欄のアクセスコードを入力すると回答画面が開きます。"
+        code = "表紙のアクセスコード欄のコードを入力すると回答画面が開きます。"
     code += "インターネットで回答した方は、この調査票を返送しないでください。"
     block.para(fonts, 0, code, SIZE, text_w, LEADING)
     if c.fingerprint:
@@ -234,15 +234,16 @@ def cover_blocks(c: Cover, fonts: Any) -> list[Block]:
     heading(body, "ご返送のしかた" if not c.plain else "出し方")
     body.para(fonts, 0, words["return"], SIZE, WIDTH, LEADING)
     body.add(ask(c, fonts))
-    blocks = [top, body]
+    # The crisis lines come first after the essentials, so they are on the front page
+    # whatever follows (a long cover continues on its inside page).
+    blocks = [top, body, crisis_box(c, fonts, prominent=False)]
     if c.plain:
         note = Block()
         heading(note, "保護者の方へ")
-        note.para(fonts, 0, GUARDIAN_NOTE, SIZE, WIDTH)
+        note.para(fonts, 0, GUARDIAN_NOTE, SIZE, WIDTH, LEADING)
         blocks.append(note)
     if c.web:
         blocks.append(web_block(c, fonts))
-    blocks.append(crisis_box(c, fonts, prominent=False))
     blocks[-1].page_break_after = True
     return blocks
 

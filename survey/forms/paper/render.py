@@ -131,23 +131,29 @@ def write_booklets(
         draw_frame(canvas, fonts, footer(form, n, len(pages)))
         draw(canvas, fonts, page, MARGIN_X, TOP)
         canvas.endForm()
-    first = pages[0].boxes
-    code_boxes = sorted((b for b in first if b.kind == "code"), key=lambda b: b.code or 0)
-    qr_box = next((b for b in first if b.kind == "qr"), None)
+    # What differs per booklet, and the page each is on (a long cover runs onto page 2).
+    code_boxes = sorted(
+        ((n, b) for n, page in enumerate(pages, 1) for b in page.boxes if b.kind == "code"),
+        key=lambda nb: nb[1].code or 0,
+    )
+    qr_box = next(
+        ((n, b) for n, page in enumerate(pages, 1) for b in page.boxes if b.kind == "qr"), None
+    )
     for code in codes if codes is not None else [None]:
         for n in range(1, len(pages) + 1):
             canvas.doForm(f"page{n}")
-            if n == 1:
-                if code is not None:
-                    for b, symbol in zip(code_boxes, code, strict=True):
+            if code is not None:
+                for (on, b), symbol in zip(code_boxes, code, strict=True):
+                    if on == n:
                         w = fonts.width(symbol, CODE_SIZE)
                         x = MARGIN_X + b.x + (b.w - w) / 2
                         fonts.draw(canvas, x, TOP - b.dy - b.h * 0.75, symbol, CODE_SIZE)
-                if qr_box is not None and public_url:
-                    # The generic address, or (with codes) the link that holds the code in
-                    # the fragment only, which browsers never send to a server.
-                    url = code_url(public_url, code) if code is not None else public_url
-                    qr(canvas, url, MARGIN_X + qr_box.x, TOP - qr_box.dy - qr_box.h, qr_box.w)
+            if qr_box is not None and qr_box[0] == n and public_url:
+                # The generic address, or (with codes) the link that holds the code in the
+                # fragment only, which browsers never send to a server.
+                url = code_url(public_url, code) if code is not None else public_url
+                b = qr_box[1]
+                qr(canvas, url, MARGIN_X + b.x, TOP - b.dy - b.h, b.w)
             canvas.showPage()
     canvas.save()
     doc = box_map(form, pages, len(codes) if codes is not None else 1)
