@@ -146,8 +146,14 @@ class PaperPen:
             block.gap(1 * mm)
         number = self.plan.number(item.id)
         label_w = fonts.width(number, QUESTION_SIZE) + 3 * mm
-        text = item.text.ja + (f"（{self.hint}）" if self.hint else "")
-        lines = fonts.wrap(text, QUESTION_SIZE, WIDTH - label_w - GAP)
+        room = WIDTH - label_w - GAP
+        lines = fonts.wrap(item.text.ja, QUESTION_SIZE, room)
+        if self.hint:  # the instruction is read as one: never split over two lines
+            hint = f"（{self.hint}）"
+            if fonts.width(lines[-1] + hint, QUESTION_SIZE) <= room:
+                lines[-1] += hint
+            else:
+                lines.append(hint)
         top = block.height
         block.rect(0, top + 0.6 * mm, label_w, QUESTION_SIZE * 1.35, 0, fill=0)
         block.text(1.5 * mm, top + QUESTION_SIZE * 1.08, number, QUESTION_SIZE, white=True)
