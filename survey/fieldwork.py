@@ -2,8 +2,8 @@
 
 Web answers are counted by cohort and day from the sealed answers the office holds (the
 collector's table in one-process mode; bundle import adds imported answers in a split
-deployment). Paper sheets and undeliverable returns come from the receipt log, a later
-capability: until it exists they are zero. The figures are exact and reveal nothing beyond
+deployment). Paper sheets and undeliverable returns come from the receipt log
+(:mod:`survey.ingest.receipts`). The figures are exact and reveal nothing beyond
 cohort and day.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from survey.cohorts import COHORT_LABELS, COHORTS
+from survey.ingest import receipts
 from survey.models import Draw, SealedResponse, Study
 from survey.spreadsheet import DictWriter
 from survey.study import effective_settings
@@ -61,13 +62,13 @@ def web_counts_by_day(session: Session, study: Study) -> dict[str, dict[date, in
 
 
 def paper_counts_by_day(session: Session, study: Study) -> dict[str, dict[date, int]]:
-    """Sheets logged as received on paper (the receipt log is a later capability: none yet)."""
-    return {}
+    """Sheets with answers logged in the receipt log, by cohort and day of arrival."""
+    return receipts.returned_by_day(session, study)
 
 
 def undeliverable_counts(session: Session, study: Study) -> dict[str, int]:
-    """Envelopes returned undeliverable (from the receipt log, a later capability: none yet)."""
-    return {}
+    """Envelopes that reached no one, or no one eligible (the receipt log, with a reason)."""
+    return receipts.undeliverable(session, study)
 
 
 @dataclass(frozen=True, slots=True)

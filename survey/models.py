@@ -472,3 +472,49 @@ class ErasureSignature(SQLModel, table=True):
     inventory_sha256: str = Field(max_length=64)
     signature: bytes = Field(sa_column=Column(LargeBinary(64), nullable=False))
     signed_at: datetime
+
+
+class PaperReceipt(SQLModel, table=True):
+    """A returned envelope, logged on arrival (受付): one sheet, a blank return, or mail that
+    never reached anyone (with its reason), per cohort, because the weights need them.
+
+    ``code_hash`` and ``response_id`` are set when the sheet is accepted: the office must find
+    the sheet that used a code (the earlier received wins) and the response to set aside.
+    Neither leaves the office database; the dataset's response id links to nothing.
+    """
+
+    __tablename__ = "paper_receipt"
+    __table_args__ = (UniqueConstraint("study_id", "receipt_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    receipt_no: str = Field(max_length=16)
+    batch: str = Field(max_length=32)
+    received_on: date
+    cohort: str = Field(max_length=32)
+    status: str = Field(max_length=16)  # returned | blank | undeliverable
+    reason: str | None = Field(default=None, max_length=16)  # 宛先不明, ... 対象外
+    state: str = Field(default="logged", max_length=16)  # logged|reconcile|accepted|duplicate
+    flag: str | None = Field(default=None, max_length=32)  # no_code, unknown_code, ...
+    code_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), index=True))
+    response_id: str | None = Field(default=None, max_length=32)
+
+
+class PaperEntry(SQLModel, table=True):
+    """One keying of a sheet: what an operator typed, field by field, as typed (kept even where
+    the editing rules later change the stored value). Never the plaintext code: its keyed hash
+    and whether it was readable and passed the check symbol."""
+
+    __tablename__ = "paper_entry"
+    __table_args__ = (UniqueConstraint("receipt_id", "pass_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: int = Field(foreign_key="paper_receipt.id", index=True)
+    pass_no: int  # 1 and 2: the two keyings; 0: a vendor's verified batch; 3: reconciled
+    operator: str = Field(max_length=64)
+    form_id: str = Field(max_length=32)
+    version: int
+    code_state: str = Field(max_length=16)  # ok | none | invalid
+    code_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
+    values: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    keyed_on: date

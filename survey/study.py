@@ -207,6 +207,11 @@ SETTINGS: dict[str, SettingSpec] = {
     "postage_permit": SettingSpec(
         "", str.strip, "料金後納・別納の差出事業所名（例 志木郵便局） (post office of the permit)"
     ),
+    "keying": SettingSpec(
+        "double",
+        _choice("double", "single"),
+        "紙の入力: double（二人で二重入力・照合）か single（一人、確認の警告つき） (paper keying)",
+    ),
     "suppression_threshold": SettingSpec(
         10, _positive_int, "秘匿の閾値 (minimum respondents behind a published figure)"
     ),

@@ -168,3 +168,13 @@ class StepProgress:
             self._bar.__exit__(None, None, None)
             self._bar = None
             self._label = None
+
+
+def chosen_study(app: AppContext, given: str | None) -> str:
+    """The study a command works on (``--study``, else SURVEY_STUDY or the only one), after
+    resolving the actor: that may log in, which cannot happen inside the command's session."""
+    from survey.study import resolve_study
+
+    app.actor()
+    with app.db.session(write=False) as session:
+        return resolve_study(session, given or app.settings.study).name

@@ -30,7 +30,7 @@ from survey.keys import generate_key_file, require_study_key
 from survey.models import Study
 from survey.register.synth import DEFAULT_AS_OF, DEFAULT_PEOPLE, write_register
 from survey.sampling.service import DrawReport, draw_study, get_draw, parse_allocation
-from survey.simulate import WEB_SHARE, simulate
+from survey.simulate import PAPER_SHARE, WEB_SHARE, simulate, simulate_paper
 from survey.study import create_study, effective_settings
 
 DEMO_STUDY = "demo"
@@ -242,11 +242,14 @@ def _build(app: AppContext, people: int, base: str) -> bool:
     _accounts(app)
     _fieldwork(app)
     _carry_answers(app)
+    _paper(app)
     _analyse(app, passphrase)
     return True
 
 
 DEMO_ROLES = ("officer", "manager", "analyst", "admin")
+# Double entry needs a second officer: each paper sheet is keyed by two different people.
+DEMO_USERS = (*((r, r) for r in DEMO_ROLES), ("officer2", "officer"))
 
 
 def _accounts(app: AppContext) -> None:
@@ -256,23 +259,23 @@ def _accounts(app: AppContext) -> None:
     by the key ceremony (her password opens it), and she then confirms the others' keys.
     """
     path = app.settings.data_dir / "demo" / "accounts.txt"
-    passwords = {role: new_passphrase() for role in DEMO_ROLES}
+    passwords = {name: new_passphrase() for name, _role in DEMO_USERS}
     now = audit.now_utc()
     with app.db.session() as session:
-        for role, password in passwords.items():
+        for name, role in DEMO_USERS:
             # The generated passwords are the demo users' own (no forced first change).
-            accounts.add_user(session, role, [role], password, must_change=False)
-            app.audit(session, "user.add", {"user": role, "roles": [role]})
+            accounts.add_user(session, name, [role], passwords[name], must_change=False)
+            app.audit(session, "user.add", {"user": name, "roles": [role]})
         manager = accounts.require_user(session, "manager")
         key = staff_keys.bootstrap_key(session, manager, passwords["manager"], now)
         detail = {"user": "manager", "key": key.fingerprint}
         audit.append(session, "user:manager", "user.key_bootstrap", detail)
-        for role in DEMO_ROLES:
-            if role != "manager":
-                user = accounts.require_user(session, role)
+        for name, _role in DEMO_USERS:
+            if name != "manager":
+                user = accounts.require_user(session, name)
                 key = staff_keys.active_key(session, user)
                 staff_keys.confirm_key(session, key, manager, now)
-                detail = {"user": role, "key": key.fingerprint}
+                detail = {"user": name, "key": key.fingerprint}
                 audit.append(session, "user:manager", "user.key_confirm", detail)
     write_new(path, "".join(f"{r}\t{p}\n" for r, p in passwords.items()).encode())
 
@@ -316,6 +319,39 @@ def _fieldwork(app: AppContext) -> None:
         )
     click.echo(
         "模擬のWeb回答 / simulated web answers: " + ", ".join(f"{c} {n}" for c, n in done.items())
+    )
+
+
+def _paper(app: AppContext) -> None:
+    """Returned paper for every cohort: logged, keyed by two officers, reconciled; blank
+    returns and undeliverable mail; one envelope also answered on the web (set aside)."""
+    with (app.settings.data_dir / "demo" / "codes.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    codes: dict[str, list[str]] = {}
+    for row in rows:
+        codes.setdefault(row["cohort"], []).append(row["code"])
+    with app.db.session(write=False) as session:
+        study = session.exec(select(Study).where(Study.name == DEMO_STUDY)).one()
+        sample = get_draw(session, study).sample
+        start = date.fromisoformat(effective_settings(study)["fieldwork_start"])
+        web = effective_settings(study)["web_cohorts"]
+    # The first codes stay unused (the demo offers them to try on the web); the web answered
+    # with the last ones, and the first web cohort's last code comes back on paper as well.
+    sheets = {c: mine[20:] for c, mine in codes.items()}
+    if web and web[0] in codes:
+        sheets[web[0]] = [codes[web[0]][-1], *sheets[web[0]]]
+    total = sum(round(sample.get(c, 0) * s) for c, s in PAPER_SHARE.items())
+    with progress_bar("紙の回答（模擬） simulated paper", total) as set_position:
+        done = simulate_paper(
+            app.db.engine, app.settings, DEMO_STUDY, sheets, sample, start,
+            ("officer", "officer2"), days=SIMULATED_DAYS,
+            progress=lambda n, _t: set_position(n),
+        )  # fmt: skip
+    click.echo(
+        "模擬の紙の回答 / simulated paper: "
+        + ", ".join(f"{c} {n}" for c, n in done.returned.items())
+        + f"（照合 reconciled {done.reconciled}、重複 duplicates {done.duplicates}、"
+        f"白票 blank {done.blank}、不達 undeliverable {done.undeliverable}）"
     )
 
 

@@ -9,17 +9,13 @@ from sqlmodel import Session
 
 from survey import spreadsheet
 from survey.cli.base import emit_json, json_option
-from survey.cli.common import AppContext, StepProgress, pass_app, study_option
+from survey.cli.common import AppContext, StepProgress, chosen_study, pass_app, study_option
 from survey.decrypt import unwrap_private_key
 from survey.ingest import dataset
 from survey.ingest.decryption import DecryptReport, decrypt_responses, quarantine_list
 from survey.study import resolve_study
 
-
-def _study_name(app: AppContext, given: str | None) -> str:
-    app.actor()  # before any transaction: it may log in
-    with app.db.session(write=False) as session:
-        return resolve_study(session, given or app.settings.study).name
+_study_name = chosen_study
 
 
 @click.group("responses")

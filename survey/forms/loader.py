@@ -231,9 +231,28 @@ def load_form(path: Path, modules: dict[str, Module]) -> Form:
     return form
 
 
+_LOADED: dict[tuple[str, str], dict[tuple[str, int], Form]] = {}
+
+
 def load_forms(directory: Path | None = None) -> dict[tuple[str, int], Form]:
-    """Every form version in the folder; all problems of all files reported at once."""
+    """Every form version in the folder; all problems of all files reported at once.
+
+    Parsed once per content of the folder: keying a paper sheet or opening a batch of answers
+    reads the forms many times, and YAML parsing costs ~0.2 s. The key is a digest of every
+    file's bytes, so an edited definition is read again (never a stale form).
+    """
     directory = directory or definitions_dir()
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*.yaml")):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes())
+    key = (str(directory.resolve()), digest.hexdigest())
+    if key not in _LOADED:
+        _LOADED.clear()  # one folder's forms at a time: tests load many folders
+        _LOADED[key] = _load_forms(directory)
+    return dict(_LOADED[key])
+
+
+def _load_forms(directory: Path) -> dict[tuple[str, int], Form]:
     modules = load_modules(directory)
     forms: dict[tuple[str, int], Form] = {}
     problems: list[str] = []

@@ -7,7 +7,9 @@ again changes nothing; another bundle at a sequence number already imported, or 
 refused and nothing is stored. Records the office already holds (one-process mode, or a
 record carried twice) are recognised by their sealed bytes, not stored twice. A v2 bundle's
 ``consumed`` codes are marked used on the web; a code the office never issued refuses the
-bundle, and one already used on paper is counted (the same envelope answered twice).
+bundle, and one already used on paper is counted (the same envelope answered twice): the
+sheet that used it is set aside as a duplicate, since the web answer wins (which web answer
+used the code cannot be known, so only the sheet can be taken out of the dataset).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from sqlmodel import Session, col, select
 from survey.bundles import GENESIS, BundleError, canonical, format_version, read_bundle
 from survey.cohorts import COHORTS
 from survey.crypto import signing_fingerprint
+from survey.ingest.keying import set_aside
 from survey.ingest.provision import trusted_keys
-from survey.models import AccessCode, BundleImport, SealedResponse, Study
+from survey.models import AccessCode, BundleImport, PaperReceipt, SealedResponse, Study
 
 _ID = re.compile(r"[0-9a-f]{32}")
 
@@ -182,9 +185,17 @@ def _mark_consumed(session: Session, study: Study, hashes: list[bytes]) -> int:
                 "The bundle reports a code this office never issued.",
             )
         if code.channel == "paper":
-            both += 1  # one envelope, two answers: the paper side decides (receipt log)
-        else:
-            code.channel = "web"
+            both += 1  # one envelope, two answers: the web answer wins, the sheet goes aside
+            sheet = session.exec(
+                select(PaperReceipt).where(
+                    PaperReceipt.study_id == study.id,
+                    PaperReceipt.code_hash == digest,
+                    PaperReceipt.state == "accepted",
+                )
+            ).first()
+            if sheet is not None:
+                set_aside(session, sheet, "used_on_web")
+        code.channel = "web"  # the web answer counts (and counts toward the cap)
         code.used = True
         session.add(code)
     return both

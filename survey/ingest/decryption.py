@@ -18,7 +18,6 @@ answers kept from before bundles, the issued codes of the cohort are the cap).
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,15 +33,12 @@ from survey.db import transaction
 from survey.decrypt import open_answer
 from survey.errors import DataError
 from survey.forms.loader import Form, load_forms
-from survey.forms.logic import derive
-from survey.forms.schema import INVALID, NOT_APPLICABLE
-from survey.forms.validate import unknown_variables, validate
+from survey.forms.validate import unknown_variables
+from survey.ingest.accept import Outcome, accept_answers
 from survey.keys import require_study_key
 from survey.models import (
     AccessCode,
     BundleImport,
-    EditLog,
-    FreeText,
     Quarantine,
     Response,
     SealedResponse,
@@ -50,7 +46,6 @@ from survey.models import (
 )
 
 BATCH = 200
-TEXT_TYPES = ("text", "longtext")
 Progress = Callable[[int, int], None]
 
 # Why an answer is quarantined: a code for lists and scripts, and what it means.
@@ -149,99 +144,40 @@ def check_cap(session: Session, study: Study) -> None:
         )
 
 
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-@dataclass
-class _Outcome:
-    response: Response | None = None
-    texts: list[FreeText] = field(default_factory=list)
-    edits: list[EditLog] = field(default_factory=list)
-    reason: str | None = None
-    detail: str = ""
-
-
-def _accept(study: Study, record: SealedResponse, form: Form, raw: dict[str, Any]) -> _Outcome:
-    values = validate(form, raw)
-    derived = derive(form, values)
-    response_id = uuid.uuid4().hex
-    answers: dict[str, Any] = {}
-    out = _Outcome()
-    for var in form.variables():
-        value = values[var.id]
-        if var.type in TEXT_TYPES and isinstance(value, str):
-            out.texts.append(FreeText(response_id=response_id, variable=var.id, text=value))
-            value = 1  # the dataset says only that it was answered
-        elif value == INVALID and raw.get(var.id) not in (None, INVALID):
-            out.edits.append(
-                EditLog(
-                    response_id=response_id,
-                    variable=var.id,
-                    value=INVALID,
-                    reason=f"{var.type}: the answer given cannot be right for this item",
-                )
-            )
-        elif value == NOT_APPLICABLE and raw.get(var.id) is not None:
-            out.edits.append(
-                EditLog(
-                    response_id=response_id,
-                    variable=var.id,
-                    value=NOT_APPLICABLE,
-                    reason="answered, but the skip logic hides the item: the skip wins",
-                )
-            )
-        answers[var.id] = value
-    assert study.id is not None
-    out.response = Response(
-        id=response_id,
-        study_id=study.id,
-        cohort=record.cohort,
-        channel="web",
-        form_id=form.id,
-        version=form.version,
-        week=iso_week(record.day),
-        answers=answers,
-        derived=derived,
-    )
-    return out
-
-
 def _open(
     study: Study,
     record: SealedResponse,
     key: nacl.public.PrivateKey,
     forms: dict[tuple[str, int], Form],
-) -> _Outcome:
+) -> Outcome:
     form = forms.get((record.form_id, record.version))
     if form is None:
-        return _Outcome(reason="unknown_form", detail=f"{record.form_id} v{record.version}")
+        return Outcome(reason="unknown_form", detail=f"{record.form_id} v{record.version}")
     try:
         plain = open_answer(key, record.sealed, form.padded_size)
     except DecryptionError:
-        return _Outcome(reason="cannot_open")
+        return Outcome(reason="cannot_open")
     try:
         doc = json.loads(plain)
     except (ValueError, UnicodeDecodeError):
-        return _Outcome(reason="not_json")
+        return Outcome(reason="not_json")
     if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
-        return _Outcome(reason="malformed")
+        return Outcome(reason="malformed")
     if doc.get("study") != study.name:
-        return _Outcome(reason="other_study")
+        return Outcome(reason="other_study")
     if (doc.get("cohort"), doc.get("form"), doc.get("version")) != (
         record.cohort,
         record.form_id,
         record.version,
     ):
-        return _Outcome(reason="other_cohort")
+        return Outcome(reason="other_cohort")
     answers: dict[str, Any] = doc["answers"]
     unknown = unknown_variables(form, answers)
     if unknown:  # ids only (defined by us or by an attacker), never a value
-        return _Outcome(reason="unknown_item", detail=", ".join(unknown)[:400])
+        return Outcome(reason="unknown_item", detail=", ".join(unknown)[:400])
     if any(isinstance(v, dict) for v in answers.values()):
-        return _Outcome(reason="malformed")
-    return _accept(study, record, form, answers)
+        return Outcome(reason="malformed")
+    return accept_answers(study, record.cohort, "web", record.day, form, answers)
 
 
 def decrypt_responses(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -88,6 +90,49 @@ class ItemKind(Protocol):
         ``plain`` asks for the students' wording.
         """
         ...
+
+    def keyed(self, var: Variable, typed: str) -> Any:
+        """What an operator typed from a paper sheet, as a raw answer for ``validate``.
+
+        The paper keys (:data:`PAPER_KEYS`) and nothing typed are handled before this is
+        called (:func:`keyed_answer`); ``typed`` is NFKC-normalised and trimmed.
+        """
+        ...
+
+
+# Keying paper: one key each for the paper codes, on the numeric keypad beside the digits, so
+# an operator never leaves it. Nothing typed is 無回答 (−9; −1 where the skip logic hides it).
+PAPER_KEYS: dict[str, int] = {"/": ILLEGIBLE, "*": INVALID, "-": REFUSED}
+PAPER_KEY_LABELS: dict[str, str] = {
+    "/": "判読不能 (−6)",
+    "*": "無効・複数に○ (−8)",
+    "-": "答えたくない (−7)",
+    "": "空欄＝無回答 (−9)",
+}
+TYPED_MISSING = re.compile(r"-[1-9]")
+
+
+def keyed_answer(kind: ItemKind, var: Variable, typed: str | None) -> Any:
+    """A keyed field as a raw answer: the paper keys, an explicit −6/−8/−9, else the type's."""
+    text = unicodedata.normalize("NFKC", typed or "").strip(JS_WHITESPACE)
+    if text == "":
+        return None
+    if text in PAPER_KEYS:
+        return PAPER_KEYS[text]
+    if TYPED_MISSING.fullmatch(text):
+        return int(text)  # validate keeps −6/−7/−8/−9 and makes any other code −8
+    return kind.keyed(var, text)
+
+
+def typed_codes(typed: str, single_digits: bool) -> list[int] | None:
+    """Option codes as typed: separated by spaces or commas, or run together (「135」) where
+    every code is one digit; None if anything else was typed."""
+    parts = [p for p in re.split(r"[\s,、]+", typed) if p]
+    if len(parts) == 1 and single_digits and len(parts[0]) > 1:
+        parts = list(parts[0])
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    return [int(p) for p in parts]
 
 
 def compact_json(value: Any) -> str:
@@ -179,3 +224,6 @@ class OneVariable:
 
     def instruction(self, item: Item, plain: bool) -> Text | None:
         return None  # the question and its options say how to answer
+
+    def keyed(self, var: Variable, typed: str) -> Any:
+        return typed  # integers and text: validate reads what was typed

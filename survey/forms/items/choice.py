@@ -13,6 +13,7 @@ from survey.forms.items.base import (
     codebook_entry,
     longest,
     missing_code,
+    typed_codes,
     whole_number,
 )
 from survey.forms.schema import INVALID, Item, Text
@@ -44,6 +45,11 @@ class Single(OneVariable):
 
     def validate(self, var: Variable, raw: Any) -> Any:
         return validate_code(var, raw)
+
+    def keyed(self, var: Variable, typed: str) -> Any:
+        # Several codes typed are several marks: validate makes them −8 (無効), as written.
+        codes = typed_codes(typed, all(0 <= o.code <= 9 for o in var.options))
+        return INVALID if codes is None else codes
 
     def random_answer(self, var: Variable, rng: random.Random) -> Any:
         return rng.choice([o.code for o in var.options])

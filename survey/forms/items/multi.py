@@ -13,6 +13,7 @@ from survey.forms.items.base import (
     Variable,
     longest,
     missing_code,
+    typed_codes,
     whole_number,
 )
 from survey.forms.schema import INVALID, REFUSED, Item, Text
@@ -64,6 +65,10 @@ class Multi(OneVariable):
         if var.item.max_picks is not None and len(picks) > var.item.max_picks:
             return INVALID
         return sorted(picks, key=order.__getitem__)
+
+    def keyed(self, var: Variable, typed: str) -> Any:
+        codes = typed_codes(typed, all(0 <= o.code <= 9 for o in var.options))
+        return INVALID if codes is None else codes
 
     def instruction(self, item: Item, plain: bool) -> Text | None:
         if says_how_many(item.text):
