@@ -36,7 +36,9 @@ SETTINGS = {
     "office_phone": "048-473-1111",
     "office_hours": "平日 8時30分〜17時15分",
 }
-FORMS = current_forms(load_forms())
+ALL = load_forms()
+FORMS = current_forms(ALL)
+VERSIONS = sorted(ALL)  # every version: a study may have frozen an older one
 STANDARD_14 = ("Helvetica", "Times", "Courier", "Symbol", "ZapfDingbats")
 
 
@@ -57,6 +59,21 @@ def booklets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+@pytest.fixture(scope="module")
+def every_version(
+    booklets: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, int], Path]:
+    folder = tmp_path_factory.mktemp("versions")
+    out = {}
+    for key, form in ALL.items():
+        if FORMS[form.cohort] is form:
+            out[key] = booklets[form.cohort]
+        else:
+            out[key] = folder / f"{form.id}.v{form.version}.pdf"
+            render(out[key], form)
+    return out
+
+
 def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -67,14 +84,16 @@ def texts(item: Item) -> list[str]:
     return out + ([item.note.ja] if item.note else [])
 
 
-@pytest.mark.parametrize("cohort", COHORTS)
-def test_every_question_and_option_text_is_printed(booklets: dict[str, Path], cohort: str) -> None:
+@pytest.mark.parametrize("key", VERSIONS, ids=lambda k: f"{k[0]}.v{k[1]}")
+def test_every_question_and_option_text_is_printed(
+    every_version: dict[tuple[str, int], Path], key: tuple[str, int]
+) -> None:
     """Through pdftotext -layout. A grid's rows and scale labels share lines with the boxes
     and the neighbouring columns there, so those are also looked for in content order
     (-raw), where each is one run; everything else must read whole in the layout text."""
-    layout = flat(pdf_text(booklets[cohort]))
-    raw = flat(poppler("pdftotext", "-raw", str(booklets[cohort]), "-"))
-    form = FORMS[cohort]
+    pdf, form, cohort = every_version[key], ALL[key], key
+    layout = flat(pdf_text(pdf))
+    raw = flat(poppler("pdftotext", "-raw", str(pdf), "-"))
     for item in form.items():
         for text in texts(item):
             target = raw if item.type == "grid" and text != item.text.ja else layout
@@ -115,13 +134,15 @@ def number_of(item: Item, numbers: list[tuple[str, str]]) -> str:
     return found[0]
 
 
-@pytest.mark.parametrize("cohort", COHORTS)
-def test_skip_instructions_follow_the_skip_logic(booklets: dict[str, Path], cohort: str) -> None:
+@pytest.mark.parametrize("key", VERSIONS, ids=lambda k: f"{k[0]}.v{k[1]}")
+def test_skip_instructions_follow_the_skip_logic(
+    every_version: dict[tuple[str, int], Path], key: tuple[str, int]
+) -> None:
     """For each option of a one-answer question that others depend on, the printed 「→ 問N
     へ」 names the first later question the web form would show after that answer (none
     where it is the very next one), and every dependent question has its banner."""
-    form = FORMS[cohort]
-    pages = pdf_pages(booklets[cohort])
+    form = ALL[key]
+    pages = pdf_pages(every_version[key])
     numbers = numbered(pages)
     lines = [line for page in pages for line in page.splitlines()]
     items = form.items()
