@@ -136,3 +136,32 @@ def dark_runs(url: str) -> int:
     for row in segno.make_qr(url, error="m", boost_error=False).matrix:
         runs += sum(1 for i, v in enumerate(row) if v and (i == 0 or not row[i - 1]))
     return runs
+
+
+def test_code_slips_after_booklets_with_codes(drawn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The paper-only cohorts' booklets carry their codes; `survey codes` then issues the
+    other cohorts' slips (only theirs), once; and booklets with codes are refused for a
+    cohort whose codes are on slips."""
+    out = tmp_path / "jh.pdf"
+    first = drawn("paper", "forms", "--cohort", "junior_high", "--with-codes", "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    result = drawn("codes", "--out", str(tmp_path / "slips.pdf"), "--json")
+    assert result.exit_code == 0, result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    assert "junior_high" not in counts and set(counts) == {
+        "infant_guardian",
+        "elementary_guardian",
+        "high_school",
+        "general",
+    }
+    again = drawn("codes", "--out", str(tmp_path / "slips2.pdf"))
+    assert again.exit_code != 0 and "発行済み" in again.stderr
+    late = drawn(
+        "paper", "forms", "--cohort", "general", "--with-codes", "--out", str(tmp_path / "g.pdf")
+    )
+    assert late.exit_code != 0 and "発行済み" in late.stderr
+    settings = load_settings()
+    with Session(create_engine(settings.database_url)) as session:
+        rows = session.exec(select(AccessCode)).all()
+    issued = {c: sum(1 for r in rows if r.cohort == c) for c in {r.cohort for r in rows}}
+    assert issued == {**counts, "junior_high": SAMPLE}
