@@ -48,6 +48,9 @@ def test_blank_master_issues_nothing(drawn, tmp_path: Path) -> None:  # type: ig
     assert len(pdf_pages(out)) == report["pages_per_booklet"]
     boxes = json.loads(out.with_suffix(".boxes.json").read_text(encoding="utf-8"))
     assert boxes["booklets"] == 1 and any(b["kind"] == "qr" for b in boxes["boxes"])
+    plain = drawn("paper", "forms", "--cohort", "infant_guardian", "--out", str(tmp_path / "i.pdf"))
+    assert plain.exit_code == 0, plain.stderr
+    assert "infant_guardian: 1 冊" in plain.stdout and "blank master" in plain.stdout
     settings = load_settings()
     with Session(create_engine(settings.database_url)) as session:
         assert session.exec(select(AccessCode)).all() == []
