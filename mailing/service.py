@@ -83,8 +83,10 @@ def _study(session: Session, name: str) -> Study:
     return study
 
 
-def _check_issue(existing: dict[str, int], additional: int | None) -> None:
-    if existing and additional is None:
+def _check_issue(existing: dict[str, int], additional: int | None, issuing: list[str]) -> None:
+    """``issuing``: the cohorts this run gives codes (without ``--additional``: those that have
+    none yet, as after `survey paper forms --with-codes` printed some cohorts' own)."""
+    if existing and additional is None and (not issuing or any(existing.get(c) for c in issuing)):
         raise DataError(
             "アクセスコードは発行済みです。平文はもう残っていないため再印刷できません。"
             "予備が必要なら --additional N で新しいコードを追加発行してください。",
@@ -116,8 +118,13 @@ def print_codes(
         key = require_study_key(session, study)  # slips carry the fingerprint: no key, no print
         draw = get_draw(session, study)
         values = effective_settings(study)
-        _check_issue(access_codes.existing_counts(session, study), additional)
+        existing = access_codes.existing_counts(session, study)
     cohorts = [c for c, n in draw.sample.items() if n > 0]
+    if additional is None:
+        # A cohort whose booklets carry their codes (`survey paper forms --with-codes`) has
+        # them; the first run issues every other cohort's.
+        cohorts = [c for c in cohorts if not existing.get(c)]
+    _check_issue(existing, additional, cohorts)
     if additional is not None:
         counts = dict.fromkeys(cohorts, additional)
         spare_counts = dict(counts)
@@ -141,7 +148,7 @@ def print_codes(
             study = _study(session, study_name)
             # Checked again under the write lock: another run may have issued codes meanwhile,
             # and of two runs claiming the same batch number only one can commit.
-            _check_issue(access_codes.existing_counts(session, study), additional)
+            _check_issue(access_codes.existing_counts(session, study), additional, list(counts))
             access_codes.claim_batch(session, study, counts)
             stored = access_codes.store(session, settings, study, codes)
             freeze(session, study, list(counts))  # these forms' versions are now immutable

@@ -20,6 +20,9 @@ from survey.models import Study, TrackedFile
 KINDS = (
     "code_slips",
     "code_csv",
+    # Printed questionnaires with each booklet's access code (`survey paper forms
+    # --with-codes`): the codes' one print file.
+    "paper_forms",
     "labels",
     "postcards",
     "vendor_csv",

@@ -129,3 +129,8 @@ def import_(
         f"{file.name}: {report.rows} 行、受理 {report.accepted}、重複 {report.duplicates}、"
         f"要確認 {report.flagged}、取込済み {report.unchanged}、新しい受付 {report.created}"
     )
+
+
+from survey.cli.paper_forms import forms_command  # noqa: E402  (the group's commands join it)
+
+paper_group.add_command(forms_command)

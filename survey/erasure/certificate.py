@@ -35,6 +35,7 @@ TITLE_EN = "Certificate of erasure (after NIST SP 800-88's certificate of saniti
 EXPORTS: dict[str, tuple[str, ...]] = {
     "personal": (
         "file.code_slips",
+        "file.paper_forms",
         "file.slips",
         "file.labels",
         "file.vendor",

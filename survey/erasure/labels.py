@@ -41,6 +41,7 @@ TABLES: dict[str, str] = {
 FILE_KINDS: dict[str, str] = {
     "code_slips": "コード票（PDF・アクセスコード）",
     "code_csv": "コード一覧（CSV・アクセスコード）",
+    "paper_forms": "コード入りの調査票（PDF・アクセスコード）",
     "labels": "宛名ラベル（PDF）",
     "postcards": "お礼・督促はがき（PDF）",
     "vendor_csv": "印刷業者向けの宛名 CSV",

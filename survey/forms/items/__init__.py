@@ -31,6 +31,10 @@ implementing :class:`~survey.forms.items.base.ItemKind`:
     :class:`survey.forms.web.ItemView`) and ``number`` (its question number).
 ``random_answer(var, rng)``
     the demo's simulated answer (:mod:`survey.simulate`).
+``paper(item, pen)``
+    the item on the printed questionnaire: its instruction (「1つに○」) and its answer drawn
+    with the pen's primitives (:class:`survey.forms.paper.pen.PaperPen`: numbered option
+    boxes, a grid table, digit boxes, a writing box sized to ``max_length``).
 
 The browser checks the same rules in ``survey/web/collector/js/validate.js``; a test runs both
 on the same generated inputs (tests/web/test_browser_logic.py).

@@ -7,7 +7,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from survey.forms.schema import (
     ILLEGIBLE,
@@ -20,6 +20,9 @@ from survey.forms.schema import (
     Option,
     Text,
 )
+
+if TYPE_CHECKING:  # the paper renderer imports the item types, not the other way round
+    from survey.forms.paper.pen import PaperPen
 
 # The characters JavaScript's String.prototype.trim() removes (WhiteSpace and LineTerminator:
 # every Zs space, tab, VT, FF, BOM, LF, CR, LS, PS). Python's str.strip() knows another set,
@@ -72,6 +75,12 @@ class ItemKind(Protocol):
 
     def random_answer(self, var: Variable, rng: random.Random) -> Any:
         """A plausible answer for the demo's simulated fieldwork; None leaves it blank."""
+        ...
+
+    def paper(self, item: Item, pen: PaperPen) -> None:
+        """The item on the printed questionnaire: its instruction (「1つに○」) and how it is
+        answered there, with the pen's primitives (numbered options, a grid, digit boxes, a
+        writing box); the pen adds the number, the banner and the skips the form decides."""
         ...
 
     def instruction(self, item: Item, plain: bool) -> Text | None:

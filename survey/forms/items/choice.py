@@ -4,7 +4,7 @@ that share a scale, each row a single choice of its own)."""
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey.forms.items.base import (
     MISSING_CODES,
@@ -17,6 +17,9 @@ from survey.forms.items.base import (
     whole_number,
 )
 from survey.forms.schema import INVALID, Item, Text
+
+if TYPE_CHECKING:
+    from survey.forms.paper.pen import PaperPen
 
 
 def validate_code(var: Variable, raw: Any) -> Any:
@@ -51,6 +54,11 @@ class Single(OneVariable):
     def random_answer(self, var: Variable, rng: random.Random) -> Any:
         return rng.choice([o.code for o in var.options])
 
+    def paper(self, item: Item, pen: PaperPen) -> None:
+        # A drop-down is a single choice on paper: its options in numbered boxes.
+        pen.instruction("1つに○")
+        pen.options(self.variables(item)[0])
+
 
 class Select(Single):
     name = "select"
@@ -73,3 +81,7 @@ class Grid(Single):
             en=f"{item.text.en} — {var.text.en}" if item.text.en and var.text.en else None,
         )
         return codebook_entry(var, question)
+
+    def paper(self, item: Item, pen: PaperPen) -> None:
+        pen.instruction("それぞれ1つに○")
+        pen.grid(self.variables(item))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey.forms.items.base import (
     JS_WHITESPACE,
@@ -17,7 +17,10 @@ from survey.forms.items.base import (
     missing_code,
     whole_number,
 )
-from survey.forms.schema import INVALID, NO_ANSWER
+from survey.forms.schema import INVALID, NO_ANSWER, Item
+
+if TYPE_CHECKING:
+    from survey.forms.paper.pen import PaperPen
 
 DIGITS = re.compile(r"[0-9]+")
 
@@ -64,3 +67,9 @@ class Integer(OneVariable):
 
     def random_answer(self, var: Variable, rng: random.Random) -> Any:
         return rng.randint(*_bounds(var))
+
+    def paper(self, item: Item, pen: PaperPen) -> None:
+        var = self.variables(item)[0]
+        low, high = _bounds(var)
+        # One box per digit of the largest answer: the number is read digit by digit.
+        pen.digits(var, len(str(high)), item.unit.ja if item.unit else None, f"{low}〜{high}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey.forms.items.base import (
     MISSING_CODES,
@@ -17,6 +17,9 @@ from survey.forms.items.base import (
     whole_number,
 )
 from survey.forms.schema import INVALID, REFUSED, Item, Text
+
+if TYPE_CHECKING:
+    from survey.forms.paper.pen import PaperPen
 
 # A text that already ends with the instruction (forms frozen before the item type said it):
 # 「…ですか。（あてはまるものすべて）」, 「…（3つまで）」.
@@ -73,6 +76,15 @@ class Multi(OneVariable):
         if item.max_picks is not None:
             return Text(ja=f"（{item.max_picks}つまで）", en=f"(up to {item.max_picks})")
         return Text(ja="（あてはまるものすべて）", en="(all that apply)")
+
+    def paper(self, item: Item, pen: PaperPen) -> None:
+        if says_how_many(item.text):  # a frozen text that says it already: said once
+            pen.instruction(None)
+        elif item.max_picks is not None:
+            pen.instruction(f"{item.max_picks}つまで○")
+        else:
+            pen.instruction("あてはまるものすべてに○")
+        pen.options(self.variables(item)[0])
 
     def random_answer(self, var: Variable, rng: random.Random) -> Any:
         plain = [o.code for o in var.options if not o.exclusive]

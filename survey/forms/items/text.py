@@ -4,10 +4,13 @@ characters, counted as the browser's ``maxlength`` counts them (UTF-16 code unit
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey.forms.items.base import JS_WHITESPACE, OneVariable, Variable, missing_code
 from survey.forms.schema import INVALID, NO_ANSWER, Item
+
+if TYPE_CHECKING:
+    from survey.forms.paper.pen import PaperPen
 from survey.forms.schema import Text as Label
 
 # What the demo's simulated respondents write.
@@ -52,6 +55,11 @@ class Text(OneVariable):
         if rng.random() > 0.2:
             return None  # most leave the free text empty
         return rng.choice(OPINIONS)[: _max_length(var)]
+
+    def paper(self, item: Item, pen: PaperPen) -> None:
+        var = self.variables(item)[0]
+        note = self.instruction(item, pen.plain)
+        pen.writing(var, _max_length(var), note.ja if note else None)
 
 
 # Free text must not identify its writer: said once, in the form's own wording.
