@@ -29,7 +29,8 @@ from survey.errors import SurveyError
 from survey.forms.items import kind
 from survey.forms.items.base import PAPER_KEY_LABELS
 from survey.forms.loader import Form
-from survey.forms.schema import Condition
+from survey.forms.paper.pen import ROW_MARKS
+from survey.forms.paper.plan import plan
 from survey.ingest import keying, receipts
 from survey.models import PaperEntry, PaperReceipt, Study
 from survey.study import effective_settings
@@ -39,48 +40,36 @@ from survey.web.office.common import OFFICER, Req, find_study, form_of, office_o
 @dataclass(frozen=True, slots=True)
 class Field:
     id: str
-    number: str  # 問3, 問8-2 (a grid's rows)
+    number: str  # 問3, 問8-1, 問6ア (a grid's rows), as printed
     text: str
     choices: str  # 「1 はい・2 いいえ」: what the codes mean
     guidance: str  # the skip logic, as guidance only
     multi: bool
 
 
-def _condition(cond: Condition | None, numbers: dict[str, str]) -> str:
-    if cond is None:
-        return ""
-    if cond.item is not None:
-        codes = "・".join(f"「{c}」" for c in cond.in_ or ())
-        return f"{numbers.get(cond.item, cond.item)}で{codes}と答えた方"
-    parts = [_condition(c, numbers) for c in (cond.all or cond.any or [])]
-    return ("かつ" if cond.all else "または").join(parts)
-
-
 def fields(form: Form) -> list[Field]:
-    """Every variable of the form, in the paper's order, numbered as questions."""
+    """Every variable of the form, in the paper's order, numbered as the paper numbers them
+    (問8, 問8-1; a grid's rows 問6ア …) with the paper's banners as guidance."""
     out: list[Field] = []
-    numbers: dict[str, str] = {}
-    for n, item in enumerate(form.items(), start=1):
-        item_kind = kind(item)
-        variables = item_kind.variables(item)
-        numbers[item.id] = f"問{n}"
-        guidance = _condition(item.show_if, numbers)
-        for i, var in enumerate(variables, start=1):
-            number = f"問{n}" if len(variables) == 1 else f"問{n}-{i}"
-            numbers[var.id] = number
+    layout = plan(form)
+    for item in form.items():
+        variables = kind(item).variables(item)
+        number = layout.number(item.id)
+        for i, var in enumerate(variables):
             choices = "・".join(f"{o.code} {o.label.ja}" for o in var.options)
             if item.sensitive and var.options:
                 choices += "・- 答えたくない"
             if var.type == "integer":
                 choices = f"{item.min}〜{item.max}"
-            text = var.text.ja if len(variables) == 1 else f"{item.text.ja} — {var.text.ja}"
+            grid = len(variables) > 1 or item.type == "grid"
+            text = f"{item.text.ja} — {var.text.ja}" if grid else var.text.ja
             out.append(
                 Field(
                     var.id,
-                    number,
+                    f"{number}{ROW_MARKS[i % len(ROW_MARKS)]}" if grid else number,
                     text,
                     choices,
-                    guidance and f"【{guidance}】",
+                    layout.banners.get(item.id, ""),
                     var.type == "multi",
                 )
             )
