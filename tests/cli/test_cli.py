@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -13,6 +15,7 @@ import click
 import pytest
 
 from survey.cli.main import cli
+from survey.cohorts import COHORTS
 from tests.conftest import SMALL_ALLOCATION, Row
 
 
@@ -347,10 +350,16 @@ def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-unt
     for name in ("code-slips.pdf", "codes.csv", "labels.pdf", "labels-vendor.csv", "postcards.pdf"):
         assert (demo_dir / name).stat().st_size > 0 and str(demo_dir / name) in result.stdout
     # End to end: the simulated web answers were carried in a bundle, decrypted, and built
-    # into the dataset (all 423, nothing quarantined).
-    assert "（423 行 rows）" in result.stdout and "保留 quarantined 0" in result.stdout
-    lines = (demo_dir / "dataset.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert len(lines) == 1 + 423 and lines[0].startswith("response_id,cohort,channel")
+    # into the dataset (all 423, nothing quarantined) with the paper keyed twice, of every
+    # cohort, and the one envelope answered on both channels counted once.
+    assert "復号 / decrypted: 423（保留 quarantined 0）" in result.stdout
+    assert "重複 duplicates 1" in result.stdout
+    text = (demo_dir / "dataset.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("response_id,cohort,channel")
+    assert sum(r["channel"] == "web" for r in rows) == 423
+    assert {r["cohort"] for r in rows if r["channel"] == "paper"} == set(COHORTS)
+    assert f"（{len(rows):,} 行 rows）" in result.stdout
     tries = re.findall(r"http://127\.0\.0\.1:8000/#code=([0-9A-Z-]{16})", result.stdout)
     assert len(tries) == 9  # three each for the three web-enabled cohorts
     codes_csv = (demo_dir / "codes.csv").read_text(encoding="utf-8")
