@@ -117,10 +117,13 @@ def specs(forms: dict[str, Form]) -> dict[str, list[Spec]]:
 
 
 def families(all_specs: dict[str, list[Spec]], forms: dict[str, Form]) -> dict[str, str]:
-    """Variable -> its family: variables whose tables share figures (a derived variable and
-    the ones it comes from, an item and the item its display depends on), so complementary
-    suppression treats them as one set of linked tables. The K6 total's bands and headlines
-    share the total (a sum is not a linear function of the rows' tables: rows stay apart)."""
+    """Variable -> its family: a derived variable and the single-choice variables it is
+    computed from (the K6 band and headlines share the total; ideation prevalences share
+    the ideation items), whose tables are sums of one another's cells, so complementary
+    suppression treats them as one linked set. Other links (an item shown only after an
+    answer to another: its base is that answer's count) are figures of equal value, which
+    survey.analysis.disclosure aligns across sets; the K6 total is not a linear function of
+    its rows' tables, so the rows stay apart."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -130,12 +133,16 @@ def families(all_specs: dict[str, list[Spec]], forms: dict[str, Form]) -> dict[s
             x = parent[x]
         return x
 
+    kinds = {s.id: s.kind for cohort_specs in all_specs.values() for s in cohort_specs}
     for cohort_specs in all_specs.values():
         for s in cohort_specs:
             find(s.id)
+            if not s.derived:
+                continue
             for other in s.links:
-                if other not in BREAKDOWN_VARS and s.id not in BREAKDOWN_VARS:
-                    parent[find(other)] = find(s.id)
+                if other in BREAKDOWN_VARS or kinds.get(other, "single") != "single":
+                    continue
+                parent[find(other)] = find(s.id)
     return {v: find(v) for v in parent}
 
 
