@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,13 +146,23 @@ def _fixed(analysis: Analysis, group: str, tables: list[Table]) -> list[Figure]:
                 where = (("cohort", (idx,)), (column, (code,) if code >= 0 else (OUTSIDE,)))
                 if code < 0 and r != len(spec.rows) - 1:
                     continue  # 答えたくない and 無回答 together: the last row stands for both
-                n = cell.n if code >= 0 else sum(
-                    c.n for c, (_, codes) in zip((x[0] for x in t.cells), spec.rows)
-                    if c is not None and codes[0] < 0
+                n = (
+                    cell.n
+                    if code >= 0
+                    else sum(
+                        c.n
+                        for c, (_, codes) in zip((x[0] for x in t.cells), spec.rows)
+                        if c is not None and codes[0] < 0
+                    )
                 )
-                suppressed = cell.suppressed if code >= 0 else any(
-                    x[0] is not None and x[0].suppressed
-                    for x, (_, codes) in zip(t.cells, spec.rows) if codes[0] < 0
+                suppressed = (
+                    cell.suppressed
+                    if code >= 0
+                    else any(
+                        x[0] is not None and x[0].suppressed
+                        for x, (_, codes) in zip(t.cells, spec.rows)
+                        if codes[0] < 0
+                    )
                 )
                 out.append(Figure(("margin", cell.key), where, n, None, True, suppressed, np.inf))
     return out
@@ -199,7 +210,9 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
     return Linked(figures, counts.astype(np.float64), member, grids)
 
 
-def _atoms(frame: pd.DataFrame, columns: list[str], cohorts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _atoms(
+    frame: pd.DataFrame, columns: list[str], cohorts: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """The attacker's cells: per cohort, every combination of the set's variables seen in the
     data (their logic ties them: who was shown what) crossed with every value of each
     breakdown (the attacker does not know how sex and age combine with the answers)."""
@@ -246,6 +259,58 @@ def interval(linked: Linked, i: int, report: Report | None = None) -> tuple[floa
     return bounds[0], bounds[1]
 
 
+class Solver:
+    """The same LP as :func:`interval`, on one HiGHS model kept between solves (highspy):
+    only the objective changes from one cell to the next, so each solve starts warm. Rebuilt
+    when the published figures change (a suppression removes a constraint)."""
+
+    def __init__(self, linked: Linked, report: Report) -> None:
+        self.linked, self.report = linked, report
+        self._state: tuple[int, ...] | None = None
+        self._h: Any = None
+
+    def _build(self) -> None:
+        import highspy
+
+        linked = self.linked
+        published = [j for j, f in enumerate(linked.figures) if not f.suppressed]
+        a = linked.member[published].tocsc()
+        b = a @ linked.counts
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_ = np.zeros(a.shape[1])
+        lp.col_lower_ = np.zeros(a.shape[1])
+        lp.col_upper_ = np.full(a.shape[1], highspy.kHighsInf)
+        lp.row_lower_ = b
+        lp.row_upper_ = b
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr
+        lp.a_matrix_.index_ = a.indices
+        lp.a_matrix_.value_ = a.data
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(lp)
+        self._h = h
+
+    def interval(self, i: int) -> tuple[float, float]:
+        state = tuple(j for j, f in enumerate(self.linked.figures) if f.suppressed)
+        if state != self._state:
+            self._build()
+            self._state = state
+        h = self._h
+        c = self.linked.member[i].toarray().ravel()
+        n = len(c)
+        out = []
+        for sign in (1.0, -1.0):
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), sign * c)
+            h.run()
+            self.report.lp_solves += 1
+            if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
+                return interval(self.linked, i, self.report)  # fall back to linprog
+            out.append(sign * h.getInfo().objective_function_value)
+        return out[0], out[1]
+
+
 def _options(linked: Linked, i: int) -> list[tuple[float, float, list[int]]]:
     """(estimated width, cost, new figures) of each rectangle or pair through figure i."""
     figs = linked.figures
@@ -282,7 +347,9 @@ def _options(linked: Linked, i: int) -> list[tuple[float, float, list[int]]]:
 
 
 def _choose(linked: Linked, i: int, threshold: int) -> list[int]:
-    options = [o for o in _options(linked, i) if any(not linked.figures[j].suppressed for j in o[2])]
+    options = [
+        o for o in _options(linked, i) if any(not linked.figures[j].suppressed for j in o[2])
+    ]
     if not options:
         return []
     enough = [o for o in options if o[0] >= threshold]
@@ -305,8 +372,9 @@ def protect_set(linked: Linked, threshold: int, report: Report) -> None:
     """Complementary suppression until every suppressed figure passes the audit."""
     figs = linked.figures
     pending = [i for i, f in enumerate(figs) if f.suppressed and not f.fixed]
+    solver = Solver(linked, report)
     while pending:
-        low, high = interval(linked, pending[0], report)
+        low, high = solver.interval(pending[0])
         i = pending[0]
         if high - low >= threshold - 1e-9:
             pending.pop(0)
@@ -328,7 +396,9 @@ def apply(analysis: Analysis, threshold: int) -> Report:
     for t in analysis.tables:
         for cell in t.all_cells():
             cell.suppressed = cell.primary = is_primary(cell, threshold)
-    report.suppressed_primary = len({c.key for t in analysis.tables for c in t.all_cells() if c.primary})
+    report.suppressed_primary = len(
+        {c.key for t in analysis.tables for c in t.all_cells() if c.primary}
+    )
     for name, tables in linked_sets(analysis):
         group = name.split("@", 1)[1]
         linked = build_linked(analysis, tables, group)
@@ -341,7 +411,7 @@ def apply(analysis: Analysis, threshold: int) -> Report:
     return report
 
 
-def audit(analysis: Analysis, threshold: int) -> Report:
+def audit(analysis: Analysis, threshold: int, fast: bool = False) -> Report:
     """Check the published tables as they stand: nothing published rests on fewer than T
     respondents, and every suppressed figure's LP interval is at least T wide."""
     report = Report(threshold)
@@ -356,9 +426,10 @@ def audit(analysis: Analysis, threshold: int) -> Report:
     for name, tables in linked_sets(analysis):
         linked = build_linked(analysis, tables, name.split("@", 1)[1])
         report.sets += 1
+        solver = Solver(linked, report)
         for i, f in enumerate(linked.figures):
             if f.suppressed and not f.fixed:
-                low, high = interval(linked, i, report)
+                low, high = solver.interval(i) if fast else interval(linked, i, report)
                 if high - low < threshold - 1e-9:
                     report.violations.append(f"{name}: {f.key} in [{low:g}, {high:g}]")
     return report
@@ -371,8 +442,12 @@ def published_frame(table: Table) -> pd.DataFrame:
         record: dict[str, object] = {"区分": label}
         for col, cell in zip(table.columns, row, strict=True):
             prefix = col if len(table.columns) > 1 or table.kind == "summary" else ""
-            names = [f"{prefix} n".strip(), f"{prefix} %".strip(),
-                     f"{prefix} 95%CI下限".strip(), f"{prefix} 95%CI上限".strip()]
+            names = [
+                f"{prefix} n".strip(),
+                f"{prefix} %".strip(),
+                f"{prefix} 95%CI下限".strip(),
+                f"{prefix} 95%CI上限".strip(),
+            ]
             if cell is None:
                 values: list[object] = ["", "", "", ""]
             elif cell.suppressed:

@@ -93,7 +93,7 @@ def _estimate(
     design: Design, x: np.ndarray, k: int, domain: np.ndarray
 ) -> tuple[pd.DataFrame, dict[int, int]]:
     """Shares of categories 0..k-1 of ``x`` in each domain code of ``domain`` (-1: none)."""
-    xs = pd.Categorical(np.where(x >= 0, x, -1), categories=list(range(k)))
+    xs = pd.Categorical.from_codes(np.where(x >= 0, x, -1), categories=list(range(k)))
     dom = np.where(domain >= 0, domain, np.nan)
     result = design.assign(_x=xs, _g=dom).by("_g").proportion("_x")
     bases = pd.Series(domain[(domain >= 0) & (x >= 0)]).value_counts()
@@ -179,8 +179,16 @@ def _table(
     suffix = f"__by_{by}" if by else ""
     title = f"{spec.label}（{group_label(group)}）" + (f"×{BY_LABELS.get(by, by)}" if by else "")
     return Table(
-        f"{group}__{spec.id}{suffix}", title, group, spec.id, by, spec.kind, rows, columns,
-        cells, spec.id,
+        f"{group}__{spec.id}{suffix}",
+        title,
+        group,
+        spec.id,
+        by,
+        spec.kind,
+        rows,
+        columns,
+        cells,
+        spec.id,
     )
 
 
@@ -209,19 +217,29 @@ def build(df: pd.DataFrame, design: Design, forms: dict[str, Form]) -> Analysis:
             frame[f"by:{cohort}:{b}"] = bcols[b]
         by_cohort[cohort] = {}
         for spec in cohort_specs:
+            if spec.id not in df.columns:
+                continue  # not in this dataset: no table
             cols = analysis_columns(df, spec)
             by_cohort[cohort][spec.id] = cols
             for name, values in cols.items():
                 frame[f"{cohort}:{name}"] = values
             key = (cohort, spec.id)
-            total = _column_cells(design, spec, cols, cohort_dom, [0], (*key, None), cohort, None)[0]
+            total = _column_cells(design, spec, cols, cohort_dom, [0], (*key, None), cohort, None)[
+                0
+            ]
             tables.append(_table(spec, cohort, None, [group_label(cohort)], [total]))
             for b in BREAKDOWNS[cohort]:
                 if spec.id == b or spec.id in BREAKDOWN_VARS:
                     continue
                 labels = _labels(forms, cohort, b)
                 dom_cells = _column_cells(
-                    design, spec, cols, bcols[b], [c for c, _ in labels], (*key, b), cohort,
+                    design,
+                    spec,
+                    cols,
+                    bcols[b],
+                    [c for c, _ in labels],
+                    (*key, b),
+                    cohort,
                     f"by:{cohort}:{b}",
                 )
                 cols_cells = [total] + [dom_cells[c] for c, _ in labels]
@@ -254,7 +272,7 @@ def _pooled(
         inside = df["cohort"].isin(list(members)).to_numpy()
         dom = np.where(inside, 0, -1)
         for var, spec in first.items():
-            if var not in poolable or var in BREAKDOWN_VARS:
+            if var not in poolable or var in BREAKDOWN_VARS or var not in df.columns:
                 continue
             cols: dict[str, np.ndarray] = {}
             for cohort in members:
@@ -292,10 +310,18 @@ def summaries(tables: list[Table]) -> list[Table]:
     freq = {(t.group, t.variable): t for t in tables if t.by is None}
     out = []
     for tid, title, variables, labels in (
-        ("summary__k6_headlines", "K6 10点以上・13点以上の割合", ("k6_10plus", "k6_13plus"),
-         ["10点以上", "13点以上"]),
-        ("summary__ideation", "自殺念慮（生涯・過去1年）", ("ideation_ever_yes", "ideation_past_year"),
-         ["生涯", "過去1年"]),
+        (
+            "summary__k6_headlines",
+            "K6 10点以上・13点以上の割合",
+            ("k6_10plus", "k6_13plus"),
+            ["10点以上", "13点以上"],
+        ),
+        (
+            "summary__ideation",
+            "自殺念慮（生涯・過去1年）",
+            ("ideation_ever_yes", "ideation_past_year"),
+            ["生涯", "過去1年"],
+        ),
     ):
         groups = sorted({g for g, v in freq if v == variables[0]}, key=_group_order)
         if not groups:
@@ -308,8 +334,11 @@ def summaries(tables: list[Table]) -> list[Table]:
                 row.append(t.cells[0][0] if t is not None else None)  # row 0: 該当 / あり
             cells.append(row)
         rows = [group_label(g) for g in groups]
-        out.append(Table(tid, title, "all", variables[0], None, "summary", rows, labels, cells,
-                         variables[0]))
+        out.append(
+            Table(
+                tid, title, "all", variables[0], None, "summary", rows, labels, cells, variables[0]
+            )
+        )
     return out
 
 
