@@ -151,7 +151,7 @@ def _fixed(analysis: Analysis, group: str, tables: list[Table]) -> list[Figure]:
                     if code >= 0
                     else sum(
                         c.n
-                        for c, (_, codes) in zip((x[0] for x in t.cells), spec.rows)
+                        for c, (_, codes) in zip((x[0] for x in t.cells), spec.rows, strict=False)
                         if c is not None and codes[0] < 0
                     )
                 )
@@ -160,7 +160,7 @@ def _fixed(analysis: Analysis, group: str, tables: list[Table]) -> list[Figure]:
                     if code >= 0
                     else any(
                         x[0] is not None and x[0].suppressed
-                        for x, (_, codes) in zip(t.cells, spec.rows)
+                        for x, (_, codes) in zip(t.cells, spec.rows, strict=False)
                         if codes[0] < 0
                     )
                 )
