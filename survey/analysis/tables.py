@@ -83,6 +83,7 @@ class Analysis:
     frame: pd.DataFrame  # the analysis columns (one row per response) and ``cohort``
     families: dict[str, str]
     specs: dict[str, list[Spec]]
+    forms: dict[str, Form] = field(default_factory=dict)  # the logic the attacker knows
 
 
 def group_label(group: str) -> str:
@@ -93,6 +94,8 @@ def _estimate(
     design: Design, x: np.ndarray, k: int, domain: np.ndarray
 ) -> tuple[pd.DataFrame, dict[int, int]]:
     """Shares of categories 0..k-1 of ``x`` in each domain code of ``domain`` (-1: none)."""
+    if not ((x >= 0) & (domain >= 0)).any():  # nobody in the base: nothing to estimate
+        return pd.DataFrame(columns=["estimate", "ci_low", "ci_high"]), {}
     xs = pd.Categorical.from_codes(np.where(x >= 0, x, -1), categories=list(range(k)))
     dom = np.where(domain >= 0, domain, np.nan)
     result = design.assign(_x=xs, _g=dom).by("_g").proportion("_x")
@@ -251,7 +254,7 @@ def build(df: pd.DataFrame, design: Design, forms: dict[str, Form]) -> Analysis:
         t.family = fam.get(t.variable, t.variable)
     out = pd.DataFrame(frame)
     tables += summaries(tables)
-    return Analysis(tables, out, fam, all_specs)
+    return Analysis(tables, out, fam, all_specs, forms)
 
 
 def _pooled(

@@ -119,11 +119,10 @@ def specs(forms: dict[str, Form]) -> dict[str, list[Spec]]:
 def families(all_specs: dict[str, list[Spec]], forms: dict[str, Form]) -> dict[str, str]:
     """Variable -> its family: a derived variable and the single-choice variables it is
     computed from (the K6 band and headlines share the total; ideation prevalences share
-    the ideation items), whose tables are sums of one another's cells, so complementary
-    suppression treats them as one linked set. Other links (an item shown only after an
-    answer to another: its base is that answer's count) are figures of equal value, which
-    survey.analysis.disclosure aligns across sets; the K6 total is not a linear function of
-    its rows' tables, so the rows stay apart."""
+    the ideation items), whose tables are sums of one another's cells, and an item shown
+    only after an answer to another (its base is that answer's count) with that item:
+    complementary suppression treats each family as one linked set. The K6 total is not a
+    linear function of its rows' tables, so the rows stay apart."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -138,6 +137,11 @@ def families(all_specs: dict[str, list[Spec]], forms: dict[str, Form]) -> dict[s
         for s in cohort_specs:
             find(s.id)
             if not s.derived:
+                # A follow-up shown only after an answer to another item: its base is that
+                # answer's cell, so both items' tables are one linked set (the show-if link).
+                for other in s.links:
+                    if other not in BREAKDOWN_VARS and other in kinds:
+                        parent[find(other)] = find(s.id)
                 continue
             for other in s.links:
                 if other in BREAKDOWN_VARS or kinds.get(other, "single") != "single":
