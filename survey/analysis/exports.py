@@ -94,13 +94,13 @@ def write_sav(df: pd.DataFrame, forms: dict[str, Form], path: Path) -> None:
     import pyreadstat
 
     labels: dict[str, str] = {}
-    values: dict[str, dict[int, str]] = {}
+    values: dict[str, dict[int | float, str]] = {}
     for form in forms.values():
         for var in form.variables():
             if var.type in ("text", "longtext") or var.id not in df.columns:
                 continue
             labels.setdefault(var.id, var.text.ja[:250])
-            codes = {o.code: o.label.ja for o in var.options}
+            codes: dict[int | float, str] = {o.code: o.label.ja for o in var.options}
             codes.update({c: ja for c, (ja, _) in MISSING.items()})
             values.setdefault(var.id, codes)
         for d in form.derived:

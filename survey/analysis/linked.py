@@ -429,7 +429,7 @@ def interval(linked: Linked, i: int, published: list[int] | None = None) -> tupl
     c = linked.a[i].toarray().ravel()
     bounds = []
     for sign in (1.0, -1.0):
-        res = linprog(
+        res = linprog(  # type: ignore[call-overload]  # (scipy-stubs: sparse A is accepted)
             sign * c,
             A_eq=a_eq if a_eq.shape[0] else None,
             b_eq=b_eq if a_eq.shape[0] else None,
@@ -475,7 +475,7 @@ class Solver:
         lp.a_matrix_.start_ = a.indptr
         lp.a_matrix_.index_ = a.indices
         lp.a_matrix_.value_ = a.data
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.passModel(lp)
         self._h = h

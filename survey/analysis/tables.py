@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -96,11 +96,12 @@ def _estimate(
     """Shares of categories 0..k-1 of ``x`` in each domain code of ``domain`` (-1: none)."""
     if not ((x >= 0) & (domain >= 0)).any():  # nobody in the base: nothing to estimate
         return pd.DataFrame(columns=["estimate", "ci_low", "ci_high"]), {}
-    xs = pd.Categorical.from_codes(np.where(x >= 0, x, -1), categories=list(range(k)))
+    codes = np.where(x >= 0, x, -1).astype(np.int64)
+    xs = pd.Categorical.from_codes(codes, categories=pd.Index(list(range(k))))
     dom = np.where(domain >= 0, domain, np.nan)
     result = design.assign(_x=xs, _g=dom).by("_g").proportion("_x")
     bases = pd.Series(domain[(domain >= 0) & (x >= 0)]).value_counts()
-    return result, {int(g): int(n) for g, n in bases.items()}
+    return result, {int(cast(int, g)): int(n) for g, n in bases.items()}
 
 
 def _column_cells(
@@ -135,7 +136,7 @@ def _column_cells(
             column = spec.id if spec.kind == "single" else f"{spec.id}#{r}"
             hit = (domain == code) & (cols[column] == category)
             try:
-                e = est.loc[(float(code), category)]
+                e = est.loc[cast(Any, (float(code), category))]
                 pct, low, high = 100 * e["estimate"], 100 * e["ci_low"], 100 * e["ci_high"]
             except KeyError:
                 pct = low = high = float("nan")
@@ -302,7 +303,8 @@ def _test(
     if len(np.unique(x[ok])) < 2 or len(np.unique(bb[ok])) < 2:
         return None
     try:
-        return design.assign(_tx=x, _tb=bb).chisq("_tx", "_tb")
+        result: ChisqResult = design.assign(_tx=x, _tb=bb).chisq("_tx", "_tb")
+        return result
     except (DataError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
         return None
 

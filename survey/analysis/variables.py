@@ -66,7 +66,9 @@ def _item_spec(var: Variable, cohort: str) -> Spec | None:
     if item.type == "integer":
         assert item.min is not None and item.max is not None
         unit = item.unit.ja if item.unit else ""
-        options = [(f"{v}{unit}", (v,)) for v in range(item.min, item.max + 1)]
+        options: list[tuple[str, tuple[int, ...]]] = [
+            (f"{v}{unit}", (v,)) for v in range(item.min, item.max + 1)
+        ]
     else:
         options = [(o.label.ja, (o.code,)) for o in var.options]
     rows = list(options)
@@ -84,7 +86,7 @@ def _derived_spec(d: Derived, cohort: str) -> Spec | None:
         return None
     if d.kind == "bands":
         assert d.bands is not None
-        rows = [(b.label.ja, (b.code,)) for b in d.bands]
+        rows: list[tuple[str, tuple[int, ...]]] = [(b.label.ja, (b.code,)) for b in d.bands]
         if d.missing_code is not None:
             label = d.missing_label.ja if d.missing_label else "不詳"
             rows.append((label, (d.missing_code,)))
