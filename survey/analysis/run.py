@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from survey.analysis import disclosure, exports, tables
+from survey.analysis import charts, disclosure, exports, tables
 from survey.analysis.inputs import Inputs, design_table, rates_table
 from survey.forms.codebook import write_xlsx as write_codebook
 from survey.forms.loader import load_forms
@@ -56,6 +56,10 @@ def analyze(inputs: Inputs, out: Path, progress: Progress | None = None) -> dict
     xlsx = out / "tables.xlsx"
     exports.write_xlsx(sheets, xlsx, notes)
     written.append(str(xlsx))
+    step("グラフ charts", 0, 1)
+    drawn = charts.write_all(analysis, out / "charts")
+    written += [str(p) for p in drawn]
+    step("グラフ charts", 1, 1)
     step("SPSS", 0, 1)
     sav = out / "dataset.sav"
     exports.write_sav(inputs.df, inputs.forms, sav)
@@ -75,6 +79,9 @@ def analyze(inputs: Inputs, out: Path, progress: Progress | None = None) -> dict
         "linked_sets": report.sets,
         "lp_solves": report.lp_solves + check.lp_solves,
         "audit_violations": len(check.violations),
+        "audit_passed": not check.violations,
+        "escalations": report.escalations,
+        "charts": len(drawn),
         "files": written,
     }
     (out / "disclosure.json").write_text(

@@ -41,6 +41,7 @@ def analyze(app: AppContext, out: Path, study_name: str | None, as_json: bool) -
         f" {summary['audit_violations']} 件"
     )
     for path in summary["files"]:
-        if "/tables/" not in path:
+        if "/tables/" not in path and "/charts/" not in path:
             click.echo(f"  {path}")
     click.echo(f"  {out / 'tables'}/ （CSV {summary['tables'] + 2} 件）")
+    click.echo(f"  {out / 'charts'}/ （PNG・PDF {summary['charts']} 件）")
