@@ -224,6 +224,15 @@ def protect_set(linked: Linked, threshold: int, report: Report) -> None:
             figs[j].suppressed = True
             report.suppressed_complementary += 1
             pending.append(j)
+    # A complementary suppression the published figures determine exactly (often a base
+    # equal to a cohort total) hides nothing: publishing it adds an equation the feasible
+    # set already satisfies, so every interval, and so every check above, stays the same.
+    for j, f in enumerate(figs):
+        if f.suppressed and not f.fixed and f.cell is not None and not f.cell.primary:
+            low, high = solver.interval(j)
+            if high - low < EPS:
+                f.suppressed = False
+                report.suppressed_complementary -= 1
     report.lp_solves += solver.solves + need.full.solves
 
 
