@@ -51,7 +51,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from survey.analysis.linked import Linked, Solver, build_linked, group_of, interval
+from survey.analysis.linked import Linked, build_linked, group_of
+from survey.analysis.lp import Solver, interval
 from survey.analysis.tables import Analysis, Cell, Table
 from survey.analysis.variables import BREAKDOWN_VARS, BREAKDOWNS
 from survey.cohorts import COHORTS
