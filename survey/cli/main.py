@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import survey
+from survey.cli.analyze import analyze
 from survey.cli.base import HELP_ONLY, SurveyGroup
 from survey.cli.common import AppContext
 from survey.cli.demo import demo
@@ -74,6 +75,7 @@ for command in (
     responses_group,
     dataset_group,
     erasure_group,
+    analyze,
     demo,
 ):
     cli.add_command(command)

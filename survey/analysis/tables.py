@@ -1,0 +1,352 @@
+"""Weighted tables: per item and cohort, cross-tabs, K6 and ideation summaries, pools.
+
+Every cell carries its unweighted count ``n``, its weighted share (%) with the Korn-Graubard
+95% interval from survey.analysis, and the conditions that define it (``where``), so the
+disclosure control can audit all linked tables together. A cell's ``key`` names the figure:
+the same figure in two tables (a frequency table is the total column of its cross-tabs, a
+summary table repeats headline cells) has one key, and so one suppression status.
+
+Pooling only as survey.analysis.study allows (POOLS, poolable_items): guardian cohorts never.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from survey.analysis.chisq import ChisqResult
+from survey.analysis.design import Design
+from survey.analysis.study import POOLS, poolable_items
+from survey.analysis.variables import (
+    BREAKDOWN_VARS,
+    BREAKDOWNS,
+    OUTSIDE,
+    Spec,
+    analysis_columns,
+    breakdown_column,
+    families,
+    specs,
+)
+from survey.cohorts import COHORT_LABELS
+from survey.errors import DataError
+from survey.forms.loader import Form
+
+BASE_LABEL = "回答者数（基数）"
+TOTAL_LABEL = "全体"
+Where = tuple[tuple[str, tuple[int, ...]], ...]
+BY_LABELS = {"sex": "性別", "age_band": "年齢", "grade": "学年", "child_stage": "子の年齢・学年"}
+
+
+@dataclass(slots=True)
+class Cell:
+    key: Hashable
+    n: int
+    pct: float  # weighted %, 0-100 (NaN for the base row)
+    low: float
+    high: float
+    where: Where  # the rows it counts: every (column, codes) condition holds
+    base: bool  # the base row (the column's respondents)
+    domain_n: int  # the column's base n
+    sensitive: bool
+    suppressed: bool = False
+    primary: bool = False
+
+
+@dataclass(slots=True)
+class Table:
+    id: str  # also the file stem
+    title: str
+    group: str  # a cohort or a pool
+    variable: str
+    by: str | None
+    kind: str  # single / multi / summary
+    rows: list[str]
+    columns: list[str]
+    cells: list[list[Cell | None]]
+    family: str
+    test: ChisqResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def all_cells(self) -> Iterable[Cell]:
+        return (c for row in self.cells for c in row if c is not None)
+
+
+@dataclass(slots=True)
+class Analysis:
+    """All tables and the columns they were counted on (for the audit)."""
+
+    tables: list[Table]
+    frame: pd.DataFrame  # the analysis columns (one row per response) and ``cohort``
+    families: dict[str, str]
+    specs: dict[str, list[Spec]]
+    forms: dict[str, Form] = field(default_factory=dict)  # the logic the attacker knows
+
+
+def group_label(group: str) -> str:
+    return COHORT_LABELS.get(group, group)
+
+
+def _estimate(
+    design: Design, x: np.ndarray, k: int, domain: np.ndarray
+) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Shares of categories 0..k-1 of ``x`` in each domain code of ``domain`` (-1: none)."""
+    if not ((x >= 0) & (domain >= 0)).any():  # nobody in the base: nothing to estimate
+        return pd.DataFrame(columns=["estimate", "ci_low", "ci_high"]), {}
+    codes = np.where(x >= 0, x, -1).astype(np.int64)
+    xs = pd.Categorical.from_codes(codes, categories=pd.Index(list(range(k))))
+    dom = np.where(domain >= 0, domain, np.nan)
+    result = design.assign(_x=xs, _g=dom).by("_g").proportion("_x")
+    bases = pd.Series(domain[(domain >= 0) & (x >= 0)]).value_counts()
+    return result, {int(cast(int, g)): int(n) for g, n in bases.items()}
+
+
+def _column_cells(
+    design: Design,
+    spec: Spec,
+    cols: dict[str, np.ndarray],
+    domain: np.ndarray,
+    codes: list[int],
+    key: tuple[Any, ...],
+    prefix: str,
+    dom_var: str | None,
+) -> dict[int, list[Cell]]:
+    """The cells (rows, then base) of every domain code in ``codes``."""
+    k = len(spec.rows)
+    out: dict[int, list[Cell]] = {}
+    if spec.kind == "single":
+        x = cols[spec.id]
+        est, bases = _estimate(design, x, k, domain)
+        per_row = [(r, est, r) for r in range(k)]
+        base_x = x
+    else:
+        per_row = []
+        for r in range(k):
+            est_r, bases = _estimate(design, cols[f"{spec.id}#{r}"], 2, domain)
+            per_row.append((r, est_r, 1))
+        base_x = cols[f"{spec.id}#0"]
+    for code in codes:
+        n_base = bases.get(code, 0)
+        dw: Where = ((dom_var, (code,)),) if dom_var else ()
+        cells = []
+        for r, est, category in per_row:
+            column = spec.id if spec.kind == "single" else f"{spec.id}#{r}"
+            hit = (domain == code) & (cols[column] == category)
+            try:
+                e = est.loc[cast(Any, (float(code), category))]
+                pct, low, high = 100 * e["estimate"], 100 * e["ci_low"], 100 * e["ci_high"]
+            except KeyError:
+                pct = low = high = float("nan")
+            cells.append(
+                Cell(
+                    (*key, code, r),
+                    int(hit.sum()),
+                    float(pct),
+                    float(low),
+                    float(high),
+                    (*dw, (f"{prefix}:{column}", (category,))),
+                    False,
+                    n_base,
+                    spec.sensitive,
+                )
+            )
+        base_column = spec.id if spec.kind == "single" else f"{spec.id}#0"
+        base_codes = tuple(range(k)) if spec.kind == "single" else (0, 1)
+        base_n = int(((domain == code) & (base_x >= 0)).sum())
+        nan = float("nan")
+        base_where: Where = (*dw, (f"{prefix}:{base_column}", base_codes))
+        cells.append(
+            Cell((*key, code, "base"), base_n, nan, nan, nan, base_where, True, n_base, False)
+        )
+        out[code] = cells
+    return out
+
+
+def _labels(forms: dict[str, Form], cohort: str, var: str) -> list[tuple[int, str]]:
+    form = forms[cohort]
+    for v in form.variables():
+        if v.id == var:
+            return [(o.code, o.label.ja) for o in v.options]
+    return []
+
+
+def _table(
+    spec: Spec, group: str, by: str | None, columns: list[str], col_cells: list[list[Cell]]
+) -> Table:
+    rows = [label for label, _ in spec.rows] + [BASE_LABEL]
+    cells: list[list[Cell | None]] = [
+        [col_cells[j][i] for j in range(len(columns))] for i in range(len(rows))
+    ]
+    suffix = f"__by_{by}" if by else ""
+    title = f"{spec.label}（{group_label(group)}）" + (f"×{BY_LABELS.get(by, by)}" if by else "")
+    return Table(
+        f"{group}__{spec.id}{suffix}",
+        title,
+        group,
+        spec.id,
+        by,
+        spec.kind,
+        rows,
+        columns,
+        cells,
+        spec.id,
+    )
+
+
+def build(df: pd.DataFrame, design: Design, forms: dict[str, Form]) -> Analysis:
+    """Every table of every cohort present (and of each pool whose cohorts all answered)."""
+    if len(df) != len(design.data):
+        raise DataError("データと設計の行数が違います。", "Data and design rows differ.")
+    all_specs = specs(forms)
+    fam = families(all_specs, forms)
+    cohort_index = {c: i for i, c in enumerate(COHORT_LABELS)}
+    frame: dict[str, np.ndarray] = {
+        "cohort": df["cohort"].astype(str).map(cohort_index).to_numpy(dtype=np.int64)
+    }
+    present = set(df["cohort"].astype(str))
+    tables: list[Table] = []
+    by_cohort: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    for cohort, cohort_specs in all_specs.items():
+        if cohort not in present:
+            continue
+        inside = (df["cohort"] == cohort).to_numpy()
+        cohort_dom = np.where(inside, 0, -1)
+        bcols = {}
+        for b in BREAKDOWNS[cohort]:
+            codes = [c for c, _ in _labels(forms, cohort, b)]
+            bcols[b] = breakdown_column(df, b, cohort, codes)
+            frame[f"by:{cohort}:{b}"] = bcols[b]
+        by_cohort[cohort] = {}
+        for spec in cohort_specs:
+            if spec.id not in df.columns:
+                continue  # not in this dataset: no table
+            cols = analysis_columns(df, spec)
+            by_cohort[cohort][spec.id] = cols
+            for name, values in cols.items():
+                frame[f"{cohort}:{name}"] = values
+            key = (cohort, spec.id)
+            total = _column_cells(design, spec, cols, cohort_dom, [0], (*key, None), cohort, None)[
+                0
+            ]
+            tables.append(_table(spec, cohort, None, [group_label(cohort)], [total]))
+            for b in BREAKDOWNS[cohort]:
+                if spec.id == b or spec.id in BREAKDOWN_VARS:
+                    continue
+                labels = _labels(forms, cohort, b)
+                dom_cells = _column_cells(
+                    design,
+                    spec,
+                    cols,
+                    bcols[b],
+                    [c for c, _ in labels],
+                    (*key, b),
+                    cohort,
+                    f"by:{cohort}:{b}",
+                )
+                cols_cells = [total] + [dom_cells[c] for c, _ in labels]
+                t = _table(spec, cohort, b, [TOTAL_LABEL] + [lab for _, lab in labels], cols_cells)
+                t.test = _test(design, spec, cols, bcols[b])
+                tables.append(t)
+    tables += _pooled(df, design, forms, all_specs, by_cohort, present, frame)
+    for t in tables:
+        t.family = fam.get(t.variable, t.variable)
+    out = pd.DataFrame(frame)
+    tables += summaries(tables)
+    return Analysis(tables, out, fam, all_specs, forms)
+
+
+def _pooled(
+    df: pd.DataFrame,
+    design: Design,
+    forms: dict[str, Form],
+    all_specs: dict[str, list[Spec]],
+    by_cohort: dict[str, dict[str, dict[str, np.ndarray]]],
+    present: set[str],
+    frame: dict[str, np.ndarray],
+) -> list[Table]:
+    out = []
+    for pool, members in POOLS.items():
+        if not set(members) <= present:
+            continue  # a pool of one answering cohort would repeat its table
+        poolable = set(poolable_items(pool, forms))
+        first = {s.id: s for s in all_specs[members[0]]}
+        inside = df["cohort"].isin(list(members)).to_numpy()
+        dom = np.where(inside, 0, -1)
+        for var, spec in first.items():
+            if var not in poolable or var in BREAKDOWN_VARS or var not in df.columns:
+                continue
+            cols: dict[str, np.ndarray] = {}
+            for cohort in members:
+                for name, values in by_cohort[cohort][var].items():
+                    cols[name] = np.where(values != OUTSIDE, values, cols.get(name, values))
+            for name, values in cols.items():
+                frame[f"{pool}:{name}"] = values
+            cells = _column_cells(design, spec, cols, dom, [0], (pool, var, None), pool, None)
+            out.append(_table(spec, pool, None, [pool], [cells[0]]))
+    return out
+
+
+def _test(
+    design: Design, spec: Spec, cols: dict[str, np.ndarray], b: np.ndarray
+) -> ChisqResult | None:
+    """Rao-Scott test over the options (not the missing rows) and the breakdown's options."""
+    if spec.kind != "single":
+        return None
+    x = cols[spec.id].astype(np.float64)
+    options = sum(1 for _, codes in spec.rows if codes[0] >= 0 and codes[0] not in (-7,))
+    x = np.where((x >= 0) & (x < options), x, np.nan)
+    bb = np.where(b >= 0, b, np.nan).astype(np.float64)
+    ok = ~np.isnan(x) & ~np.isnan(bb)
+    if len(np.unique(x[ok])) < 2 or len(np.unique(bb[ok])) < 2:
+        return None
+    try:
+        result: ChisqResult = design.assign(_tx=x, _tb=bb).chisq("_tx", "_tb")
+        return result
+    except (DataError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
+        return None
+
+
+def summaries(tables: list[Table]) -> list[Table]:
+    """K6 headlines and ideation by group: the same cells (keys) as the variables' tables,
+    so they share their suppression."""
+    freq = {(t.group, t.variable): t for t in tables if t.by is None}
+    out = []
+    for tid, title, variables, labels in (
+        (
+            "summary__k6_headlines",
+            "K6 10点以上・13点以上の割合",
+            ("k6_10plus", "k6_13plus"),
+            ["10点以上", "13点以上"],
+        ),
+        (
+            "summary__ideation",
+            "自殺念慮（生涯・過去1年）",
+            ("ideation_ever_yes", "ideation_past_year"),
+            ["生涯", "過去1年"],
+        ),
+    ):
+        groups = sorted({g for g, v in freq if v == variables[0]}, key=_group_order)
+        if not groups:
+            continue
+        cells: list[list[Cell | None]] = []
+        for g in groups:
+            row: list[Cell | None] = []
+            for v in variables:
+                t = freq.get((g, v))
+                row.append(t.cells[0][0] if t is not None else None)  # row 0: 該当 / あり
+            cells.append(row)
+        rows = [group_label(g) for g in groups]
+        out.append(
+            Table(
+                tid, title, "all", variables[0], None, "summary", rows, labels, cells, variables[0]
+            )
+        )
+    return out
+
+
+def _group_order(group: str) -> int:
+    order = [*COHORT_LABELS, *POOLS]
+    return order.index(group) if group in order else len(order)
