@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import shutil
 import subprocess
 from pathlib import Path
 
 from survey.analysis import charts, disclosure
 from tests.analysis.test_disclosure import analysed
+from tests.conftest import require_program
 
 
 def _texts(fig: object) -> list[str]:
@@ -33,6 +35,7 @@ def test_bars_leave_suppressed_cells_out(tmp_path: Path) -> None:
     written = charts.save(fig, tmp_path / t.id)
     assert [p.suffix for p in written] == [".png", ".pdf"]
     assert written[0].read_bytes().startswith(b"\x89PNG")
+    require_program("poppler-utils (pdffonts)", shutil.which("pdffonts") is not None)
     fonts = subprocess.run(["pdffonts", str(written[1])], capture_output=True, text=True)
     assert "IPAexGothic" in fonts.stdout  # the Japanese font is embedded
 

@@ -1,7 +1,7 @@
 """A personal-data erasure of the whole demo study, once per backend (the demo takes ~30 s):
 the leak check finds none of the 3,250 units' names and addresses, finds the canary, the
 roster key and the seed are gone, the draw cannot be reproduced, and the anonymous answers
-still build into the same dataset. (`survey analyze` joins this test once it exists.)"""
+still build into the same dataset and `survey analyze` runs on them."""
 
 from __future__ import annotations
 
@@ -82,6 +82,11 @@ def test_a_personal_erasure_of_the_demo_study(  # type: ignore[no-untyped-def]
     out = tmp_path / "dataset-after.csv"
     as_user("analyst", "dataset", "export", "--study", "demo", "--out", str(out))
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1 + before.rows
+    # And the analysis still runs on them: every table, disclosure-safe.
+    analysed = as_user(
+        "analyst", "analyze", "--study", "demo", "--out", str(tmp_path / "out"), "--json"
+    )
+    assert json.loads(analysed.stdout)["audit_passed"] is True
     cert2, keys = tmp_path / "cert2.json", tmp_path / "keys.json"
     as_user("manager", "erasure", "confirm", request_id, "--out", str(cert2))
     as_user("manager", "users", "keys", "--export", str(keys))
