@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from litestar import get, post
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session, select
 
@@ -166,7 +166,7 @@ def _key_page(request: Req, state: State, name: str, no: str, **extra: Any) -> T
 
 
 @get("/studies/{name:str}/paper/key", opt={"roles": (OFFICER,)}, status_code=303)
-async def find_sheet(request: Req, name: FromPath[str], no: str = "") -> Redirect:
+async def find_sheet(request: Req, name: FromPath[str], no: FromQuery[str] = "") -> Redirect:
     """The receipt number typed on the paper page (a query: a receipt number is no secret)."""
     return Redirect(f"/office/studies/{name}/paper/key/{no.strip()}", status_code=303)
 
