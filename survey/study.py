@@ -212,6 +212,11 @@ SETTINGS: dict[str, SettingSpec] = {
         _choice("double", "single"),
         "紙の入力: double（二人で二重入力・照合）か single（一人、確認の警告つき） (paper keying)",
     ),
+    "published_on": SettingSpec(
+        None, _date, "報告書の公表日（表紙に令和で印字） (publication date of the report)"
+    ),
+    "reminder_on": SettingSpec(None, _date, "督促状（礼状兼督促）の発送日 (reminder date)"),
+    "purpose": SettingSpec("", str.strip, "調査の目的（報告書の第1章） (purpose of the study)"),
     "suppression_threshold": SettingSpec(
         10, _positive_int, "秘匿の閾値 (minimum respondents behind a published figure)"
     ),

@@ -13,6 +13,7 @@ from survey.cli.erasure import erasure_group
 from survey.cli.forms import forms_group
 from survey.cli.mailing import codes, keys_group, labels, postcards
 from survey.cli.paper import paper_group
+from survey.cli.report import report
 from survey.cli.responses import dataset_group, responses_group
 from survey.cli.sample import register_group, roster_group, sample_group
 from survey.cli.staff import audit_group, users_group
@@ -76,6 +77,7 @@ for command in (
     dataset_group,
     erasure_group,
     analyze,
+    report,
     demo,
 ):
     cli.add_command(command)

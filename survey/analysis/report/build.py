@@ -1,0 +1,134 @@
+"""Assemble the report: cover, contents, chapters, then the questionnaires (pypdf)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, Paragraph, Spacer
+from sqlmodel import Session
+
+from mailing.fonts import FontSet
+from survey.analysis import disclosure, tables
+from survey.analysis.inputs import Inputs
+from survey.analysis.inputs import load as load_inputs
+from survey.analysis.report import appendix, overview, results
+from survey.analysis.report.style import Heading, ReportDoc, Styles, wareki
+from survey.cohorts import COHORTS
+from survey.forms.loader import Form, load_forms
+from survey.forms.versions import form_for_cohort
+from survey.keys import get_study_key
+from survey.models import Study
+from survey.study import effective_settings
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class Context:
+    inputs: Inputs
+    values: dict[str, Any]
+    forms: dict[str, Form]  # the questionnaire of each sampled cohort
+    fingerprint: str | None
+    public_url: str
+
+
+def gather(session: Session, study: Study, public_url: str) -> Context:
+    """Everything the report reads, in the caller's one read transaction."""
+    inputs = load_inputs(session, study)
+    values = effective_settings(study)
+    sampled = inputs.draw.sample if inputs.draw else {c.cohort: c.sampled for c in inputs.counts}
+    all_forms = load_forms()
+    forms = {}
+    for cohort in COHORTS:
+        if sampled.get(cohort):
+            form = form_for_cohort(session, study, cohort, all_forms)
+            if form is not None:
+                forms[cohort] = form
+    key = get_study_key(session, study)
+    return Context(inputs, values, forms, key.fingerprint if key else None, public_url)
+
+
+class _AppendixMarker(Spacer):
+    appendix_marker = True
+
+
+def _cover(ctx: Context, styles: Styles) -> list[Flowable]:
+    v = ctx.values
+    published = date.fromisoformat(v["published_on"]) if v.get("published_on") else date.today()
+    org = "　".join(x for x in (v["organisation"], v["section"]) if x)
+    return [
+        Spacer(1, 60 * mm),
+        Paragraph(v["title"], styles.title),
+        Paragraph("調査報告書", styles.subtitle),
+        Spacer(1, 70 * mm),
+        Paragraph(wareki(published), styles.subtitle),
+        Paragraph(org, styles.subtitle),
+        NextPageTemplate("body"),
+        PageBreak(),
+    ]
+
+
+def _appendix_page(questionnaires: list[appendix.Questionnaire], styles: Styles) -> list[Flowable]:
+    out: list[Flowable] = [PageBreak(), Heading("付録　調査票", styles.h1, 0, "appendix")]
+    out.append(
+        Paragraph(
+            "各対象に配布した紙の調査票（白紙の原稿）を次ページ以降に収録します。"
+            "Webの回答画面は同じ設問・選択肢です。",
+            styles.body,
+        )
+    )
+    for q in questionnaires:
+        out.append(Paragraph(f"・{q.title}（{q.pages}ページ）", styles.plain))
+    out.append(_AppendixMarker(1, 1))
+    return out
+
+
+def build(ctx: Context, out: Path, progress: Progress | None = None) -> dict[str, Any]:
+    def step(label: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(label, done, total)
+
+    inputs = ctx.inputs
+    step("集計 tables", 0, 2)
+    analysis = tables.build(inputs.df, inputs.design, inputs.forms)
+    step("集計 tables", 1, 2)
+    report = disclosure.apply(analysis, inputs.threshold)
+    step("集計 tables", 2, 2)
+    fonts = FontSet.load()
+    styles = Styles(fonts.main)
+    step("調査票 questionnaires", 0, 1)
+    questionnaires = appendix.render(ctx.forms, ctx.values, fonts, ctx.public_url, ctx.fingerprint)
+    step("調査票 questionnaires", 1, 1)
+    title = f"{ctx.values['title']} 調査報告書"
+    author = ctx.values["organisation"] or "survey-platform"
+    buf = io.BytesIO()
+    doc = ReportDoc(buf, fonts, title, author)
+    doc.appendix_entries = [(q.title, q.pages) for q in questionnaires]
+    story: list[Flowable] = _cover(ctx, styles)
+    story += [Paragraph("目次", styles.h1), doc.toc, PageBreak()]
+    story += overview.chapter(inputs, ctx.values, styles)
+    story.append(PageBreak())
+    story += results.chapter(analysis, ctx.values, styles, lambda d, t: step("結果 results", d, t))
+    story += _appendix_page(questionnaires, styles)
+    step("PDF", 0, 1)
+    doc.toc.levelStyles = styles.toc
+    doc.multiBuild(story)
+    meta = {"/Title": title, "/Author": author, "/Creator": "survey report"}
+    data = appendix.merge(buf.getvalue(), questionnaires, meta)
+    out.write_bytes(data)
+    step("PDF", 1, 1)
+    return {
+        "study": inputs.study,
+        "file": str(out),
+        "report_pages": doc.page,
+        "appendix_pages": sum(q.pages for q in questionnaires),
+        "tables": len(analysis.tables),
+        "suppressed": report.suppressed_primary + report.suppressed_complementary,
+        "dataset_sha256": inputs.sha256,
+    }

@@ -1,0 +1,169 @@
+"""第2章 結果: per cohort and question block, each item's chart and published table.
+
+Only published figures reach the page: the tables are :func:`disclosure.published_frame`
+(suppressed cells already ＊), the charts those of survey.analysis.charts (which draw no
+suppressed bar), and the one sentence per item names the largest *published* category.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from typing import Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer
+
+from survey.analysis import charts, disclosure
+from survey.analysis.report.overview import frame_table
+from survey.analysis.report.style import Heading, Styles
+from survey.analysis.tables import Analysis, Table, group_label
+from survey.cohorts import COHORT_LABELS
+
+IMAGE_WIDTH = 160 * mm
+OTHER_BLOCK = "算出した指標"
+
+
+class Numbers:
+    """Running figure and table numbers of a chapter (図2-1, 表2-1)."""
+
+    def __init__(self, chapter: int) -> None:
+        self.chapter = chapter
+        self.figures = 0
+        self.tables = 0
+
+    def figure(self) -> str:
+        self.figures += 1
+        return f"図{self.chapter}-{self.figures}"
+
+    def table(self) -> str:
+        self.tables += 1
+        return f"表{self.chapter}-{self.tables}"
+
+
+def image(fig: Any) -> Image:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=160)
+    w, h = fig.get_size_inches()
+    buf.seek(0)
+    return Image(buf, width=IMAGE_WIDTH, height=IMAGE_WIDTH * h / w)
+
+
+def sentence(table: Table, options: set[str]) -> str:
+    """The largest published category, stated without interpretation."""
+    best: list[tuple[float, str]] = []
+    for label, row in zip(table.rows, table.cells, strict=True):
+        cell = row[0]
+        if label not in options or cell is None or cell.suppressed or math.isnan(cell.pct):
+            continue
+        best.append((round(cell.pct, 1), label))
+    if not best:
+        return "公表できる数値がないため、説明を省略します。"
+    top = max(p for p, _ in best)
+    names = "」「".join(label for p, label in best if p == top)
+    tied = sum(1 for p, _ in best if p == top) > 1
+    verb = "を選んだ人の割合" if table.kind == "multi" else ""
+    return f"「{names}」{verb}が{'同率で' if tied else ''}最も高く、{top:.1f}%でした。"
+
+
+_FORMATS = {"%": "{:.1f}", "95%CI下限": "{:.1f}", "95%CI上限": "{:.1f}"}
+
+
+def _formats(columns: list[str]) -> dict[str, str]:
+    return {c: "{:.1f}" for c in columns if any(c.endswith(k) for k in _FORMATS)}
+
+
+def published(table: Table, styles: Styles, caption: str) -> list[Flowable]:
+    frame = disclosure.published_frame(table)
+    # A ＊ or "" stays as it is; numbers are formatted as the CSVs round them.
+    formats = _formats(list(frame.columns))
+    frame = frame.astype(object)
+    for col, f in formats.items():
+        frame[col] = [f.format(v) if isinstance(v, float) else v for v in frame[col]]
+    out: list[Flowable] = [Paragraph(f"{caption}　{table.title}", styles.caption)]
+    out.append(frame_table(frame, styles, {}))
+    if any(c.suppressed for c in table.all_cells()):
+        out.append(Paragraph(disclosure.FOOTNOTE, styles.note))
+    return out
+
+
+def _blocks(analysis: Analysis, cohort: str) -> list[tuple[str, list[Table]]]:
+    """The cohort's frequency tables grouped by the form's sections, in form order."""
+    form = analysis.forms.get(cohort)
+    where: dict[str, str] = {}
+    order: list[str] = []
+    if form is not None:
+        for section in form.sections:
+            order.append(section.title.ja)
+            for item in section.items:
+                ids = [getattr(item, "id", "")]
+                ids += [r.id for r in getattr(item, "rows", None) or []]
+                for i in ids:
+                    where[i] = section.title.ja
+    blocks: dict[str, list[Table]] = {name: [] for name in [*order, OTHER_BLOCK]}
+    for t in analysis.tables:
+        if t.group != cohort or t.by is not None or t.kind == "summary":
+            continue
+        blocks[where.get(t.variable, OTHER_BLOCK)].append(t)
+    return [(name, ts) for name, ts in blocks.items() if ts]
+
+
+def chapter(
+    analysis: Analysis,
+    values: dict[str, Any],
+    styles: Styles,
+    progress: Callable[[int, int], None],
+) -> list[Flowable]:
+    nums = Numbers(2)
+    out: list[Flowable] = [Heading("第2章　調査の結果", styles.h1, 0, "ch2")]
+    summary = [t for t in analysis.tables if t.kind == "summary"]
+    if summary:
+        out.append(Heading("1　主な指標（K6・自殺念慮）", styles.h2, 1, "ch2-0"))
+        out.append(
+            Paragraph(
+                "こころの状態（K6の合計点）と自殺念慮の割合を対象ごとに示します。",
+                styles.body,
+            )
+        )
+        for t in summary:
+            out += published(t, styles, nums.table())
+    cohorts = [c for c in COHORT_LABELS if any(t.group == c for t in analysis.tables)]
+    total = sum(len(ts) for c in cohorts for _, ts in _blocks(analysis, c))
+    done = 0
+    for k, cohort in enumerate(cohorts, 2 if summary else 1):
+        out.append(Heading(f"{k}　{group_label(cohort)}", styles.h2, 1, f"ch2-{cohort}"))
+        specs = {s.id: s for s in analysis.specs.get(cohort, [])}
+        for name, tables in _blocks(analysis, cohort):
+            out.append(Paragraph(f"■ {name}", styles.h3))
+            for t in tables:
+                spec = specs.get(t.variable)
+                options = {label for label, codes in spec.rows if codes[0] >= 0} if spec else set()
+                item: list[Flowable] = []
+                if not all(c.suppressed for c in t.all_cells()):
+                    fig = charts.bar_chart(t)
+                    item += [image(fig), Paragraph(f"{nums.figure()}　{t.title}", styles.caption)]
+                item.append(Paragraph(sentence(t, options), styles.body))
+                out.append(KeepTogether(item))
+                out += published(t, styles, nums.table())
+                out.append(Spacer(1, 4 * mm))
+                done += 1
+                progress(done, total)
+    out += safety(values, styles)
+    return out
+
+
+def safety(values: dict[str, Any], styles: Styles) -> list[Flowable]:
+    out: list[Flowable] = [Heading("回答者の安全への配慮と相談窓口", styles.h2, 1, "ch2-safety")]
+    out.append(
+        Paragraph(
+            "この調査では、つらい気持ちや自殺について尋ねる設問の直後と調査票の裏表紙に、"
+            "相談窓口を案内しました。回答は匿名で、回答しないことも選べます。"
+            "この報告書を読んで気持ちがつらくなったときも、一人で抱え込まずに相談してください。",
+            styles.body,
+        )
+    )
+    for line in values["crisis_lines"]:
+        hours = f"（{line['hours']}）" if line.get("hours") else ""
+        out.append(Paragraph(f"・{line['name']}　{line['number']}{hours}", styles.plain))
+    return out

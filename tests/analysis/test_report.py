@@ -1,0 +1,166 @@
+"""``survey report`` on a small drawn study with web answers (the analyze test's data): the
+sections and their contents entries, embedded fonts only, the sampling-error table by hand,
+no figure in the results that is not a published cell, the questionnaires appended."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+
+from survey.analysis import disclosure, tables
+from survey.analysis.inputs import load as load_inputs
+from survey.cohorts import COHORT_LABELS
+from survey.collector.intake import Intake
+from survey.forms.loader import current_forms, load_forms
+from survey.models import Study
+from tests.analysis.test_analyze_cli import answered
+from tests.conftest import Issued, require_program
+
+STANDARD_14 = re.compile(r"^(Helvetica|Times|Courier|Symbol|ZapfDingbats)")
+ONE_DECIMAL = re.compile(r"(?<![\d.])\d{1,3}\.\d(?![\d])")
+
+
+def _pages(pdf: Path) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text.split("\f")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def programs() -> None:
+    for name in ("pdftotext", "pdffonts", "pdftoppm"):
+        require_program(name, shutil.which(name) is not None)
+
+
+# sqlite_only: as the analyze test, the report reads the dataset once; the rest is the same
+# computation on either backend.
+@pytest.mark.sqlite_only
+def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: None) -> None:  # type: ignore[no-untyped-def]
+    answered(intake, issued, tmp_path)
+    assert run("study", "set", "published_on=2027-03-31", "organisation=志木市").exit_code == 0
+    out = tmp_path / "report.pdf"
+    result = run("report", "--out", str(out), "--json", extra_env={"SURVEY_DEBUG": "1"})
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    pages = _pages(out)
+    reader = PdfReader(out)
+    assert len(reader.pages) == summary["report_pages"] + summary["appendix_pages"]
+    assert reader.metadata is not None and reader.metadata.author == "志木市"
+
+    # Headings, and contents entries whose page numbers are the pages the headings are on.
+    text = "\f".join(pages)
+    assert "令和9年3月31日" in pages[0] and "志木市" in pages[0]
+    toc = pages[1]
+    headings = ["第1章　調査の概要", "調査結果の見方", "第2章　調査の結果", "付録　調査票"]
+    for heading in headings:
+        m = re.search(
+            re.escape(heading.replace("　", " ")) + r"[ .]*(\d+)\s*$", toc.replace("　", " "), re.M
+        )
+        assert m, heading
+        page = int(m.group(1))
+        assert _squash(heading) in _squash(pages[page - 1]), (heading, page)
+    for caption in ("表1-2", "表1-4　標本誤差早見表", "図2-1", "表2-1"):
+        assert caption.replace("　", "") in _squash(text), caption
+    outline = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert "第1章　調査の概要" in outline and "第2章　調査の結果" in outline
+    assert any(t.startswith("付録1") for t in outline)
+
+    # Fonts: every one embedded, none of the standard 14.
+    fonts = subprocess.run(["pdffonts", str(out)], check=True, capture_output=True, text=True)
+    rows = fonts.stdout.splitlines()[2:]
+    assert rows
+    for row in rows:
+        name, *_, emb, _sub, _uni, _obj, _gen = row.split()
+        assert emb == "yes", row
+        assert not STANDARD_14.match(name.split("+")[-1]), row
+
+    # The sampling-error quick reference against a hand computation.
+    with issued.db.session(write=False) as session:
+        study = session.exec(select(Study)).one()
+        inputs = load_inputs(session, study)
+    general = next(c for c in inputs.counts if c.cohort == "general")
+    frame, n = general.frame, general.responses
+    expect = [
+        1.96 * math.sqrt((frame - n) / (frame - 1) * p * (1 - p) / n) * 100
+        for p in (0.1, 0.2, 0.3, 0.4, 0.5)
+    ]
+    line = next(x for x in text.splitlines() if x.strip().startswith("一般市民") and "±" in x)
+    assert re.findall(r"±(\d+\.\d)", line) == [f"{e:.1f}" for e in expect], line
+
+    # No figure in the results that is not a published cell.
+    analysis = tables.build(inputs.df, inputs.design, current_forms(load_forms()))
+    disclosure.apply(analysis, inputs.threshold)
+    allowed: set[str] = set()
+    hidden = 0
+    for t in analysis.tables:
+        for c in t.all_cells():
+            if c.suppressed:
+                hidden += 1
+            elif not c.base and not math.isnan(c.pct):
+                allowed |= {f"{round(v, 1):.1f}" for v in (c.pct, c.low, c.high)}
+    assert hidden > 0
+    start = next(
+        i for i, p in enumerate(pages) if "第2章 調査の結果" in p.replace("　", " ") and i > 1
+    )
+    end = next(
+        i for i, p in enumerate(pages) if "付録 調査票" in p.replace("　", " ") and i > start
+    )
+    results = "\n".join(pages[start:end])
+    found = ONE_DECIMAL.findall(results)
+    assert found
+    assert set(found) <= allowed, sorted(set(found) - allowed)
+    assert "＊" in results
+    assert "が最も高く" in results  # the generated sentence per item
+
+    # The appendices hold every question's text.
+    appendix = _squash("\n".join(pages[end:]))
+    forms = current_forms(load_forms())
+    for cohort in ("general", "high_school"):
+        for item in forms[cohort].items():
+            assert _squash(item.text.ja)[:20] in appendix, (cohort, item.id)
+    assert f"調査票（{COHORT_LABELS['general']}）" in appendix
+
+    # One page of each chapter, to look at: in SURVEY_TEST_ARTIFACTS when set (kept).
+    artifacts = Path(os.environ.get("SURVEY_TEST_ARTIFACTS") or tmp_path) / "report"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    ch1 = next(
+        i for i, p in enumerate(pages) if "第1章 調査の概要" in p.replace("　", " ") and i > 1
+    )
+    for name, index in (
+        ("cover", 0),
+        ("toc", 1),
+        ("ch1", ch1),
+        ("ch1-guide", ch1 + 2),
+        ("ch2", start + 1),
+        ("appendix", end + 1),
+    ):
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "70",
+                "-f",
+                str(index + 1),
+                "-l",
+                str(index + 1),
+                "-singlefile",
+                str(out),
+                str(artifacts / name),
+            ],
+            check=True,
+        )
