@@ -125,6 +125,7 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
     assert set(found) <= allowed, sorted(set(found) - allowed)
     assert "＊" in results
     assert "が最も高く" in results  # the generated sentence per item
+    assert "nan" not in results.lower()
 
     # The appendices hold every question's text.
     appendix = _squash("\n".join(pages[end:]))
@@ -140,11 +141,12 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
     ch1 = next(
         i for i, p in enumerate(pages) if "第1章 調査の概要" in p.replace("　", " ") and i > 1
     )
+    guide = next(i for i, p in enumerate(pages) if "調査結果の見方" in p and i > ch1)
     for name, index in (
         ("cover", 0),
         ("toc", 1),
         ("ch1", ch1),
-        ("ch1-guide", ch1 + 2),
+        ("ch1-guide", guide),
         ("ch2", start + 1),
         ("appendix", end + 1),
     ):

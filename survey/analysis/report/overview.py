@@ -4,6 +4,7 @@ response rates, exact counts of the draw's records) and the sampling-error quick
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Any
 
@@ -34,18 +35,29 @@ def _date(text: str | None) -> str:
     return wareki(date.fromisoformat(text)) if text else "（未設定）"
 
 
+NUMBER = re.compile(r"^[-+±]?[0-9][0-9,]*(\.[0-9]+)?%?$|^[－＊]$|^$")
+
+
 def _grid(rows: list[list[Any]], styles: Styles, widths: list[float] | None = None) -> Table:
+    """Text wraps (a paragraph per cell); numbers, ＊ and － stay one right-aligned line."""
+
+    def cell(x: Any) -> Any:
+        text = str(x)
+        return text if NUMBER.match(text) else Paragraph(text, styles.cell)
+
     head = [Paragraph(str(x), styles.cell) for x in rows[0]]
-    body = [
-        [Paragraph(str(x), styles.cell) if i == 0 else str(x) for i, x in enumerate(r)]
-        for r in rows[1:]
-    ]
+    body = [[cell(x) for x in r] for r in rows[1:]]
     table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(styles.table())
     return table
 
 
-def frame_table(df: pd.DataFrame, styles: Styles, formats: dict[str, str]) -> Table:
+def frame_table(
+    df: pd.DataFrame,
+    styles: Styles,
+    formats: dict[str, str],
+    widths: list[float] | None = None,
+) -> Table:
     """A DataFrame as a table, each column formatted as ``formats`` says (default: as is)."""
 
     def fmt(col: str, v: Any) -> str:
@@ -55,7 +67,7 @@ def frame_table(df: pd.DataFrame, styles: Styles, formats: dict[str, str]) -> Ta
         return f.format(v) if f else str(v)
 
     rows = [list(df.columns)] + [[fmt(c, r[c]) for c in df.columns] for _, r in df.iterrows()]
-    return _grid(rows, styles)
+    return _grid(rows, styles, widths)
 
 
 def _method_rows(inputs: Inputs, values: dict[str, Any]) -> list[list[Any]]:
@@ -120,7 +132,12 @@ def chapter(inputs: Inputs, values: dict[str, Any], styles: Styles) -> list[Flow
     out.append(Heading("5　標本設計と回収状況", styles.h2, 1, "ch1-5"))
     out.append(Paragraph("表1-2　標本設計", styles.caption))
     out.append(
-        frame_table(design_table(inputs), styles, {"回答率": "{:.1%}", "重み w_h": "{:.2f}"})
+        frame_table(
+            design_table(inputs),
+            styles,
+            {"回答率": "{:.1%}", "重み w_h": "{:.2f}"},
+            [19 * mm, 11 * mm, *[14 * mm] * 8, 15 * mm, 13 * mm],
+        )
     )
     out.append(
         Paragraph(

@@ -74,13 +74,19 @@ def _formats(columns: list[str]) -> dict[str, str]:
     return {c: "{:.1f}" for c in columns if any(c.endswith(k) for k in _FORMATS)}
 
 
+def _number(f: str, v: Any) -> Any:
+    if not isinstance(v, float):
+        return v  # ＊, "" or a count
+    return "－" if math.isnan(v) else f.format(v)  # no one in the row: no share
+
+
 def published(table: Table, styles: Styles, caption: str) -> list[Flowable]:
     frame = disclosure.published_frame(table)
     # A ＊ or "" stays as it is; numbers are formatted as the CSVs round them.
     formats = _formats(list(frame.columns))
     frame = frame.astype(object)
     for col, f in formats.items():
-        frame[col] = [f.format(v) if isinstance(v, float) else v for v in frame[col]]
+        frame[col] = [_number(f, v) for v in frame[col]]
     out: list[Flowable] = [Paragraph(f"{caption}　{table.title}", styles.caption)]
     out.append(frame_table(frame, styles, {}))
     if any(c.suppressed for c in table.all_cells()):
@@ -131,7 +137,8 @@ def chapter(
     cohorts = [c for c in COHORT_LABELS if any(t.group == c for t in analysis.tables)]
     total = sum(len(ts) for c in cohorts for _, ts in _blocks(analysis, c))
     done = 0
-    for k, cohort in enumerate(cohorts, 2 if summary else 1):
+    first = 2 if summary else 1
+    for k, cohort in enumerate(cohorts, first):
         out.append(Heading(f"{k}　{group_label(cohort)}", styles.h2, 1, f"ch2-{cohort}"))
         specs = {s.id: s for s in analysis.specs.get(cohort, [])}
         for name, tables in _blocks(analysis, cohort):
@@ -140,7 +147,7 @@ def chapter(
                 spec = specs.get(t.variable)
                 options = {label for label, codes in spec.rows if codes[0] >= 0} if spec else set()
                 item: list[Flowable] = []
-                if not all(c.suppressed for c in t.all_cells()):
+                if any(not c.suppressed and not c.base and c.n > 0 for c in t.all_cells()):
                     fig = charts.bar_chart(t)
                     item += [image(fig), Paragraph(f"{nums.figure()}　{t.title}", styles.caption)]
                 item.append(Paragraph(sentence(t, options), styles.body))
@@ -149,12 +156,13 @@ def chapter(
                 out.append(Spacer(1, 4 * mm))
                 done += 1
                 progress(done, total)
-    out += safety(values, styles)
+    out += safety(values, styles, first + len(cohorts))
     return out
 
 
-def safety(values: dict[str, Any], styles: Styles) -> list[Flowable]:
-    out: list[Flowable] = [Heading("回答者の安全への配慮と相談窓口", styles.h2, 1, "ch2-safety")]
+def safety(values: dict[str, Any], styles: Styles, number: int) -> list[Flowable]:
+    title = f"{number}　回答者の安全への配慮と相談窓口"
+    out: list[Flowable] = [Heading(title, styles.h2, 1, "ch2-safety")]
     out.append(
         Paragraph(
             "この調査では、つらい気持ちや自殺について尋ねる設問の直後と調査票の裏表紙に、"
