@@ -18,6 +18,9 @@ from sqlmodel import select
 
 from survey.analysis import disclosure, tables
 from survey.analysis.inputs import load as load_inputs
+from survey.analysis.report.precision import margin, quick_reference
+from survey.analysis.report.results import sentence
+from survey.analysis.tables import Cell, Table
 from survey.cohorts import COHORT_LABELS
 from survey.collector.intake import Intake
 from survey.forms.loader import current_forms, load_forms
@@ -166,3 +169,39 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
             ],
             check=True,
         )
+
+
+def _cell(n: int, pct: float, suppressed: bool = False, base: bool = False) -> Cell:
+    return Cell(("k", n), n, pct, pct - 5, pct + 5, (), base, 50, False, suppressed)
+
+
+def _table(cells: list[Cell], kind: str = "single") -> Table:
+    rows = ["はい", "いいえ", "無回答", "回答者数（基数）"]
+    return Table(
+        "t", "問", "general", "q", None, kind, rows, ["一般市民"], [[c] for c in cells], "q"
+    )
+
+
+def test_sentence_names_the_largest_published_category() -> None:
+    options = {"はい", "いいえ"}
+    base = _cell(50, math.nan, base=True)
+    t = _table([_cell(20, 40.04), _cell(25, 50.0), _cell(5, 9.96), base])
+    assert sentence(t, options) == "「いいえ」が最も高く、50.0%でした。"
+    tied = _table([_cell(25, 50.0), _cell(25, 50.0), _cell(0, 0.0), base])
+    assert sentence(tied, options) == "「はい」「いいえ」が同率で最も高く、50.0%でした。"
+    # A larger hidden share: the sentence speaks of the shown categories only.
+    hidden = _table([_cell(12, 24.0), _cell(38, 76.0, suppressed=True), _cell(0, 0.0), base])
+    assert sentence(hidden, options) == "表示している区分では、「はい」が最も高く、24.0%でした。"
+    multi = _table([_cell(30, 60.0), _cell(20, 40.0), _cell(0, 0.0), base], "multi")
+    assert sentence(multi, options) == "「はい」を選んだ人の割合が最も高く、60.0%でした。"
+    none = _table([_cell(3, 6.0, True), _cell(47, 94.0, True), _cell(0, 0.0), base])
+    assert sentence(none, options) == "公表できる数値がないため、説明を省略します。"
+
+
+def test_quick_reference_by_hand() -> None:
+    # N' = 1000, n = 400, p = 50 %: 600/999 · 0.25/400 = 0.00037538, √ = 0.019375,
+    # × 1.96 = 0.03797: ±3.8 points.
+    (row,) = quick_reference([("一般市民", 1000, 400), ("中学生", 151, 0)])
+    assert row.margins[-1] == pytest.approx(1.96 * math.sqrt(600 / 999 * 0.25 / 400) * 100)
+    assert f"{row.margins[-1]:.2f}" == "3.80"
+    assert margin(400, 400, 30) == 0.0  # everyone asked: no sampling error

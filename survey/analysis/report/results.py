@@ -64,7 +64,14 @@ def sentence(table: Table, options: set[str]) -> str:
     names = "」「".join(label for p, label in best if p == top)
     tied = sum(1 for p, _ in best if p == top) > 1
     verb = "を選んだ人の割合" if table.kind == "multi" else ""
-    return f"「{names}」{verb}が{'同率で' if tied else ''}最も高く、{top:.1f}%でした。"
+    # A hidden category may be larger than every shown one: then the claim is about the
+    # shown ones only, and says so.
+    hidden = any(
+        label in options and cell is not None and cell.suppressed
+        for label, (cell, *_) in zip(table.rows, table.cells, strict=True)
+    )
+    scope = "表示している区分では、" if hidden else ""
+    return f"{scope}「{names}」{verb}が{'同率で' if tied else ''}最も高く、{top:.1f}%でした。"
 
 
 _FORMATS = {"%": "{:.1f}", "95%CI下限": "{:.1f}", "95%CI上限": "{:.1f}"}
@@ -88,7 +95,8 @@ def published(table: Table, styles: Styles, caption: str) -> list[Flowable]:
     for col, f in formats.items():
         frame[col] = [_number(f, v) for v in frame[col]]
     out: list[Flowable] = [Paragraph(f"{caption}　{table.title}", styles.caption)]
-    out.append(frame_table(frame, styles, {}))
+    rest = (170 - 62) * mm / max(1, len(frame.columns) - 1)
+    out.append(frame_table(frame, styles, {}, [62 * mm, *[rest] * (len(frame.columns) - 1)]))
     if any(c.suppressed for c in table.all_cells()):
         out.append(Paragraph(disclosure.FOOTNOTE, styles.note))
     return out
