@@ -104,6 +104,24 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
     line = next(x for x in text.splitlines() if x.strip().startswith("一般市民") and "±" in x)
     assert re.findall(r"±(\d+\.\d)", line) == [f"{e:.1f}" for e in expect], line
 
+    # The sample-design table (表1-2) is the draw's records, exactly.
+    draw = inputs.draw
+    assert draw is not None
+    web = int((inputs.df["cohort"] == "general").sum())  # web answers only in this study
+    design = next(x for x in text.splitlines() if re.match(r"\s*一般市民\s+個人\s+\d", x))
+    assert design.split()[2:12] == [
+        str(draw.frame["general"]),
+        str(draw.removed["general"]),
+        str(general.frame),
+        str(general.sampled),
+        str(general.undeliverable),
+        str(web),
+        "0",
+        str(general.responses),
+        f"{general.responses / (general.sampled - general.undeliverable):.1%}",
+        f"{general.weight:.2f}",
+    ], design
+
     # No figure in the results that is not a published cell.
     analysis = tables.build(inputs.df, inputs.design, current_forms(load_forms()))
     disclosure.apply(analysis, inputs.threshold)
