@@ -154,12 +154,13 @@ def chapter(
             for t in tables:
                 spec = specs.get(t.variable)
                 options = {label for label, codes in spec.rows if codes[0] >= 0} if spec else set()
-                item: list[Flowable] = []
                 if any(not c.suppressed and not c.base and c.n > 0 for c in t.all_cells()):
                     fig = charts.bar_chart(t)
-                    item += [image(fig), Paragraph(f"{nums.figure()}　{t.title}", styles.caption)]
-                item.append(Paragraph(sentence(t, options), styles.body))
-                out.append(KeepTogether(item))
+                    caption = Paragraph(f"{nums.figure()}　{t.title}", styles.caption)
+                    text = Paragraph(sentence(t, options), styles.body)
+                    out.append(KeepTogether([image(fig), caption, text]))
+                # Nothing published: no chart and no sentence; the table's ＊ and its
+                # footnote say why.
                 out += published(t, styles, nums.table())
                 out.append(Spacer(1, 4 * mm))
                 done += 1
