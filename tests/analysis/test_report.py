@@ -76,6 +76,11 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
         assert m, heading
         page = int(m.group(1))
         assert _squash(heading) in _squash(pages[page - 1]), (heading, page)
+    # Each questionnaire starts on the page its contents entry gives (its own page 1).
+    entries = re.findall(r"(付録\d) 調査票（(.+?)）[ .]*(\d+)\s*$", toc.replace("　", " "), re.M)
+    assert {label for _, label, _ in entries} >= {"一般市民", "高校生"}, entries
+    for _, label, page in entries:
+        assert re.search(r"第\d+版\s+1\s*/\s*\d+", pages[int(page) - 1]), label
     for caption in ("表1-2", "表1-4　標本誤差早見表", "図2-1", "表2-1"):
         assert caption.replace("　", "") in _squash(text), caption
     outline = [o.title for o in reader.outline if not isinstance(o, list)]
