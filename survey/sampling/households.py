@@ -41,10 +41,15 @@ def type_keys(frames: Frames, order: Sequence[str]) -> dict[str, dict[str, tuple
 
 
 def household_types(
-    persons: Sequence[Person], rules: FrameRules, order: Sequence[str], result: DrawResult
+    persons: Sequence[Person],
+    rules: FrameRules,
+    order: Sequence[str],
+    result: DrawResult,
+    frames: Frames | None = None,
 ) -> list[dict[str, Any]]:
-    """``[{"cohort", "members": {earlier cohort: count}, "households", "removed"}, ...]``."""
-    keys = type_keys(build_frames(persons, rules, order), order)
+    """``[{"cohort", "members": {earlier cohort: count}, "households", "removed"}, ...]``;
+    ``frames`` are the draw's own, when the caller kept them."""
+    keys = type_keys(frames or build_frames(persons, rules, order), order)
     touched: set[str] = set()
     touched_before: dict[str, frozenset[str]] = {}
     for cohort in order:

@@ -25,7 +25,7 @@ from survey.models import Draw, FrameCount, SeedCommitment, Study
 from survey.register.reader import Register, read_register
 from survey.roster import RosterRecord, store_roster
 from survey.sampling.cohorts import DEFAULT_ALLOCATION
-from survey.sampling.draw import ALGORITHM, DrawResult, draw
+from survey.sampling.draw import ALGORITHM, DrawResult, Frames, build_frames, draw
 from survey.sampling.households import household_types
 from survey.sampling.seed import open_seed, seal_seed
 from survey.settings import Settings
@@ -175,7 +175,7 @@ def _run(
     allocation: dict[str, int],
     seed: bytes,
     progress: Progress | None,
-) -> DrawResult:
+) -> tuple[DrawResult, Frames]:
     rules = frame_rules(recorded, as_of)
     if rules.infant_frame == "checkup" and (
         rules.fieldwork_start is None or rules.fieldwork_end is None
@@ -191,10 +191,11 @@ def _run(
         if progress is not None:
             progress(f"抽出 draw: {cohort}", order.index(cohort), steps)
 
-    result = draw(register.persons, rules, allocation, order, seed, step)
+    frames = build_frames(register.persons, rules, order)
+    result = draw(register.persons, rules, allocation, order, seed, step, frames)
     if progress is not None:
         progress("抽出 draw", steps, steps)
-    return result
+    return result, frames
 
 
 @dataclass(slots=True)
@@ -245,11 +246,15 @@ def plan_draw(
     recorded = effective_settings(study)
     recorded["as_of"] = as_of.isoformat()
     register = read_register(register_path, recorded["districts"], _reader_progress(progress))
-    result = _run(register, as_of, recorded, allocation, seed, progress)
+    result, frames = _run(register, as_of, recorded, allocation, seed, progress)
     types = household_types(
-        register.persons, frame_rules(recorded, as_of), list(recorded["draw_order"]), result
+        register.persons,
+        frame_rules(recorded, as_of),
+        list(recorded["draw_order"]),
+        result,
+        frames,
     )
-    # Second pass over the file: full rows for the drawn units only.
+    # Full rows for the drawn units only (from their own lines where records are lines).
     full = register.residents([u.person.line for u in result.units])
     records = [
         RosterRecord.from_resident(u.cohort, u.unit_id, full[u.person.line], u.checkup)
@@ -404,7 +409,7 @@ def verify_draw(
     register = read_register(register_path, districts, _reader_progress(progress))
     rerun: dict[str, Any] = {"register_sha256": register.sha256}
     try:
-        result = _run(
+        result, _ = _run(
             register, recorded.as_of, recorded.settings, recorded.allocation, seed, progress
         )
     except DataError as exc:  # e.g. this register's frames are too small for the allocation
