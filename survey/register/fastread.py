@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import heapq
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 from survey.postal import parse_postal
 from survey.register import reader
 from survey.register.dates import DateFormatError, parse_date
+from survey.register.persons import Persons, concat
 
 # Python's str.strip() removes exactly these characters ([c for c in all code points if
 # c.isspace()]; a test keeps the list honest). A value that begins with none of them and
@@ -52,7 +52,7 @@ _MAX_SURPLUS = 16  # trailing empty fields checked in C++; rows with more go row
 @dataclass(slots=True)
 class Outcome:
     encoding: str
-    persons: list[reader.Person]  # in line order; empty when there are errors
+    persons: Persons  # in line order; empty when there are errors
     errors: list[reader.RowError]  # in the row-by-row reader's order
 
 
@@ -99,33 +99,35 @@ def _birth(raw: str) -> Any:
 class _Lookups:
     """Per distinct raw value, the row-by-row reader's verdict; kept across chunks."""
 
-    def __init__(self, districts: Sequence[str]) -> None:
+    def __init__(self, districts: Sequence[str], names: Sequence[str]) -> None:
+        code = {name: i for i, name in enumerate(names)}
         self.kinds: dict[str, tuple[Callable[[str], Any], dict[str, Any]]] = {
             "birth": (_birth, {}),
             "sex": (lambda v: reader._parse_sex(v.strip()), {}),
             "postal": (lambda v: parse_postal(v.strip()), {}),
-            "district": (lambda v: reader.district_of(v, districts), {}),
+            "district": (lambda v: code[reader.district_of(v, districts)], {}),
         }
 
     def column(self, values: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(valid per row, code per row, value per code) for one column."""
+        """(valid per row, code per row, number per code) for one column: a birth date as
+        its ordinal, a sex as 1 or 2, a district as its index; -1 where invalid."""
         fn, cache = self.kinds[kind]
         encoded = values.dictionary_encode()
-        results = np.empty(len(encoded.dictionary), dtype=object)
+        results = np.empty(len(encoded.dictionary), dtype=np.int64)
         for i, u in enumerate(encoded.dictionary.to_pylist()):
             if u not in cache:
-                cache[u] = fn(u)
+                value = fn(u)
+                if value is None:
+                    cache[u] = -1
+                elif kind == "birth":
+                    cache[u] = value.toordinal()
+                elif kind == "postal":
+                    cache[u] = 0
+                else:
+                    cache[u] = value
             results[i] = cache[u]
         codes = encoded.indices.to_numpy(zero_copy_only=False)
-        valid = np.array([r is not None for r in results], dtype=bool)
-        return valid[codes], codes, results
-
-
-@dataclass(slots=True)
-class _Chunk:
-    persons: list[reader.Person] = field(default_factory=list)
-    ids: list[tuple[int, str]] = field(default_factory=list)
-    others: list[tuple[int, str]] = field(default_factory=list)  # (line, text): row by row
+        return results[codes] >= 0, codes, results
 
 
 def read(
@@ -144,12 +146,14 @@ def read(
         return None
     index = reader._map_header(header)
     width = len(header)
-    lookups = _Lookups(districts)
+    names = list(dict.fromkeys([*districts, reader.OTHER_DISTRICT]))
+    lookups = _Lookups(districts, names)
     line_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     total = data.count(b"\n") + 1
-    persons: list[reader.Person] = []
+    parts: list[dict[str, Any]] = []
+    checked: list[reader.Person] = []  # rows checked one by one and found good
     row_errors: list[reader.RowError] = []
-    ids: list[tuple[int, str]] = []  # (line, normalised id) of every non-blank row with one
+    ids: list[tuple[int, str]] = []  # (line, normalised id) of rows checked one by one
     line, at = 2, body_at
     view = memoryview(data)
     while at < len(data):
@@ -162,12 +166,10 @@ def read(
             return None  # the row-by-row reader names the damaged byte and its line
         if got is None:
             return None
-        persons.extend(got.persons)
-        ids.extend(got.ids)
-        if got.others:
-            for row_line, text in got.others:
-                _one_row(row_line, text, width, index, districts, persons, row_errors, ids)
-            persons.sort(key=lambda p: p.line)
+        if got.columns is not None:
+            parts.append(got.columns)
+        for row_line, text in got.others:
+            _one_row(row_line, text, width, index, districts, checked, row_errors, ids)
         line += lines
         at = end
         if progress is not None:
@@ -179,11 +181,29 @@ def read(
         e
         for _, _, e in heapq.merge(
             ((e.line, 0, e) for e in row_errors),
-            ((e.line, 1, e) for e in _duplicates(ids)),
+            ((e.line, 1, e) for e in _duplicates(parts, ids)),
             key=lambda t: (t[0], t[1]),
         )
     ]
-    return Outcome(encoding, [] if errors else persons, errors)
+    if checked:
+        code = {name: i for i, name in enumerate(names)}
+        parts.append(
+            {
+                "line": np.array([p.line for p in checked], dtype=np.int64),
+                "resident_id": pa.array([p.resident_id for p in checked], pa.string()),
+                "household_id": pa.array([p.household_id for p in checked], pa.string()),
+                "birth": [p.birth_date.toordinal() for p in checked],
+                "sex": [p.sex for p in checked],
+                "district": [code[p.district] for p in checked],
+            }
+        )
+    return Outcome(encoding, concat([] if errors else parts, names), errors)
+
+
+@dataclass(slots=True)
+class _Chunk:
+    columns: dict[str, Any] | None = None  # the plainly valid rows, as columns
+    others: list[tuple[int, str]] = field(default_factory=list)  # (line, text): row by row
 
 
 def _parse(chunk: memoryview, names: list[str], encoding: str) -> tuple[pa.Table, int]:
@@ -258,27 +278,14 @@ def _chunk(
     out.others = [(first_line + k, text(k)) for k in rechecked]
     sel = np.flatnonzero(ok)
     if len(sel):
-        rids = pick["resident_id"](sel)
-        hids = [sys.intern(h) for h in pick["household_id"](sel)]
-        at_lines = (plain[sel] + first_line).tolist()
-        out.persons = list(
-            map(
-                reader.Person,
-                at_lines,
-                rids,
-                hids,
-                pick["birth"](sel),
-                pick["sex"](sel),
-                pick["district"](sel),
-            )
-        )
-        out.ids = list(zip(at_lines, rids, strict=True))
+        out.columns = {"line": (plain[sel] + first_line).astype(np.int64)}
+        out.columns |= {key: pick[key](sel) for key in pick}
     return out
 
 
 def _check_columns(
     columns: list[pa.Array], index: dict[str, int], lookups: _Lookups
-) -> tuple[np.ndarray, dict[str, Callable[[np.ndarray], list[Any]]]]:
+) -> tuple[np.ndarray, dict[str, Callable[[np.ndarray], Any]]]:
     """Which plainly structured rows are plainly valid, and accessors of their values."""
     ok = np.ones(len(columns[0]) if columns else 0, dtype=bool)
 
@@ -306,12 +313,12 @@ def _check_columns(
         ok &= valid
         coded[kind] = (codes, results)
 
-    def lookup(kind: str) -> Callable[[np.ndarray], list[Any]]:
+    def lookup(kind: str) -> Callable[[np.ndarray], Any]:
         codes, results = coded[kind]
-        return lambda sel: list(results[codes[sel]])
+        return lambda sel: results[codes[sel]]
 
-    def strings(key: str) -> Callable[[np.ndarray], list[Any]]:
-        return lambda sel: list(columns[index[key]].take(pa.array(sel)).to_pylist())
+    def strings(key: str) -> Callable[[np.ndarray], Any]:
+        return lambda sel: columns[index[key]].take(pa.array(sel))
 
     return ok, {
         "resident_id": strings("resident_id"),
@@ -343,10 +350,17 @@ def _one_row(
         persons.append(person)
 
 
-def _duplicates(ids: list[tuple[int, str]]) -> list[reader.RowError]:
-    """Every row whose id an earlier row has, naming the first such line."""
-    if len({rid for _, rid in ids}) == len(ids):
+def _duplicates(
+    parts: list[dict[str, Any]], checked: list[tuple[int, str]]
+) -> list[reader.RowError]:
+    """Every row whose id an earlier row has, naming the first such line (a hash index)."""
+    arrays = [p["resident_id"] for p in parts] + [pa.array([r for _, r in checked], pa.string())]
+    every = pa.chunked_array(arrays, type=pa.string())
+    if pc.count_distinct(every).as_py() == len(every):
         return []
+    ids = list(checked)
+    for p in parts:
+        ids += zip(p["line"].tolist(), p["resident_id"].to_pylist(), strict=True)
     ids.sort()
     first: dict[str, int] = {}
     out = []

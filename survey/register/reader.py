@@ -116,7 +116,7 @@ class Register:
 
     sha256: str
     encoding: str
-    persons: list[Person]
+    persons: Sequence[Person]  # survey.register.persons.Persons from the vectorised pass
     data: bytes = field(repr=False)
     warnings: list[str] = field(default_factory=list)
     # Set when every record is one line (the vectorised first pass): header index and width.

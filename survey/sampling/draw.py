@@ -9,16 +9,17 @@ copy of the register reproduces the same sample (``survey sample --verify``).
 from __future__ import annotations
 
 import hashlib
-import heapq
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from survey.cohorts import COHORT_LABELS, GUARDIAN_COHORTS
+from survey.cohorts import GUARDIAN_COHORTS
 from survey.crypto import keyed_hash
-from survey.errors import DataError
 from survey.register.reader import SEX_LABELS, Person
+
+if TYPE_CHECKING:
+    from survey.sampling.columnar import ColumnFrames
 from survey.sampling.cohorts import (
     Checkup,
     FrameRules,
@@ -129,85 +130,19 @@ def draw(
     order: Sequence[str],
     seed: bytes,
     progress: Callable[[str], None] | None = None,
-    frames: Frames | None = None,
+    frames: ColumnFrames | None = None,
 ) -> DrawResult:
     """Draw every cohort in ``order``; raise :class:`DataError` if an allocation exceeds N'_h.
 
-    ``frames`` are ``build_frames(persons, rules, order)`` when the caller has them already.
+    Within each cohort, in ``order``: a person frame ranks its members not drawn before, a
+    guardian frame its households holding nobody drawn before (then one child per chosen
+    household, by its own rank); the n smallest ranks are drawn. Computed over columns
+    (:mod:`survey.sampling.columnar`); ``frames`` are ``column_frames(...)`` if the caller
+    has them already.
     """
+    from survey.register.persons import Persons
+    from survey.sampling.columnar import column_frames, draw_columns
+
     if frames is None:
-        frames = build_frames(persons, rules, order)
-    bands: dict[date, str] = {}
-    drawn_persons: set[str] = set()
-    touched_households: set[str] = set()  # households holding anyone drawn so far
-    result = DrawResult({}, {}, {}, frames.no_frame, [], {})
-    too_large: list[str] = []
-    for cohort in order:
-        if progress is not None:
-            progress(cohort)
-        n = allocation.get(cohort, 0)
-        cells: Counter[tuple[str, str, str, str]] = Counter()
-        removed_cells: Counter[tuple[str, str, str, str]] = Counter()
-        if cohort in GUARDIAN_COHORTS:
-            households = frames.households[cohort]
-            eligible: list[str] = []
-            for hid, children in households.items():
-                first = min(children, key=lambda c: c[0].line)[0]
-                cell = _cell(cohort, first, rules, household=True)
-                cells[cell] += 1
-                # A household holding anyone drawn earlier, in any cohort, is left out:
-                # one household should not receive two questionnaires.
-                if hid in touched_households:
-                    removed_cells[cell] += 1
-                else:
-                    eligible.append(hid)
-            result.frame[cohort] = len(households)
-            household_rank = _ranker(seed, cohort)
-            chosen_ids = heapq.nsmallest(min(n, len(eligible)), eligible, key=household_rank)
-            for hid in chosen_ids:
-                # The child is chosen at random too, with its own keyed rank, so the choice
-                # is reproducible and independent of the register's row order.
-                child, checkup = min(
-                    households[hid],
-                    key=lambda c: _rank(seed, cohort + ":child", hid, c[0].resident_id),
-                )
-                result.units.append(DrawnUnit(cohort, hid, child, checkup))
-                touched_households.add(hid)
-                drawn_persons.add(child.resident_id)
-        else:
-            frame = frames.persons[cohort]
-
-            def cell_of(p: Person, cohort: str = cohort) -> tuple[str, str, str, str]:
-                band = bands.get(p.birth_date)
-                if band is None:
-                    band = bands[p.birth_date] = age_band(age_on(p.birth_date, rules.as_of))
-                return (cohort, SEX_LABELS[p.sex], band, p.district)
-
-            cells.update(map(cell_of, frame))
-            if drawn_persons:
-                eligible_p = [p for p in frame if p.resident_id not in drawn_persons]
-                removed_cells.update(cell_of(p) for p in frame if p.resident_id in drawn_persons)
-            else:
-                eligible_p = frame
-            result.frame[cohort] = len(frame)
-            rank = _ranker(seed, cohort)
-            chosen = heapq.nsmallest(
-                min(n, len(eligible_p)), eligible_p, key=lambda p: rank(p.resident_id)
-            )
-            for p in chosen:
-                result.units.append(DrawnUnit(cohort, p.resident_id, p))
-                drawn_persons.add(p.resident_id)
-                touched_households.add(p.household_id)
-            eligible = [p.resident_id for p in eligible_p]
-        result.removed[cohort] = result.frame[cohort] - len(eligible)
-        result.sample[cohort] = min(n, len(eligible))
-        if n > len(eligible):
-            too_large.append(f"{cohort}（{COHORT_LABELS[cohort]}）: n={n} > N'={len(eligible)}")
-        for cell, count in cells.items():
-            result.cells[cell] = [count, removed_cells[cell]]
-    if too_large:
-        raise DataError(
-            "割当数が抽出枠の大きさを超えています: " + "; ".join(too_large),
-            "Allocation larger than the available frame N'_h: " + "; ".join(too_large),
-        )
-    return result
+        frames = column_frames(Persons.of(persons), rules, order)
+    return draw_columns(frames, allocation, order, seed, progress)

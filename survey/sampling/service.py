@@ -22,10 +22,12 @@ from survey.cohorts import COHORTS
 from survey.crypto import new_seed, sha256_hex
 from survey.errors import DataError, UsageError
 from survey.models import Draw, FrameCount, SeedCommitment, Study
+from survey.register.persons import Persons
 from survey.register.reader import Register, read_register
 from survey.roster import RosterRecord, store_roster
 from survey.sampling.cohorts import DEFAULT_ALLOCATION
-from survey.sampling.draw import ALGORITHM, DrawResult, Frames, build_frames, draw
+from survey.sampling.columnar import ColumnFrames, column_frames
+from survey.sampling.draw import ALGORITHM, DrawResult, draw
 from survey.sampling.households import household_types
 from survey.sampling.seed import open_seed, seal_seed
 from survey.settings import Settings
@@ -175,7 +177,7 @@ def _run(
     allocation: dict[str, int],
     seed: bytes,
     progress: Progress | None,
-) -> tuple[DrawResult, Frames]:
+) -> tuple[DrawResult, ColumnFrames]:
     rules = frame_rules(recorded, as_of)
     if rules.infant_frame == "checkup" and (
         rules.fieldwork_start is None or rules.fieldwork_end is None
@@ -191,8 +193,8 @@ def _run(
         if progress is not None:
             progress(f"抽出 draw: {cohort}", order.index(cohort), steps)
 
-    frames = build_frames(register.persons, rules, order)
-    result = draw(register.persons, rules, allocation, order, seed, step, frames)
+    frames = column_frames(Persons.of(register.persons), rules, order)
+    result = draw(frames.persons, rules, allocation, order, seed, step, frames)
     if progress is not None:
         progress("抽出 draw", steps, steps)
     return result, frames
@@ -248,11 +250,7 @@ def plan_draw(
     register = read_register(register_path, recorded["districts"], _reader_progress(progress))
     result, frames = _run(register, as_of, recorded, allocation, seed, progress)
     types = household_types(
-        register.persons,
-        frame_rules(recorded, as_of),
-        list(recorded["draw_order"]),
-        result,
-        frames,
+        frames.persons, frame_rules(recorded, as_of), list(recorded["draw_order"]), result, frames
     )
     # Full rows for the drawn units only (from their own lines where records are lines).
     full = register.residents([u.person.line for u in result.units])
@@ -260,7 +258,7 @@ def plan_draw(
         RosterRecord.from_resident(u.cohort, u.unit_id, full[u.person.line], u.checkup)
         for u in result.units
     ]
-    later = sum(1 for p in register.persons if p.birth_date > as_of)
+    later = frames.persons.born_after(as_of)
     warnings = []
     if later:
         warnings.append(
