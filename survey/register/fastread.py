@@ -172,6 +172,9 @@ def read(
             _one_row(row_line, text, width, index, districts, checked, row_errors, ids)
         line += lines
         at = end
+        # The chunk's parse tables are freed: hand their pages back, so that the peak
+        # memory is one chunk's, not the sum (mimalloc keeps freed pages otherwise).
+        pa.default_memory_pool().release_unused()
         if progress is not None:
             progress(line - 1, total)
     if progress is not None:
