@@ -65,6 +65,10 @@ class FontSet:
     fonts: list[tuple[str, frozenset[int]]]
     missing: Counter[str] = field(default_factory=Counter)
     _cache: dict[str, tuple[str, str, float]] = field(default_factory=dict, repr=False)
+    # Per character already looked up: its width at size 1, and whether the main font draws
+    # it as itself (then a text of such characters is one run, with no per-character work).
+    _widths: dict[str, float] = field(default_factory=dict, repr=False)
+    _plain: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def load(cls) -> FontSet:
@@ -92,10 +96,15 @@ class FontSet:
                 font, drawn = self.fonts[0][0], MISSING_MARK
             cached = (font, drawn, pdfmetrics.stringWidth(drawn, font, 1.0))
             self._cache[ch] = cached
+            self._widths[ch] = cached[2]
+            if font == self.fonts[0][0] and drawn == ch:
+                self._plain.add(ch)
         return cached
 
     def runs(self, text: str) -> list[tuple[str, str]]:
         """Split ``text`` into (font, text) runs; unknown characters become 〓 in the main font."""
+        if self._plain.issuperset(text):
+            return [(self.fonts[0][0], text)] if text else []
         out: list[tuple[str, str]] = []
         for ch in text:
             font, drawn, _ = self._glyph(ch)
@@ -108,7 +117,10 @@ class FontSet:
         return out
 
     def width(self, text: str, size: float) -> float:
-        return size * sum(self._glyph(ch)[2] for ch in text)
+        try:
+            return size * sum(map(self._widths.__getitem__, text))
+        except KeyError:  # a character seen for the first time
+            return size * sum(self._glyph(ch)[2] for ch in text)
 
     def draw(self, canvas: Canvas, x: float, y: float, text: str, size: float) -> float:
         """Draw at baseline (x, y); return the width drawn."""
