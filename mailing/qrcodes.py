@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import segno
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfgen.canvas import Canvas
 
 ERROR = "m"
@@ -38,15 +39,19 @@ class QrPattern:
         self.base = np.array(first.matrix, dtype=np.uint8)
         if not self.ascii:
             return
-        head = prefix.encode()
-        columns = []
-        for bit in range(self.length * 8):
-            flipped = bytearray(sample.encode())
+        self._head = prefix.encode()
+        # Columns of A are found when a code first differs from the sample in that bit:
+        # bits no code changes (the hyphens, the top bit of ASCII) never cost an encoding.
+        self._columns: dict[int, np.ndarray] = {}
+
+    def _column(self, bit: int, sample: bytes) -> np.ndarray:
+        column = self._columns.get(bit)
+        if column is None:
+            flipped = bytearray(sample)
             flipped[bit // 8] ^= 0x80 >> (bit % 8)
-            columns.append(
-                (_modules(head + bytes(flipped), self.mask, self.version) ^ self.base).ravel()
-            )
-        self.map = np.array(columns, dtype=np.float32).T  # modules × tail bits
+            symbol = _modules(self._head + bytes(flipped), self.mask, self.version)
+            column = self._columns[bit] = symbol ^ self.base
+        return column
 
     def modules(self, url: str) -> np.ndarray:
         """The module matrix (1 = dark) of ``url``, with the study's fixed mask."""
@@ -55,14 +60,20 @@ class QrPattern:
             return _modules(url, self.mask)
         if not tail.isascii():
             return _modules(url, self.mask)
+        sample = np.packbits(self.base_tail).tobytes()
         bits = np.unpackbits(np.frombuffer(tail.encode(), dtype=np.uint8)) ^ self.base_tail
-        flips = (self.map @ bits.astype(np.float32)).astype(np.int64) & 1
-        return self.base ^ flips.reshape(self.base.shape).astype(np.uint8)
+        out = self.base.copy()
+        for bit in np.flatnonzero(bits).tolist():
+            out ^= self._column(bit, sample)
+        return out
+
+
+_RUN: dict[tuple[int, int, int], str] = {}  # (column, row, width) -> "c r w 1 re"
 
 
 def draw_modules(canvas: Canvas, modules: np.ndarray, x: float, y: float, size: float) -> float:
     """The dark modules as one filled path (runs of a row merged), lower left at (x, y), in
-    module units under a scaling transform. Returns the module size."""
+    module units under a scaling transform (its own q/Q). Returns the module size."""
     n = modules.shape[0]
     module = size / n
     padded = np.zeros((n, n + 2), dtype=np.int8)
@@ -70,12 +81,11 @@ def draw_modules(canvas: Canvas, modules: np.ndarray, x: float, y: float, size: 
     edges = np.diff(padded, axis=1)
     rows, starts = np.nonzero(edges == 1)
     _, ends = np.nonzero(edges == -1)
-    ops = " ".join(
-        f"{s} {n - 1 - r} {e - s} 1 re"
-        for r, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True)
-    )
-    canvas.saveState()
-    canvas.transform(module, 0, 0, module, x, y)
-    canvas.addLiteral(f"{ops} f")
-    canvas.restoreState()
+    runs = []
+    for key in zip(starts.tolist(), (n - 1 - rows).tolist(), (ends - starts).tolist(), strict=True):
+        run = _RUN.get(key)
+        if run is None:
+            run = _RUN[key] = "{} {} {} 1 re".format(*key)
+        runs.append(run)
+    canvas.addLiteral(f"q {fp_str(module, 0, 0, module, x, y)} cm {' '.join(runs)} f Q")
     return float(module)

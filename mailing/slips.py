@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
@@ -170,10 +171,11 @@ class _Slips:
         return kind
 
     def _place(self, name: str, x: float, y: float) -> None:
-        self.canvas.saveState()
-        self.canvas.translate(x, y)
+        # A bare q/cm…Q around the form: reportlab's saveState/translate would copy its
+        # whole Python-side state for what changes nothing but the PDF's CTM.
+        self.canvas.addLiteral(f"q 1 0 0 1 {fp_str(x, y)} cm")
         self.canvas.doForm(name)
-        self.canvas.restoreState()
+        self.canvas.addLiteral("Q")
 
     def draw(self, code: IssuedCode, x: float, y: float, web: bool) -> None:
         canvas, fonts = self.canvas, self.fonts
@@ -182,7 +184,6 @@ class _Slips:
         top = y + SLIP_H - PAD
         # The title is drawn on the page itself: text extraction (pdftotext -layout) then
         # sees the two slips' titles of a row as one line, as before the forms.
-        fonts.draw(canvas, x + PAD, top - 10.5, kind.title, kind.title_size)
         self._place(kind.frame, x, y)
         # The code in a box, large, with what to do with it.
         size = _code_size(fonts, code.code, text_w)
@@ -193,7 +194,13 @@ class _Slips:
         canvas.roundRect(x + PAD, box_top - height, text_w, height, 1.5 * mm, stroke=1, fill=0)
         canvas.restoreState()
         baseline = box_top - 3.5 * mm - size * 0.85
-        fonts.draw(canvas, x + PAD + 3 * mm, baseline, display(code.code), size)
+        fonts.draw_all(
+            canvas,
+            [
+                (x + PAD, top - 10.5, kind.title, kind.title_size),
+                (x + PAD + 3 * mm, baseline, display(code.code), size),
+            ],
+        )
         self._place(kind.hint, x + PAD + 3 * mm, baseline - size * 0.3 - 4)
         y_text = box_top - height
         for i, (name, block, gap) in enumerate(kind.blocks):
