@@ -136,6 +136,25 @@ def read(
     progress: Callable[[int, int], None] | None = None,
 ) -> Outcome | None:
     """The first pass over ``data``, or None where only the row-by-row reader applies."""
+    previous = pa.default_memory_pool()
+    try:
+        # jemalloc, told to return freed pages at once: each chunk's parse tables are
+        # given back before the next chunk is read, so the peak is one chunk's, not more.
+        pa.jemalloc_set_decay_ms(0)
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        pass
+    try:
+        return _read(data, districts, progress)
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _read(
+    data: bytes,
+    districts: Sequence[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome | None:
     layout = _layout(data)
     if layout is None:
         return None
@@ -172,9 +191,7 @@ def read(
             _one_row(row_line, text, width, index, districts, checked, row_errors, ids)
         line += lines
         at = end
-        # The chunk's parse tables are freed: hand their pages back, so that the peak
-        # memory is one chunk's, not the sum (mimalloc keeps freed pages otherwise).
-        pa.default_memory_pool().release_unused()
+        pa.default_memory_pool().release_unused()  # the chunk's freed pages, at once
         if progress is not None:
             progress(line - 1, total)
     if progress is not None:

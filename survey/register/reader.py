@@ -146,12 +146,16 @@ class Register:
         return out
 
 
-def _line_starts(data: bytes) -> Any:
-    """Byte offset of each line's start (line n at index n - 1)."""
+def _line_starts(data: bytes, block: int = 1 << 24) -> Any:
+    """Byte offset of each line's start (line n at index n - 1), found a block at a time so
+    that no array of the file's size is made."""
     import numpy as np
 
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
-    return np.concatenate(([0], newlines + 1))
+    parts = [np.zeros(1, dtype=np.int64)]
+    for at in range(0, len(data), block):
+        view = np.frombuffer(data, dtype=np.uint8, count=min(block, len(data) - at), offset=at)
+        parts.append(np.flatnonzero(view == 0x0A).astype(np.int64) + at + 1)
+    return np.concatenate(parts)
 
 
 OTHER_DISTRICT = "その他"

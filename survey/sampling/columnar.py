@@ -10,7 +10,7 @@ in the same order, so ties (should two ranks ever be equal) fall the same way.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -111,26 +111,24 @@ def draw_columns(
             )
         else:
             rows = frames.person_rows[cohort]
-            rids: list[str] = persons.resident_id.take(pa.array(rows)).to_pylist()
             cells = _count(cohort, cell_key[rows], persons, frames)
             if drawn_persons:
+                rids = persons.resident_id.take(pa.array(rows)).to_pylist()
                 taken = np.array([r in drawn_persons for r in rids], dtype=bool)
                 removed_cells = _count(cohort, cell_key[rows[taken]], persons, frames)
-                keep = np.flatnonzero(~taken).tolist()
-                rows, rids = rows[~taken], [rids[k] for k in keep]
+                rows = rows[~taken]
+                del rids
             else:
                 removed_cells = {}
             result.frame[cohort] = len(frames.person_rows[cohort])
             rank = _ranker(seed, cohort)
-            chosen = heapq.nsmallest(
-                min(n, len(rids)), zip(map(rank, rids), range(len(rids)), strict=True)
-            )
+            chosen = heapq.nsmallest(min(n, len(rows)), _ranked(rank, persons, rows))
             for _, k in chosen:
                 p = persons.person(int(rows[k]))
                 result.units.append(DrawnUnit(cohort, p.resident_id, p))
                 drawn_persons.add(p.resident_id)
                 touched_households.add(p.household_id)
-            eligible = len(rids)
+            eligible = len(rows)
         result.removed[cohort] = result.frame[cohort] - eligible
         result.sample[cohort] = min(n, eligible)
         if n > eligible:
@@ -143,6 +141,16 @@ def draw_columns(
             "Allocation larger than the available frame N'_h: " + "; ".join(too_large),
         )
     return result
+
+
+def _ranked(
+    rank: Callable[[str], bytes], persons: Persons, rows: np.ndarray, block: int = 65536
+) -> Iterator[tuple[bytes, int]]:
+    """(rank, position in ``rows``) in row order; ids become Python strings a block at a
+    time, so a million-person frame never holds a million of them at once."""
+    for start in range(0, len(rows), block):
+        ids = persons.resident_id.take(pa.array(rows[start : start + block])).to_pylist()
+        yield from zip(map(rank, ids), range(start, start + len(ids)), strict=True)
 
 
 def _count(

@@ -145,3 +145,12 @@ def test_python_whitespace_list_is_what_strip_removes() -> None:
 def test_synthetic_register_takes_the_vectorised_path(synth_register: Path) -> None:
     register = read_register(synth_register, SHIKI)
     assert isinstance(register, Register) and register.one_line_records is not None
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 24])
+def test_line_starts_in_blocks(block: int) -> None:
+    from survey.register.reader import _line_starts
+
+    data = b"ab\r\ncd\n\nefg\r\nh"
+    expected = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
+    assert _line_starts(data, block).tolist() == expected
