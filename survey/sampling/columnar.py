@@ -179,31 +179,39 @@ def _households(
 ) -> tuple[dict[Cell, int], dict[Cell, int], int]:
     persons = frames.persons
     rows, checkups = frames.child_rows[cohort]
-    hids: list[str] = persons.household_id.take(pa.array(rows)).to_pylist()
-    households: dict[str, list[tuple[int, Checkup | None]]] = {}
-    for row, hid, checkup in zip(rows.tolist(), hids, checkups, strict=True):
-        households.setdefault(hid, []).append((row, checkup))
-    lines = persons.line
+    codes = persons.household[rows]
+    # Households in the order their first child appears (the row-by-row dict's order), each
+    # with its first child by line (ties: the earlier row), as min() over its children.
+    found, first_seen = np.unique(codes, return_index=True)
+    by_seen = np.argsort(first_seen, kind="stable")
+    households = found[by_seen]
+    by_line = np.lexsort((np.arange(len(rows)), persons.line[rows], codes))
+    group_start = np.unique(codes[by_line], return_index=True)[1]
+    first_child = rows[by_line[group_start]][by_seen]
+    touched = pc.index_in(
+        pa.array(sorted(touched_households), pa.string()), value_set=persons.household_names
+    )
+    left_out = np.isin(households, touched.drop_null().to_numpy(zero_copy_only=False))
+    district = persons.district[first_child]
     cells: dict[Cell, int] = {}
     removed: dict[Cell, int] = {}
-    eligible: list[str] = []
-    for hid, children in households.items():
-        first = min(children, key=lambda c: int(lines[c[0]]))[0]
-        cell = (cohort, HOUSEHOLD_CELL, HOUSEHOLD_CELL, persons.districts[persons.district[first]])
-        cells[cell] = cells.get(cell, 0) + 1
-        # A household holding anyone drawn earlier, in any cohort, is left out: one household
-        # should not receive two questionnaires.
-        if hid in touched_households:
-            removed[cell] = removed.get(cell, 0) + 1
-        else:
-            eligible.append(hid)
+    for d, out in ((district, cells), (district[left_out], removed)):
+        values, first, counts = np.unique(d, return_index=True, return_counts=True)
+        for k in np.argsort(first, kind="stable").tolist():
+            name = persons.districts[int(values[k])]
+            out[(cohort, HOUSEHOLD_CELL, HOUSEHOLD_CELL, name)] = int(counts[k])
+    # A household holding anyone drawn earlier, in any cohort, is left out: one household
+    # should not receive two questionnaires.
+    eligible: list[str] = persons.household_names.take(pa.array(households[~left_out])).to_pylist()
     result.frame[cohort] = len(households)
     chosen = heapq.nsmallest(min(n, len(eligible)), eligible, key=_ranker(seed, cohort))
+    code_of = dict(zip(eligible, households[~left_out].tolist(), strict=True))
     for hid in chosen:
         # The child is chosen at random too, with its own keyed rank, so the choice is
         # reproducible and independent of the register's row order.
+        mine = np.flatnonzero(codes == code_of[hid]).tolist()
         row, checkup = min(
-            households[hid],
+            [(int(rows[k]), checkups[k]) for k in mine],
             key=lambda c: _rank(seed, cohort + ":child", hid, persons.resident_id[c[0]].as_py()),
         )
         child = persons.person(row)
