@@ -135,9 +135,12 @@ class FontSet:
         """Draw (x, y, text, size) items, each as :meth:`draw` would, in one text object: a
         label's few lines cost one PDF text object instead of one each."""
         text_object = canvas.beginText()
+        current: tuple[str, float] | None = None
         for x, y, text, size in items:
             for font, chunk in self.runs(text):
-                text_object.setFont(font, size)
+                if current != (font, size):
+                    text_object.setFont(font, size)
+                    current = (font, size)
                 text_object.setTextOrigin(x, y)
                 text_object.textOut(chunk)
                 x += pdfmetrics.stringWidth(chunk, font, size)
@@ -158,6 +161,13 @@ class FontSet:
         (、。）」 and small kana) never starts a line and an opening one (（「) never ends one
         (禁則). Only a run wider than the whole line is split, as a last resort.
         """
+        if self.width(text, size) <= max_width:
+            # What the token loop gives for a text that fits (every prefix fits too: the
+            # widths are non-negative and summed in the same order), without its n² widths.
+            return [text.rstrip()] if text.strip() else []
+        return self._wrap_tokens(text, size, max_width)
+
+    def _wrap_tokens(self, text: str, size: float, max_width: float) -> list[str]:
         lines: list[str] = []
         current = ""
         for token in _TOKENS.findall(text):

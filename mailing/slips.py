@@ -112,9 +112,11 @@ class _Slips:
     ) -> None:
         self.canvas, self.fonts, self.public_url = canvas, fonts, public_url
         self.fingerprint, self.bottom = fingerprint, bottom
-        # The QR mask is chosen once, for the study's URL pattern (any mask is valid).
-        prefix = code_url(public_url, sample_code)[: -len(display(sample_code))]
-        self.qr = QrPattern(prefix, display(sample_code))
+        # The QR mask is chosen once, for the study's URL pattern (any mask is valid): segno's
+        # choice for the URL with a code of zeros, so a study's slips always share one mask.
+        shown = display(sample_code)
+        prefix = code_url(public_url, sample_code)[: -len(shown)]
+        self.qr = QrPattern(prefix, "".join("-" if c == "-" else "0" for c in shown))
         self.kinds: dict[tuple[str, bool], _Kind] = {}
         self._forms = 0
 
