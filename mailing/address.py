@@ -25,18 +25,19 @@ def draw_address_block(
     top = y + h - pad
     small = 9.0 * scale
     y_line = top - small
-    fonts.draw(canvas, x + pad, y_line, f"〒{postal_display(record.postal_code)}", small)
+    lines = [(x + pad, y_line, f"〒{postal_display(record.postal_code)}", small)]
     for text in (record.address, record.building):
         if not text:
             continue
         size = fonts.fit(text, 10.0 * scale, inner, 7.0 * scale)
         for part in fonts.wrap(text, size, inner):
             y_line -= size * 1.3
-            fonts.draw(canvas, x + pad, y_line, part, size)
+            lines.append((x + pad, y_line, part, size))
     name = record.addressee
     size = fonts.fit(name, 14.0 * scale, inner - 4 * mm * scale, 8.0 * scale)
     name_y = max(y + pad + 2 * mm * scale, min(y_line - size * 1.8, y + h * 0.28))
-    fonts.draw(canvas, x + pad + 4 * mm * scale, name_y, name, size)
+    lines.append((x + pad + 4 * mm * scale, name_y, name, size))
     if tag:
         tag_size = 5.5 * scale
-        fonts.draw(canvas, x + w - pad - fonts.width(tag, tag_size), y + 2 * mm, tag, tag_size)
+        lines.append((x + w - pad - fonts.width(tag, tag_size), y + 2 * mm, tag, tag_size))
+    fonts.draw_all(canvas, lines)

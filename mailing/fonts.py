@@ -65,6 +65,10 @@ class FontSet:
     fonts: list[tuple[str, frozenset[int]]]
     missing: Counter[str] = field(default_factory=Counter)
     _cache: dict[str, tuple[str, str, float]] = field(default_factory=dict, repr=False)
+    # Per character already looked up: its width at size 1, and whether the main font draws
+    # it as itself (then a text of such characters is one run, with no per-character work).
+    _widths: dict[str, float] = field(default_factory=dict, repr=False)
+    _plain: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def load(cls) -> FontSet:
@@ -92,10 +96,15 @@ class FontSet:
                 font, drawn = self.fonts[0][0], MISSING_MARK
             cached = (font, drawn, pdfmetrics.stringWidth(drawn, font, 1.0))
             self._cache[ch] = cached
+            self._widths[ch] = cached[2]
+            if font == self.fonts[0][0] and drawn == ch:
+                self._plain.add(ch)
         return cached
 
     def runs(self, text: str) -> list[tuple[str, str]]:
         """Split ``text`` into (font, text) runs; unknown characters become 〓 in the main font."""
+        if self._plain.issuperset(text):
+            return [(self.fonts[0][0], text)] if text else []
         out: list[tuple[str, str]] = []
         for ch in text:
             font, drawn, _ = self._glyph(ch)
@@ -108,7 +117,10 @@ class FontSet:
         return out
 
     def width(self, text: str, size: float) -> float:
-        return size * sum(self._glyph(ch)[2] for ch in text)
+        try:
+            return size * sum(map(self._widths.__getitem__, text))
+        except KeyError:  # a character seen for the first time
+            return size * sum(self._glyph(ch)[2] for ch in text)
 
     def draw(self, canvas: Canvas, x: float, y: float, text: str, size: float) -> float:
         """Draw at baseline (x, y); return the width drawn."""
@@ -118,6 +130,21 @@ class FontSet:
             canvas.drawString(x, y, chunk)
             x += pdfmetrics.stringWidth(chunk, font, size)
         return x - start
+
+    def draw_all(self, canvas: Canvas, items: list[tuple[float, float, str, float]]) -> None:
+        """Draw (x, y, text, size) items, each as :meth:`draw` would, in one text object: a
+        label's few lines cost one PDF text object instead of one each."""
+        text_object = canvas.beginText()
+        current: tuple[str, float] | None = None
+        for x, y, text, size in items:
+            for font, chunk in self.runs(text):
+                if current != (font, size):
+                    text_object.setFont(font, size)
+                    current = (font, size)
+                text_object.setTextOrigin(x, y)
+                text_object.textOut(chunk)
+                x += pdfmetrics.stringWidth(chunk, font, size)
+        canvas.drawText(text_object)
 
     def fit(self, text: str, size: float, max_width: float, min_size: float) -> float:
         """The largest size not above ``size`` at which ``text`` fits ``max_width``."""
@@ -134,6 +161,13 @@ class FontSet:
         (、。）」 and small kana) never starts a line and an opening one (（「) never ends one
         (禁則). Only a run wider than the whole line is split, as a last resort.
         """
+        if self.width(text, size) <= max_width:
+            # What the token loop gives for a text that fits (every prefix fits too: the
+            # widths are non-negative and summed in the same order), without its n² widths.
+            return [text.rstrip()] if text.strip() else []
+        return self._wrap_tokens(text, size, max_width)
+
+    def _wrap_tokens(self, text: str, size: float, max_width: float) -> list[str]:
         lines: list[str] = []
         current = ""
         for token in _TOKENS.findall(text):

@@ -117,11 +117,17 @@ def _message_side(
         )
 
 
-def _address_side(
-    canvas: Canvas, fonts: FontSet, record: Any, study_settings: dict[str, Any]
-) -> None:
+def _address_frame(canvas: Canvas, fonts: FontSet, study_settings: dict[str, Any]) -> None:
+    """What every card's address side shares (drawn once inside a PDF form): the postage
+    mark and the sender."""
     width, height = HAGAKI
     postage_mark(canvas, fonts, study_settings, MARGIN, height - MARGIN)
+    block = sender(fonts, Contact.of(study_settings), 8.0, width - 2 * MARGIN)
+    block.draw(canvas, fonts, MARGIN, MARGIN + block.height)
+
+
+def _address_side(canvas: Canvas, fonts: FontSet, record: Any) -> None:
+    width, height = HAGAKI
     box_top = height - 36 * mm
     draw_address_block(
         canvas,
@@ -130,8 +136,6 @@ def _address_side(
         (MARGIN + 2 * mm, box_top - 62 * mm, width - 2 * MARGIN, 62 * mm),
         1.3,
     )
-    block = sender(fonts, Contact.of(study_settings), 8.0, width - 2 * MARGIN)
-    block.draw(canvas, fonts, MARGIN, MARGIN + block.height)
 
 
 def write_hagaki(
@@ -155,6 +159,10 @@ def write_hagaki(
         header_sheet(canvas, fonts, "お礼・督促はがき", lines)
         first += 2 * len(batch.records)
     count = 0
+    canvas.setPageSize(HAGAKI)
+    canvas.beginForm("address-frame", 0, 0, *HAGAKI)
+    _address_frame(canvas, fonts, study_settings)
+    canvas.endForm()
     for batch in batches:
         web = batch.cohort in web_cohorts and bool(public_url)
         back = f"message-{batch.cohort}"
@@ -164,7 +172,8 @@ def write_hagaki(
         canvas.endForm()
         for record in batch.records:
             canvas.setPageSize(HAGAKI)
-            _address_side(canvas, fonts, record, study_settings)
+            canvas.doForm("address-frame")
+            _address_side(canvas, fonts, record)
             canvas.showPage()
             canvas.setPageSize(HAGAKI)
             canvas.doForm(back)

@@ -2,26 +2,57 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 import survey
-from survey.cli.analyze import analyze
 from survey.cli.base import HELP_ONLY, SurveyGroup
 from survey.cli.common import AppContext
-from survey.cli.demo import demo
-from survey.cli.erasure import erasure_group
-from survey.cli.forms import forms_group
-from survey.cli.mailing import codes, keys_group, labels, postcards
-from survey.cli.paper import paper_group
-from survey.cli.report import report
-from survey.cli.responses import dataset_group, responses_group
-from survey.cli.sample import register_group, roster_group, sample_group
-from survey.cli.staff import audit_group, users_group
-from survey.cli.study import study_group
-from survey.cli.web import bundle_group, collector_group, db_group, serve
+
+# Command name -> (module, attribute), in the order --help lists them. A command's module
+# is imported when the command is run (or listed): `survey sample` on a large register
+# does not wait for the print, analysis and web modules to load.
+COMMANDS = {
+    "study": ("survey.cli.study", "study_group"),
+    "register": ("survey.cli.sample", "register_group"),
+    "sample": ("survey.cli.sample", "sample_group"),
+    "roster": ("survey.cli.sample", "roster_group"),
+    "keys": ("survey.cli.mailing", "keys_group"),
+    "codes": ("survey.cli.mailing", "codes"),
+    "forms": ("survey.cli.forms", "forms_group"),
+    "labels": ("survey.cli.mailing", "labels"),
+    "postcards": ("survey.cli.mailing", "postcards"),
+    "paper": ("survey.cli.paper", "paper_group"),
+    "users": ("survey.cli.staff", "users_group"),
+    "audit": ("survey.cli.staff", "audit_group"),
+    "db": ("survey.cli.web", "db_group"),
+    "serve": ("survey.cli.web", "serve"),
+    "collector": ("survey.cli.web", "collector_group"),
+    "bundle": ("survey.cli.web", "bundle_group"),
+    "responses": ("survey.cli.responses", "responses_group"),
+    "dataset": ("survey.cli.responses", "dataset_group"),
+    "erasure": ("survey.cli.erasure", "erasure_group"),
+    "analyze": ("survey.cli.analyze", "analyze"),
+    "report": ("survey.cli.report", "report"),
+    "demo": ("survey.cli.demo", "demo"),
+}
 
 
-@click.group(cls=SurveyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class LazySurveyGroup(SurveyGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, attribute = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command) and command.name == cmd_name
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazySurveyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(survey.__version__, prog_name="survey")
 @click.option(
     "--user",
@@ -54,33 +85,6 @@ def cli(ctx: click.Context, user_name: str | None) -> None:
         # Checked before every command, reading ones included: those never asked for the
         # actor, so a wrong password used to pass unnoticed.
         app.actor()
-
-
-for command in (
-    study_group,
-    register_group,
-    sample_group,
-    roster_group,
-    keys_group,
-    codes,
-    forms_group,
-    labels,
-    postcards,
-    paper_group,
-    users_group,
-    audit_group,
-    db_group,
-    serve,
-    collector_group,
-    bundle_group,
-    responses_group,
-    dataset_group,
-    erasure_group,
-    analyze,
-    report,
-    demo,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from survey.crypto import sha256_hex
 from survey.errors import DataError
@@ -116,20 +116,46 @@ class Register:
 
     sha256: str
     encoding: str
-    persons: list[Person]
+    persons: Sequence[Person]  # survey.register.persons.Persons from the vectorised pass
     data: bytes = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    # Set when every record is one line (the vectorised first pass): header index and width.
+    # The drawn rows are then read from their own lines instead of a second full parse.
+    one_line_records: tuple[dict[str, int], int] | None = None
 
     def residents(self, lines: Collection[int]) -> dict[int, Resident]:
         """Full rows of the given file lines (the drawn units), keyed by line."""
         wanted = set(lines)
         out: dict[int, Resident] = {}
+        if self.one_line_records is not None:
+            index, width = self.one_line_records
+            starts = _line_starts(self.data)
+            encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+            for line in sorted(wanted):
+                begin = int(starts[line - 1])
+                end = self.data.find(b"\n", begin)
+                raw = self.data[begin : len(self.data) if end < 0 else end]
+                fields = raw.decode(encoding).rstrip("\r").split(",")
+                out[line] = _full_row(line, _row_fields(fields, index, width)[1])
+            return out
         for line, _extra, row in _rows(self.data, self.encoding):
             if line in wanted:
                 out[line] = _full_row(line, row)
                 if len(out) == len(wanted):
                     break
         return out
+
+
+def _line_starts(data: bytes, block: int = 1 << 24) -> Any:
+    """Byte offset of each line's start (line n at index n - 1), found a block at a time so
+    that no array of the file's size is made."""
+    import numpy as np
+
+    parts = [np.zeros(1, dtype=np.int64)]
+    for at in range(0, len(data), block):
+        view = np.frombuffer(data, dtype=np.uint8, count=min(block, len(data) - at), offset=at)
+        parts.append(np.flatnonzero(view == 0x0A).astype(np.int64) + at + 1)
+    return np.concatenate(parts)
 
 
 OTHER_DISTRICT = "その他"
@@ -202,8 +228,7 @@ def _rows(data: bytes, encoding: str) -> Iterator[tuple[int, int, Fields]]:
     header = next(reader, None)
     if header is None:
         raise DataError("ファイルが空です。", "The file is empty.")
-    index = list(_map_header(header).items())
-    absent = {key: "" for key in COLUMNS if key not in dict(index)}
+    index = _map_header(header)
     width = len(header)
     last_line = reader.line_num
     for fields in reader:
@@ -211,11 +236,19 @@ def _rows(data: bytes, encoding: str) -> Iterator[tuple[int, int, Fields]]:
         last_line = reader.line_num
         if not any(f.strip() for f in fields):
             continue  # blank line, or a row of commas only (Excel leaves those at the end)
-        n = len(fields)
-        while n > width and not fields[n - 1].strip():
-            n -= 1  # empty trailing fields (a comma at the end of every row) are harmless
-        row = {key: fields[i].strip() if i < n else "" for key, i in index}
-        yield line, n - width, row | absent if absent else row
+        extra, row = _row_fields(fields, index, width)
+        yield line, extra, row
+
+
+def _row_fields(fields: list[str], index: dict[str, int], width: int) -> tuple[int, Fields]:
+    """(surplus field count, fields by canonical name) of one non-blank record."""
+    n = len(fields)
+    while n > width and not fields[n - 1].strip():
+        n -= 1  # empty trailing fields (a comma at the end of every row) are harmless
+    row = {key: fields[i].strip() if i < n else "" for key, i in index.items()}
+    for key in COLUMNS:
+        row.setdefault(key, "")
+    return n - width, row
 
 
 def _map_header(header: list[str]) -> dict[str, int]:
@@ -338,6 +371,23 @@ def read_register(
                 f"ファイルを読めません: {source}", f"Cannot read file: {source} ({exc.strerror})"
             ) from exc
     refuse_other_formats(data)
+    from survey.register import fastread  # Arrow is imported only when a register is read
+
+    fast = fastread.read(data, districts, progress)
+    if fast is not None:
+        if fast.errors:
+            raise RegisterError(fast.errors)
+        if not fast.persons:
+            raise DataError("住民のデータ行がありません。", "The register has no data rows.")
+        header = data[: data.find(b"\n") + 1 or len(data)].decode(fast.encoding)
+        fields = header.rstrip("\r\n").split(",")
+        return Register(
+            sha256=sha256_hex(data),
+            encoding=fast.encoding,
+            persons=fast.persons,
+            data=data,
+            one_line_records=(_map_header(fields), len(fields)),
+        )
     encoding = detect_encoding(data)
     errors: list[RowError] = []
     persons: list[Person] = []

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey.cohorts import GUARDIAN_COHORTS
 from survey.register.reader import Person
 from survey.sampling.cohorts import FrameRules
 from survey.sampling.draw import DrawResult, Frames, build_frames
+
+if TYPE_CHECKING:
+    from survey.sampling.columnar import ColumnFrames
 
 
 def type_keys(frames: Frames, order: Sequence[str]) -> dict[str, dict[str, tuple[int, ...]]]:
@@ -41,9 +44,26 @@ def type_keys(frames: Frames, order: Sequence[str]) -> dict[str, dict[str, tuple
 
 
 def household_types(
+    persons: Sequence[Person],
+    rules: FrameRules,
+    order: Sequence[str],
+    result: DrawResult,
+    frames: ColumnFrames | None = None,
+) -> list[dict[str, Any]]:
+    """``[{"cohort", "members": {earlier cohort: count}, "households", "removed"}, ...]``;
+    ``frames`` are the draw's own (columns), when the caller kept them."""
+    from survey.register.persons import Persons
+    from survey.sampling import columnar
+
+    if frames is None:
+        frames = columnar.column_frames(Persons.of(persons), rules, order)
+    return columnar.household_types(frames, order, result)
+
+
+def household_types_by_rows(
     persons: Sequence[Person], rules: FrameRules, order: Sequence[str], result: DrawResult
 ) -> list[dict[str, Any]]:
-    """``[{"cohort", "members": {earlier cohort: count}, "households", "removed"}, ...]``."""
+    """The row-by-row definition of :func:`household_types` (tests compare the two)."""
     keys = type_keys(build_frames(persons, rules, order), order)
     touched: set[str] = set()
     touched_before: dict[str, frozenset[str]] = {}

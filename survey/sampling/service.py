@@ -22,9 +22,11 @@ from survey.cohorts import COHORTS
 from survey.crypto import new_seed, sha256_hex
 from survey.errors import DataError, UsageError
 from survey.models import Draw, FrameCount, SeedCommitment, Study
+from survey.register.persons import Persons
 from survey.register.reader import Register, read_register
 from survey.roster import RosterRecord, store_roster
 from survey.sampling.cohorts import DEFAULT_ALLOCATION
+from survey.sampling.columnar import ColumnFrames, column_frames
 from survey.sampling.draw import ALGORITHM, DrawResult, draw
 from survey.sampling.households import household_types
 from survey.sampling.seed import open_seed, seal_seed
@@ -175,7 +177,7 @@ def _run(
     allocation: dict[str, int],
     seed: bytes,
     progress: Progress | None,
-) -> DrawResult:
+) -> tuple[DrawResult, ColumnFrames]:
     rules = frame_rules(recorded, as_of)
     if rules.infant_frame == "checkup" and (
         rules.fieldwork_start is None or rules.fieldwork_end is None
@@ -191,10 +193,11 @@ def _run(
         if progress is not None:
             progress(f"抽出 draw: {cohort}", order.index(cohort), steps)
 
-    result = draw(register.persons, rules, allocation, order, seed, step)
+    frames = column_frames(Persons.of(register.persons), rules, order)
+    result = draw(frames.persons, rules, allocation, order, seed, step, frames)
     if progress is not None:
         progress("抽出 draw", steps, steps)
-    return result
+    return result, frames
 
 
 @dataclass(slots=True)
@@ -245,17 +248,17 @@ def plan_draw(
     recorded = effective_settings(study)
     recorded["as_of"] = as_of.isoformat()
     register = read_register(register_path, recorded["districts"], _reader_progress(progress))
-    result = _run(register, as_of, recorded, allocation, seed, progress)
+    result, frames = _run(register, as_of, recorded, allocation, seed, progress)
     types = household_types(
-        register.persons, frame_rules(recorded, as_of), list(recorded["draw_order"]), result
+        frames.persons, frame_rules(recorded, as_of), list(recorded["draw_order"]), result, frames
     )
-    # Second pass over the file: full rows for the drawn units only.
+    # Full rows for the drawn units only (from their own lines where records are lines).
     full = register.residents([u.person.line for u in result.units])
     records = [
         RosterRecord.from_resident(u.cohort, u.unit_id, full[u.person.line], u.checkup)
         for u in result.units
     ]
-    later = sum(1 for p in register.persons if p.birth_date > as_of)
+    later = frames.persons.born_after(as_of)
     warnings = []
     if later:
         warnings.append(
@@ -404,7 +407,7 @@ def verify_draw(
     register = read_register(register_path, districts, _reader_progress(progress))
     rerun: dict[str, Any] = {"register_sha256": register.sha256}
     try:
-        result = _run(
+        result, _ = _run(
             register, recorded.as_of, recorded.settings, recorded.allocation, seed, progress
         )
     except DataError as exc:  # e.g. this register's frames are too small for the allocation

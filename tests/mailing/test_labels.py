@@ -306,3 +306,18 @@ def test_vendor_csv_writer_escapes_every_text_cell(tmp_path: Path) -> None:
     with out.open(encoding="cp932", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[1] == ["一般", "一般 1", "353-0004", "'+1+1", "'@SUM(1)", '\'=HYPERLINK("x") 様']
+
+
+def test_a_text_that_fits_wraps_as_the_token_loop_does() -> None:
+    import random
+
+    from mailing.fonts import FontSet
+
+    fonts = FontSet.load()
+    rng = random.Random(1)
+    alphabet = "あいう漢字、。（）「」 　0123456789abcXYZ-ー\n"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        size, width = rng.choice([7.0, 9.0, 10.5]), rng.uniform(10, 300)
+        if fonts.width(text, size) <= width:
+            assert fonts.wrap(text, size, width) == fonts._wrap_tokens(text, size, width)

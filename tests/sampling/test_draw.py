@@ -191,3 +191,27 @@ def test_srswor_inclusion_is_uniform() -> None:
             counts[u.unit_id] += 1
     # Binomial(2000, 0.25): mean 500, sd ~19.4; 5 sd bounds keep the test stable.
     assert all(400 < c < 600 for c in counts.values()), counts
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        DEFAULT_DRAW_ORDER,
+        ("infant_guardian", "elementary_guardian", "general", "junior_high", "high_school"),
+    ],
+)
+def test_household_types_over_columns_match_the_row_by_row_definition(order) -> None:  # type: ignore[no-untyped-def]
+    from survey.sampling.households import household_types, household_types_by_rows
+
+    people = city(400, seed=11)
+    allocation = dict.fromkeys(order, 30)
+    result = draw(people, RULES, allocation, order, SEED)
+    assert household_types(people, RULES, order, result) == household_types_by_rows(
+        people, RULES, order, result
+    )
+    frames = build_frames(people, RULES, order)
+    assert result.frame == {
+        **{c: len(v) for c, v in frames.persons.items()},
+        **{c: len(v) for c, v in frames.households.items()},
+    }
+    assert result.no_frame == frames.no_frame
