@@ -13,12 +13,14 @@ import pytest
 import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
+from playwright.sync_api import Browser, sync_playwright
 
 from survey.db import Database
 from survey.settings import Settings
 from survey.web.collector.app import create_collector_app
 from survey.web.serve import Dispatch, uvicorn_options
-from tests.conftest import Issued
+from tests.conftest import Issued, require_program
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, chromium_available
 from tests.web.office_helpers import BASE, Clock
 
 
@@ -96,3 +98,14 @@ def live_both(issued: Issued, clock: Clock) -> Iterator[str]:
         create_office_app(settings, issued.db.engine),
     )
     yield from serve(app, settings)
+
+
+# One Chromium per test module, shared by the office's browser tests (the public form's own
+# tests in test_e2e_form.py launch theirs with other options).
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    require_program("Chromium (/usr/bin/chromium)", chromium_available())
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

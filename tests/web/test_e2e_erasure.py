@@ -7,27 +7,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.conftest import Issued, require_program
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, chromium_available
+from tests.conftest import Issued
 from tests.web.office_helpers import PASSWORD
 from tests.web.test_office_erasure import erasure_staff
 
 SHOTS = os.environ.get("SURVEY_SCREENSHOTS")  # a folder: save each page at 360 and 1280 px
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_program("Chromium (/usr/bin/chromium)", chromium_available())
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def shoot(page: Page, name: str) -> None:

@@ -7,29 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from survey.study import update_settings
-from tests.conftest import SMALL_ALLOCATION, Issued, require_program
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, chromium_available
+from tests.conftest import SMALL_ALLOCATION, Issued
 from tests.web.office_helpers import PASSWORD, hold_key_ceremony, make_staff
 from tests.web.test_office_pages import submit_days
 
 ARTIFACTS = Path(os.environ.get("SURVEY_TEST_ARTIFACTS", "build/test-artifacts"))
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_program("Chromium (/usr/bin/chromium)", chromium_available())
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_an_officer_reads_the_dashboard_and_downloads_the_csv(

@@ -3,18 +3,15 @@ keying form without script; the whole flow by keyboard in real Chromium."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from sqlmodel import Session, select
 
 from survey.ingest import dataset
 from survey.models import AuditEntry, PaperReceipt, Response
-from tests.conftest import Issued, require_program
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, chromium_available
+from tests.conftest import Issued
 from tests.web.office_helpers import PASSWORD, csrf, log_in, make_staff
 
 Client = TestClient[Litestar]
@@ -76,15 +73,6 @@ def test_receipts_double_entry_and_reconciliation(issued: Issued, office: Client
     assert {"paper.receive", "paper.key", "paper.reconcile"} <= actions
     rates = office.get(f"{BASE}/operators").text
     assert "bob" in rates and "alice" in rates
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_program("Chromium (/usr/bin/chromium)", chromium_available())
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def keyboard_entry(page, base: str, name: str, code: str, sex: str) -> None:  # type: ignore[no-untyped-def]

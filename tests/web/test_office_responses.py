@@ -6,13 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from sqlmodel import Session, select
 
 from survey.collector.export import export_bundle
@@ -20,14 +19,11 @@ from survey.collector.intake import Intake
 from survey.crypto import KdfLimits, wrap_private_key
 from survey.models import AuditEntry, Response
 from survey.web.office import responses
-from tests.conftest import Issued, require_program
+from tests.conftest import Issued
 from tests.helpers import (
     CANARY,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     STUDY_PRIVATE_KEY,
     STUDY_PUBLIC_KEY,
-    chromium_available,
     seal,
 )
 from tests.web.office_helpers import PASSWORD, csrf, log_in, make_staff
@@ -134,15 +130,6 @@ def test_one_decryption_at_a_time(issued: Issued, office: Client, tmp_path: Path
         assert reply.status_code == 400 and "別の復号を実行中" in reply.text
     finally:
         responses._decrypting.release()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_program("Chromium (/usr/bin/chromium)", chromium_available())
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.sqlite_only  # one browser run covers the pages; the database work is tested above
