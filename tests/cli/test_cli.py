@@ -20,8 +20,13 @@ from tests.conftest import SMALL_ALLOCATION, Row
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    # Walk through list_commands/get_command, not group.commands: the top-level group loads
+    # each command's module only when asked, so .commands alone misses all of them.
     out = [prefix]
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             out += all_commands(command, (*prefix, name))
         else:
