@@ -39,7 +39,7 @@ from survey.study import effective_settings
 Report = Callable[[str], None]
 Key = tuple[str, int, tuple[tuple[str, int, int, int, int], ...]]
 OTHER_BLOCK = ("derived", "算出した指標")
-HEARTBEAT = 5.0  # seconds between "still working" lines of a long step
+HEARTBEAT = 10.0  # seconds between "still working" lines of a long step
 
 
 @dataclass(slots=True)

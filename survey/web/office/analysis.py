@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from survey.analysis import disclosure, downloads, pages
 from survey.analysis.pages import Computed, Store
-from survey.analysis.tables import group_label
+from survey.analysis.tables import BY_LABELS, group_label
 from survey.models import DatasetBuild
 from survey.web.office.auth import require_staff
 from survey.web.office.common import ANALYST, Req, find_study, office_of, page
@@ -34,6 +34,7 @@ def _labels() -> dict[str, Any]:
         "internal_label": INTERNAL,
         "footnote": disclosure.FOOTNOTE,
         "exempt_rows": pages.exempt_rows,
+        "by_labels": BY_LABELS,
     }
 
 
