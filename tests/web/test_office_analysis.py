@@ -324,3 +324,27 @@ def test_an_analysts_steps_in_chromium(browser: Browser, analysed: Issued, live_
     assert info.value.suggested_filename == "default-tables.xlsx"
     assert zipfile.is_zipfile(info.value.path())
     context.close()
+
+
+@pytest.mark.sqlite_only
+def test_the_analysis_bundle_streams_then_downloads_once(analysed: Issued, office: Client) -> None:
+    log_in(office, "ann")
+    compute(office)
+    token = csrf(office, f"{STUDY}/analysis")
+    built = office.post(
+        f"{STUDY}/analysis-files/bundle", data={"csrf_token": token, "password": PASSWORD}
+    )
+    assert built.status_code == 200 and "集計一式を作成しました" in built.text, built.text[-1500:]
+    assert "CSV: 100%" in built.text  # survey analyze's own steps, streamed
+    link = re.search(r'href="(/office/studies/default/prepared/[^"]+)"', built.text)
+    assert link is not None and exports(analysed) == []
+    reply = office.get(link.group(1))
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(reply.content)).namelist()
+    for name in ("tables.xlsx", "dataset.sav", "codebook.xlsx", "disclosure.json"):
+        assert name in names
+    assert any(n.startswith("charts/") and n.endswith(".png") for n in names)
+    (entry,) = exports(analysed)
+    assert entry.action == "file.analysis" and entry.object["audit_passed"] is True
+    assert "files" not in entry.object  # no server paths in the log
+    assert office.get(link.group(1)).status_code == 404
