@@ -17,7 +17,8 @@ import math
 import numbers
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,21 +77,28 @@ def current_key(session: Session, study: Study) -> Key | None:
     return (last.sha256, threshold, counts)
 
 
-def _with_heartbeat(report: Report, label: str, work: Callable[[], Any]) -> Any:
-    """Run ``work`` saying every few seconds that it is still running (the steps have no
-    progress of their own, and a page that says nothing for half a minute looks hung)."""
-    done = threading.Event()
+@contextmanager
+def heartbeat(report: Report) -> Iterator[Report]:
+    """``report``, and a line of the time elapsed after every HEARTBEAT seconds of silence:
+    some steps (estimating the tables, the suppression) say nothing for half a minute, and
+    a page that says nothing looks hung."""
     start = time.monotonic()
+    last = [start]
+    done = threading.Event()
+
+    def say(line: str) -> None:
+        last[0] = time.monotonic()
+        report(line)
 
     def beat() -> None:
-        while not done.wait(HEARTBEAT):
-            report(f"{label}（{time.monotonic() - start:.0f} 秒経過）")
+        while not done.wait(1.0):
+            if time.monotonic() - last[0] >= HEARTBEAT:
+                say(f"処理中です（開始から {time.monotonic() - start:.0f} 秒）")
 
-    report(label)
     ticker = threading.Thread(target=beat, daemon=True)
     ticker.start()
     try:
-        return work()
+        yield say
     finally:
         done.set()
         ticker.join()
@@ -131,16 +139,11 @@ class Store:
                 report("データセットを読み込んでいます")
                 inputs = load_inputs(session, study)
             start = time.monotonic()
-            analysis = _with_heartbeat(
-                report,
-                "集計表を計算しています",
-                lambda: tables.build(inputs.df, inputs.design, inputs.forms),
-            )
-            result = _with_heartbeat(
-                report,
-                f"秘匿処理をしています（{len(analysis.tables):,} 表）",
-                lambda: disclosure.apply(analysis, inputs.threshold),
-            )
+            with heartbeat(report) as say:
+                say("集計表を計算しています")
+                analysis = tables.build(inputs.df, inputs.design, inputs.forms)
+                say(f"秘匿処理をしています（{len(analysis.tables):,} 表）")
+                result = disclosure.apply(analysis, inputs.threshold)
             computed = Computed(
                 key,
                 inputs,

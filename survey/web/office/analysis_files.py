@@ -1,7 +1,7 @@
 """Downloads of the analysis and the report: each behind password re-entry, each audited.
 
 Tables, charts and the .sav are made from the computed analysis in the request; the analysis
-ZIP (``survey analyze`` entire) and the report take long (the report some 40 s on the demo),
+ZIP (``survey analyze`` entire) and the report take long (the report two minutes on the demo),
 so they stream their progress and leave the file for one download by the same session
 (survey.web.office.prepared). Audit actions: ``file.tables``, ``file.charts``,
 ``file.dataset`` (the .sav: the dataset itself, so an erasure of the answers lists it as
@@ -23,6 +23,7 @@ from litestar.response import Response, Stream, Template
 
 from survey import audit
 from survey.analysis import downloads
+from survey.analysis.pages import heartbeat
 from survey.analysis.report.build import build as build_report
 from survey.analysis.report.build import gather
 from survey.web.office import prepared
@@ -98,7 +99,8 @@ def _bundle(
     def work(report: Report) -> str:
         folder = prepared.work_dir(office.settings, name)
         try:
-            data, summary = downloads.bundle(computed, folder, percent_steps(report))
+            with heartbeat(report) as say:
+                data, summary = downloads.bundle(computed, folder, percent_steps(say))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         entry = {**detail, **summary, "sha256": hashlib.sha256(data).hexdigest()}
@@ -136,7 +138,8 @@ async def report(request: Req, state: State, name: FromPath[str]) -> Stream:
             ctx = gather(session, find_study(session, name), office.settings.public_url or "")
         folder = prepared.work_dir(office.settings, name)
         try:
-            summary = build_report(ctx, folder / "report.pdf", percent_steps(report))
+            with heartbeat(report) as say:
+                summary = build_report(ctx, folder / "report.pdf", percent_steps(say))
             data = (folder / "report.pdf").read_bytes()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
