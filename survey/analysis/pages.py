@@ -116,7 +116,12 @@ class Store:
         key = current_key(session, study)
         with self._lock:
             entry = self._entries.get(study.name)
-        return entry if entry is not None and key is not None and entry.key == key else None
+            if entry is not None and entry.key != key:
+                # Not the current data any more (rebuilt, or answers erased): forgotten, not
+                # kept in memory with its unsuppressed cells.
+                del self._entries[study.name]
+                entry = None
+        return entry
 
     def compute(self, engine: Engine, name: str, report: Report) -> Computed:
         """Compute (or wait for another request computing) the study's analysis now."""

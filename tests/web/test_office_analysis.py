@@ -233,6 +233,7 @@ def test_the_computation_follows_the_dataset(
     dataset.build(analysed.db.engine, "default")
     index = office.get(f"{STUDY}/analysis").text
     assert "まだ集計していません" in index
+    assert office_app.state.analysis._entries == {}  # the old result is not kept either
     assert office.get(f"{STUDY}/analysis/general/health").status_code == 404
     compute(office)
     assert computed(office_app) is not first
@@ -242,6 +243,8 @@ def test_the_computation_follows_the_dataset(
 @pytest.mark.sqlite_only
 def test_a_manager_downloads_the_report_once(analysed: Issued, office: Client) -> None:
     log_in(office, "mia")
+    home = office.get("/office/").text
+    assert f'href="{STUDY}/report"' in home and f'href="{STUDY}/analysis"' not in home
     page = office.get(f"{STUDY}/report")
     assert page.status_code == 200 and "報告書を作成する" in page.text
     token = csrf(office, f"{STUDY}/report")

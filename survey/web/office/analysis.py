@@ -116,7 +116,9 @@ def _block_page(
         }
         for item in current.items
     ]
-    k6 = not internal and any(i.table.variable == "k6_1" for i in current.items)
+    k6 = not internal and any(
+        i.table.variable == "k6_1" and downloads.has_chart(i.table) for i in current.items
+    )
     return page(
         request,
         "analysis_block.html",
