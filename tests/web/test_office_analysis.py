@@ -115,6 +115,10 @@ def test_pages_show_exactly_the_published_figures(
     first = computed(office_app)
     index = office.get(f"{STUDY}/analysis").text
     assert "一般市民" in index and "高校生" in index and "標本設計" in index
+    summary_ids = re.findall(r'<table [^>]*id="t-([^"]+)"', index)
+    assert summary_ids == ["summary__k6_headlines", "summary__ideation"]
+    for table_id in summary_ids:  # the headlines, on the index page
+        assert cells_of(index, table_id) == expected_published(first.by_id[table_id])
     blocks = re.findall(rf'href="{STUDY}/analysis/([^/"]+)/([^/"]+)"', index)
     assert ("general", "health") in blocks
     seen_hidden = 0
