@@ -15,6 +15,16 @@ from survey.forms.loader import load_forms
 Progress = Callable[[str, int, int], None]
 
 
+def table_notes(t: tables.Table) -> list[str]:
+    """The lines under a published table: its title, the footnote of ＊, its test."""
+    lines = [t.title]
+    if any(c.suppressed for c in t.all_cells()):
+        lines.append(disclosure.FOOTNOTE)
+    if t.test is not None and not any(c.suppressed for c in t.all_cells()):
+        lines.append(f"Rao-Scott F = {t.test.statistic:.3f}, p = {t.test.p_value:.4f}")
+    return lines
+
+
 def analyze(inputs: Inputs, out: Path, progress: Progress | None = None) -> dict[str, Any]:
     def step(label: str, done: int, total: int) -> None:
         if progress is not None:
@@ -39,12 +49,7 @@ def analyze(inputs: Inputs, out: Path, progress: Progress | None = None) -> dict
     for i, t in enumerate(analysis.tables):
         frame = disclosure.published_frame(t)
         sheets[t.id] = frame
-        lines = [t.title]
-        if any(c.suppressed for c in t.all_cells()):
-            lines.append(disclosure.FOOTNOTE)
-        if t.test is not None and not any(c.suppressed for c in t.all_cells()):
-            lines.append(f"Rao-Scott F = {t.test.statistic:.3f}, p = {t.test.p_value:.4f}")
-        notes[t.id] = lines
+        notes[t.id] = table_notes(t)
         path = folder / f"{t.id}.csv"
         path.write_bytes(exports.csv_bytes(frame))
         written.append(str(path))

@@ -64,6 +64,17 @@ ROLE_MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/office/studies/{name:str}/dataset/build"): frozenset({"analyst"}),
     ("POST", "/office/studies/{name:str}/dataset.csv"): frozenset({"analyst"}),
     ("GET", "/office/studies/{name:str}/quarantine.csv"): frozenset({"analyst"}),
+    ("GET", "/office/studies/{name:str}/analysis"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/analysis"): frozenset({"analyst"}),
+    ("GET", "/office/studies/{name:str}/analysis/{group:str}/{block:str}"): frozenset({"analyst"}),
+    ("GET", "/office/studies/{name:str}/analysis/{group:str}/{block:str}/internal"): frozenset(
+        {"analyst"}
+    ),
+    ("GET", "/office/studies/{name:str}/charts/{group:str}/{chart:str}"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/analysis-files/{kind:str}"): frozenset({"analyst"}),
+    ("GET", "/office/studies/{name:str}/report"): frozenset({"analyst", "manager"}),
+    ("POST", "/office/studies/{name:str}/report"): frozenset({"analyst", "manager"}),
+    ("GET", "/office/studies/{name:str}/prepared/{token:str}"): frozenset({"analyst", "manager"}),
     ("GET", "/office/studies/{name:str}/erasure"): frozenset({"officer", "manager"}),
     ("POST", "/office/studies/{name:str}/erasure"): frozenset({"officer"}),
     ("GET", "/office/erasure/{request_id:str}"): frozenset({"officer", "manager"}),
@@ -109,7 +120,8 @@ def concrete(path: str) -> str:
         ("{name:str}", "shiki"), ("{kind:str}", "labels"), ("{action:str}", "roles"),
         ("{key_id:int}", "1"), ("{file_path:path}", "office.css"),
         ("{request_id:str}", "0" * 32), ("{filename:str}", "certificate.json"),
-        ("{no:str}", "000001"),
+        ("{no:str}", "000001"), ("{group:str}", "general"), ("{block:str}", "health"),
+        ("{chart:str}", "k6_grid.png"), ("{token:str}", "A" * 32),
     ):  # fmt: skip
         path = path.replace(param, value)
     return path

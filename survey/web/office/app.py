@@ -30,11 +30,22 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from survey.analysis.pages import Store
 from survey.audit import now_utc
 from survey.settings import Settings
 from survey.web.guards import RefuseNulPaths
 from survey.web.headers import OFFICE_CSP, office_headers, security_headers
-from survey.web.office import admin, dashboard, erasure, login, paper, responses, studies
+from survey.web.office import (
+    admin,
+    analysis,
+    analysis_files,
+    dashboard,
+    erasure,
+    login,
+    paper,
+    responses,
+    studies,
+)
 from survey.web.office.auth import Office, PasswordChangeRequired, current_staff, role_guard
 from survey.web.office.common import without_paths
 from survey.web.office.csrf import LoginTokenRefused
@@ -71,6 +82,15 @@ HANDLERS = [
     responses.build_dataset,
     responses.download_dataset,
     responses.quarantine_csv,
+    analysis.analysis_index,
+    analysis.compute,
+    analysis.analysis_block,
+    analysis.analysis_internal,
+    analysis.chart,
+    analysis_files.download,
+    analysis_files.report_page,
+    analysis_files.report,
+    analysis_files.prepared_file,
     erasure.erasure_list,
     erasure.create_request,
     erasure.erasure_request,
@@ -152,7 +172,8 @@ def create_office_app(
     )
     return Litestar(
         route_handlers=[office_router],
-        state=State({"office": Office(engine, settings, clock)}),
+        # The computed analysis of each study, kept in this process (survey.analysis.pages).
+        state=State({"office": Office(engine, settings, clock), "analysis": Store()}),
         template_config=TemplateConfig(
             directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_filters
         ),
