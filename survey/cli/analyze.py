@@ -31,7 +31,11 @@ def analyze(app: AppContext, out: Path, study_name: str | None, as_json: bool) -
     finally:
         progress.close()
     with app.db.session() as session:
-        app.audit(session, "file.analysis", {k: v for k, v in summary.items() if k != "files"})
+        # Only the files holding respondents' rows are named: an erasure of the answers lists
+        # them as copies out of its reach (the tables are aggregates, published or not).
+        detail = {k: v for k, v in summary.items() if k != "files"}
+        detail["files"] = [f for f in summary["files"] if f.endswith(".sav")]
+        app.audit(session, "file.analysis", detail)
     if as_json:
         emit_json(summary)
         return

@@ -43,7 +43,8 @@ EXPORTS: dict[str, tuple[str, ...]] = {
         "file.draw_seed",
         "file.roster",
     ),
-    "responses": ("file.dataset", "bundle.import"),
+    # file.analysis: `survey analyze` (and the office's ZIP of it) holds dataset.sav.
+    "responses": ("file.dataset", "file.analysis", "bundle.import"),
     "collector-keys": ("file.collector_export",),
 }
 

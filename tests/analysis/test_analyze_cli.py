@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from survey.collector.intake import Intake
+from survey.erasure.certificate import handed_out
 from survey.ingest import dataset
 from survey.ingest.decryption import decrypt_responses
 from survey.simulate import random_answers
@@ -83,3 +84,9 @@ def test_analyze_writes_safe_tables(run, intake: Intake, issued: Issued, tmp_pat
             assert n == 0 or n >= threshold, (label, column, n)  # a published cell
     hidden = sum(p.read_text(encoding="utf-8-sig").count(MARK) for p in tables)
     assert hidden > 0
+    # The respondents' rows went out in dataset.sav: an erasure of the answers must list it.
+    with issued.db.session(write=False) as session:
+        listed = handed_out(session, issued.settings, "default", "responses")
+    assert any(e["action"] == "file.analysis" and "dataset.sav" in e["files"] for e in listed), (
+        listed
+    )

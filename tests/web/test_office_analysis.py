@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from survey.analysis import disclosure
 from survey.analysis.pages import Computed, Store
 from survey.collector.intake import Intake
+from survey.erasure.certificate import handed_out
 from survey.ingest import dataset
 from survey.models import AuditEntry
 from tests.analysis.test_analyze_cli import answered
@@ -354,4 +355,9 @@ def test_the_analysis_bundle_streams_then_downloads_once(analysed: Issued, offic
     (entry,) = exports(analysed)
     assert entry.action == "file.analysis" and entry.object["audit_passed"] is True
     assert "files" not in entry.object  # no server paths in the log
+    with analysed.db.session(write=False) as session:  # the ZIP holds dataset.sav
+        listed = handed_out(session, analysed.settings, "default", "responses")
+    assert [e["files"] for e in listed if e["action"] == "file.analysis"] == [
+        ["default-analysis.zip"]
+    ]
     assert office.get(link.group(1)).status_code == 404

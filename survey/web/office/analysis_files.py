@@ -103,10 +103,10 @@ def _bundle(
                 data, summary = downloads.bundle(computed, folder, percent_steps(say))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        entry = {**detail, **summary, "sha256": hashlib.sha256(data).hexdigest()}
-        item = prepared.Prepared(
-            data, f"{name}-analysis.zip", "application/zip", "file.analysis", entry
-        )
+        filename = f"{name}-analysis.zip"
+        # "file" names it in an erasure certificate of the answers: the ZIP holds dataset.sav.
+        entry = {**detail, **summary, "file": filename, "sha256": hashlib.sha256(data).hexdigest()}
+        item = prepared.Prepared(data, filename, "application/zip", "file.analysis", entry)
         token = prepared.put(office.settings, name, staff, item)
         return (
             f'<p class="ok" role="status">集計一式を作成しました（{len(data) / 1e6:.1f} MB）。'
