@@ -134,28 +134,6 @@ class _Need:
         return min(float(self.threshold), high - low)
 
 
-def _complement(
-    linked: Linked, perturb: Perturb, need: _Need, i: int, low: float, high: float
-) -> list[int]:
-    """The cheapest complementary suppressions that widen figure i's interval [low, high]
-    to what it needs: raise its upper bound to low + need, or lower its lower bound to
-    high - need, whichever hides less (by cost). Hiding more only widens every interval,
-    so low and high move apart and the width reached stays. Where the fixed figures leave
-    no room on one side, the move goes as far as they allow and the next round (from the
-    new bounds) moves the other side."""
-    figs = linked.figures
-    width = need(i)
-    floor, ceiling = need.bounds(i)
-    up, down = min(low + width, ceiling), max(high - width, floor)
-    full = [t for t, ok in ((up, low + width <= ceiling), (down, high - width >= floor)) if ok]
-    options = []
-    for target in full or [up if ceiling - high >= low - floor else down]:
-        js = perturb.move(i, target)
-        if js:
-            options.append((sum(figs[j].cost for j in js), js))
-    return min(options)[1] if options else []
-
-
 def _escalate(linked: Linked, i: int) -> list[int]:
     """The provably safe fallback, in stages: the figure's whole rows and columns (for a
     margin: every cell of its domain), then its whole tables, then the whole linked set (the
@@ -198,9 +176,8 @@ def protect_set(linked: Linked, threshold: int, report: Report) -> None:
         if _passes(solver, need, i, threshold):
             pending.popleft()
             continue
-        low, high = solver.interval(i)
         rounds[i] += 1
-        new = _complement(linked, perturb, need, i, low, high) if rounds[i] <= ROUNDS else []
+        new = (perturb.protect(i, need(i)) or []) if rounds[i] <= ROUNDS else []
         if not new:
             new = _escalate(linked, i)
             report.escalations += 1

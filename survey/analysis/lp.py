@@ -134,73 +134,84 @@ class Solver:
 
 
 class Perturb:
-    """The cheapest way to move a suppressed figure: the LP relaxation of Fischetti and
-    Salazar's model of complementary suppression (as tau-Argus' and sdcTable's optimal
-    methods solve it, one sensitive cell at a time).
+    """The cheapest suppressions that protect one figure: the LP relaxation of Fischetti and
+    Salazar's model of complementary suppression (the optimal method of tau-Argus and
+    sdcTable), for one sensitive figure at a time as their heuristics solve it.
 
-    Unknowns z >= 0 under the structural constraints, and per figure j a deviation
-    d_j = a_j z - value_j split as p_j - m_j (p, m >= 0). A published fixed figure cannot
-    deviate; a suppressed figure deviates at no cost; a published cell costs ``cost_j`` per
-    unit. Asking figure i to reach a target, the optimal z is a table consistent with all the
-    figures that did not deviate: suppressing the figures that did makes the target a value
-    the attacker cannot exclude. The weighted L1 cost stands for the fixed cost of each
-    suppression (the relaxation); a vertex solution moves few figures."""
+    Two tables z+ and z- (unknowns >= 0 under the structural constraints) whose figure i
+    differs by the required width; per figure j and table, a deviation from the published
+    value split as p - m (p, m >= 0), and x_j at least each table's |deviation| (the
+    relaxation of "j suppressed"). A published fixed figure cannot deviate; a suppressed one
+    deviates free; a published cell costs ``cost_j`` per unit of x_j. The figures with
+    x_j > 0 are those that must be hidden for both tables to be consistent with what stays
+    published: suppressing them puts z+ and z- in the attacker's feasible set, so figure i's
+    interval is at least the width apart (the split between raising the upper bound and
+    lowering the lower one is the LP's choice)."""
 
     TOL = 1e-6  # a deviation under this is solver noise, not a figure that must be hidden
 
     def __init__(self, linked: Linked) -> None:
         self.linked = linked
         self.solves = 0
-        figs = linked.figures
-        k, n = len(figs), linked.a.shape[1]
+        k, n = len(linked.figures), linked.a.shape[1]
         self._b = linked.a @ linked.truth
-        eye = sparse.identity(k, format="csr")
+        e = sparse.identity(k, format="csr")
+        z = sparse.csr_matrix
         n_eq, n_ub = linked.eq.shape[0], linked.ub.shape[0]
-        a = sparse.vstack(
-            [
-                sparse.hstack([linked.a, -eye, eye]),
-                sparse.hstack([linked.eq, sparse.csr_matrix((n_eq, 2 * k))]),
-                sparse.hstack([linked.ub, sparse.csr_matrix((n_ub, 2 * k))]),
-            ]
-        )
+        # columns: z+ (n), z- (n), p+, m+, p-, m-, x (k each); the last row: the target.
+        blocks: list[list[Any]] = [
+            [linked.a, None, -e, e, None, None, None],
+            [None, linked.a, None, None, -e, e, None],
+            [linked.eq, None, None, None, None, None, None],
+            [None, linked.eq, None, None, None, None, None],
+            [linked.ub, None, None, None, None, None, None],
+            [None, linked.ub, None, None, None, None, None],
+            [None, None, -e, -e, None, None, e],
+            [None, None, None, None, -e, -e, e],
+            [z((1, n)), z((1, n)), z((1, k)), z((1, k)), z((1, k)), z((1, k)), z((1, k))],
+        ]
+        a = sparse.bmat(blocks, format="csc")
         inf = np.inf
-        self._n, self._k = n, k
-        lo = np.concatenate([self._b, np.zeros(n_eq), np.full(n_ub, -inf)])
-        hi = np.concatenate([self._b, np.zeros(n_eq + n_ub)])
-        col_hi = np.full(n + 2 * k, inf)
-        self._h = _highs(a, np.zeros(n + 2 * k), np.zeros(n + 2 * k), col_hi, lo, hi)
-        self._sync()
+        self._n, self._k, self._row = n, k, a.shape[0] - 1
+        lo = np.concatenate(
+            [self._b, self._b, np.zeros(2 * n_eq), np.full(2 * n_ub, -inf), np.zeros(2 * k), [0]]
+        )
+        hi = np.concatenate(
+            [self._b, self._b, np.zeros(2 * n_eq + 2 * n_ub), np.full(2 * k, inf), [inf]]
+        )
+        cols = 2 * n + 5 * k
+        self._h = _highs(a, np.zeros(cols), np.zeros(cols), np.full(cols, inf), lo, hi)
+        self._target: int | None = None
 
     def _sync(self) -> None:
-        figs, n, k = self.linked.figures, self._n, self._k
+        figs, n, k, h = self.linked.figures, self._n, self._k, self._h
         cost = np.array([0.0 if f.suppressed or f.fixed else f.cost for f in figs])
         upper = np.array([0.0 if f.fixed and not f.suppressed else np.inf for f in figs])
-        cols = np.arange(n, n + 2 * k, dtype=np.int32)
-        self._h.changeColsCost(2 * k, cols, np.concatenate([cost, cost]))
-        self._h.changeColsBounds(2 * k, cols, np.zeros(2 * k), np.concatenate([upper, upper]))
+        dev = np.arange(2 * n, 2 * n + 4 * k, dtype=np.int32)
+        h.changeColsBounds(4 * k, dev, np.zeros(4 * k), np.tile(upper, 4))
+        h.changeColsCost(k, np.arange(2 * n + 4 * k, 2 * n + 5 * k, dtype=np.int32), cost)
 
-    def move(self, i: int, target: float) -> list[int] | None:
-        """The published figures that must deviate for figure i to reach ``target`` (the
-        cheapest such set by the LP), or None when no table consistent with the fixed
-        figures and the form's logic gives i that value."""
+    def protect(self, i: int, width: float) -> list[int] | None:
+        """The published figures to suppress so that figure i's interval is at least
+        ``width`` wide (the cheapest such set by the LP), or None if no two tables
+        consistent with the fixed figures and the form's logic are that far apart."""
         self._sync()
         n, k, h = self._n, self._k, self._h
-        delta = target - self._b[i]
-        up, down = n + i, n + k + i
-        if delta >= 0:
-            h.changeColBounds(up, delta, np.inf)
-            h.changeColBounds(down, 0.0, 0.0)
-        else:
-            h.changeColBounds(up, 0.0, 0.0)
-            h.changeColBounds(down, -delta, np.inf)
+        p_up, m_down = 2 * n + i, 2 * n + 3 * k + i  # z+ above the value, z- below it
+        if self._target is not None:
+            h.changeCoeff(self._row, 2 * n + self._target, 0.0)
+            h.changeCoeff(self._row, 2 * n + 3 * k + self._target, 0.0)
+        # Figure i is suppressed: the target row asks (a_i z+ - v_i) + (v_i - a_i z-) >= width.
+        h.changeCoeff(self._row, p_up, 1.0)
+        h.changeCoeff(self._row, m_down, 1.0)
+        h.changeColBounds(2 * n + k + i, 0.0, 0.0)  # m+_i: z+ does not go below
+        h.changeColBounds(2 * n + 2 * k + i, 0.0, 0.0)  # p-_i: z- does not go above
+        h.changeRowBounds(self._row, width, np.inf)
+        self._target = i
         h.run()
         self.solves += 1
-        ok = _optimal(h)
-        x = np.asarray(h.getSolution().col_value) if ok else None
-        h.changeColBounds(up, 0.0, np.inf)
-        h.changeColBounds(down, 0.0, np.inf)
-        if x is None:
+        if not _optimal(h):
             return None
-        dev = x[n : n + k] + x[n + k :]
+        x = np.asarray(h.getSolution().col_value)[2 * n + 4 * k :]
         figs = self.linked.figures
-        return [int(j) for j in np.flatnonzero(dev > self.TOL) if not figs[j].suppressed and j != i]
+        return [int(j) for j in np.flatnonzero(x > self.TOL) if not figs[j].suppressed]
