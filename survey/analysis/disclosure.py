@@ -45,9 +45,16 @@ logic allows is an unknown count >= 0, whether or not it occurs in the data; mul
 items are modelled by their row counts with the exact constraints of pick patterns, and a
 show-if follow-up's base equals its parent's cell (both items are one linked set).
 
-Not modelled: one linked set combined with another beyond the shared fixed figures, and
-unpublished implicit domains (e.g. those who did not give their sex, obtainable as a total
-column minus the published columns): these are suppressed figures only when their margin is.
+Linked sets share no cell (pools are in their cohorts' set; the summaries repeat cells of
+one set each). What they share: the fixed figures (in every set's model), the suppressed
+margins (whose split no other set's published figure tells: their cross-tab columns are
+unpublished), and the general cohort's joint distribution of sex and age band, which every
+set's cross-tabs constrain: the attacker of each set is given its true counts
+(linked._joint), so combining sets cannot narrow what one set's audit passed.
+
+Not modelled: unpublished implicit domains (e.g. those who did not give their sex,
+obtainable as a total column minus the published columns): these are suppressed figures
+only when their margin is.
 """
 
 from __future__ import annotations
