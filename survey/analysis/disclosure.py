@@ -26,7 +26,9 @@ table one the attacker cannot exclude. Both directions are tried and the cheaper
 figure is audited again and every new suppression audited in turn, until all pass. The LP
 sees every linked table at once (a cell's partners may sit in another table: the K6 band
 and the 10+/13+ headlines, a follow-up's base), so only the cells the rule needs are
-hidden, not rectangles chosen table by table.
+hidden, not rectangles chosen table by table. Last, a complement a later one made
+redundant is published again if every suppressed figure still passes (sets of up to
+PRUNE_MAX suppressions; the check is quadratic).
 
 Fallback (what makes the guarantee unconditional, reached only on numerical trouble): after
 ROUNDS moves the figure still fails, escalate: suppress its whole rows and columns, then its
@@ -170,6 +172,35 @@ def _passes(solver: Solver, need: _Need, i: int, threshold: int) -> bool:
     return width < threshold and solver.wide(i, width - EPS)
 
 
+PRUNE_MAX = 80  # suppressed figures in a set up to which redundant complements are removed
+
+
+def _prune(
+    linked: Linked,
+    solver: Solver,
+    need: _Need,
+    threshold: int,
+    report: Report,
+    cause: dict[int, list[int]],
+) -> None:
+    """Publish again each complementary suppression (dearest first) that a later one made
+    redundant: kept published only if every suppressed figure still passes (the figures it
+    was chosen for checked first, so a needed one is found out in a few solves). Checking
+    every figure per trial is quadratic, so only sets of up to PRUNE_MAX suppressions."""
+    figs = linked.figures
+    hidden = [j for j, f in enumerate(figs) if f.suppressed]
+    if len(hidden) > PRUNE_MAX:
+        return
+    chosen = [j for j in cause if not getattr(figs[j].cell, "primary", True)]
+    for j in sorted(chosen, key=lambda j: -figs[j].cost):
+        figs[j].suppressed = False
+        order = [*cause[j], *(i for i, f in enumerate(figs) if f.suppressed)]
+        if all(_passes(solver, need, i, threshold) for i in order):
+            report.suppressed_complementary -= 1
+        else:
+            figs[j].suppressed = True
+
+
 def protect_set(linked: Linked, threshold: int, report: Report) -> None:
     """Complementary suppression until every suppressed figure passes the audit: each
     figure whose LP interval is too narrow gets the cheapest suppressions the protection LP
@@ -178,6 +209,7 @@ def protect_set(linked: Linked, threshold: int, report: Report) -> None:
     pending = deque(i for i, f in enumerate(figs) if f.suppressed)
     solver, need, perturb = Solver(linked), _Need(linked, threshold), Perturb(linked)
     rounds: dict[int, int] = defaultdict(int)
+    cause: dict[int, list[int]] = defaultdict(list)  # the figures each complement protects
     while pending:
         i = pending[0]
         if _passes(solver, need, i, threshold):
@@ -194,6 +226,8 @@ def protect_set(linked: Linked, threshold: int, report: Report) -> None:
             figs[j].suppressed = True
             report.suppressed_complementary += 1
             pending.append(j)
+            cause[j].append(i)
+    _prune(linked, solver, need, threshold, report, cause)
     # A complementary suppression the published figures determine exactly (often a base
     # equal to a cohort total) hides nothing: publishing it adds an equation the feasible
     # set already satisfies, so every interval, and so every check above, stays the same.
