@@ -14,19 +14,28 @@ Rules (threshold T = the study's ``suppression_threshold``, default 10):
   programming over all published figures of the linked set (scipy ``linprog``, HiGHS) is at
   least T wide.
 
-Method: the *hypercube method* (Repsilber; as in tau-Argus, and sdcTable's ``HYPERCUBE``) in
-its two-dimensional form, driven by the LP audit (the attacker model of Fischetti & Salazar):
-for each suppressed cell whose audited interval is too narrow, suppress the cheapest partner
-cells that form a rectangle with it in one of its tables (a pair in a one-column table) whose
-estimated width reaches T (cost: the cell's count + 1, tenfold for a base); audit that cell
-again, and repeat until every suppressed cell passes.
+Method: cell by cell, the LP relaxation of Fischetti & Salazar's model (the attacker model
+and the optimal method of tau-Argus and sdcTable, solved one sensitive cell at a time as
+their heuristics do), audited by the same attacker LP. For each suppressed figure whose
+interval is too narrow, the protection LP (lp.Perturb) asks for a table consistent with the
+fixed figures and the form's logic in which that figure lies a full required width from
+the far end of its current interval, deviating from the published figures at the least
+weighted cost (weight: the figure's count + 1 per unit, tenfold for a base; an already
+suppressed figure deviates free); the figures that deviate are suppressed, which makes that
+table one the attacker cannot exclude. Both directions are tried and the cheaper taken. The
+figure is audited again and every new suppression audited in turn, until all pass. The LP
+sees every linked table at once (a cell's partners may sit in another table: the K6 band
+and the 10+/13+ headlines, a follow-up's base), so only the cells the rule needs are
+hidden, not rectangles chosen table by table. Last, a complement a later one made
+redundant is published again if every suppressed figure still passes (sets of up to
+PRUNE_MAX suppressions; the check is quadratic).
 
-Fallback (what makes the guarantee unconditional): when no rectangle is left, or after
-HYPERCUBE_ROUNDS rectangles the cell still fails, escalate: suppress its whole rows and
-columns, then its whole tables, then every table of the linked set. An unpublished set leaves
-the attacker only the fixed figures, so the last stage always passes. Adding suppressions only
-enlarges the attacker's feasible set, so cells that passed stay passing and the loop ends:
-after :func:`apply`, :func:`audit` reports nothing, on any data.
+Fallback (what makes the guarantee unconditional, reached only on numerical trouble): after
+ROUNDS moves the figure still fails, escalate: suppress its whole rows and columns, then its
+whole tables, then every table of the linked set. An unpublished set leaves the attacker
+only the fixed figures, so the last stage always passes. Adding suppressions only enlarges
+the attacker's feasible set, so figures that passed stay passing and the loop ends: after
+:func:`apply`, :func:`audit` reports nothing, on any data.
 
 Required width: T, or (if less) the width a figure has when only the fixed figures are
 published; the fixed figures are the exempt tables' cohort totals and the breakdowns'
@@ -38,9 +47,16 @@ logic allows is an unknown count >= 0, whether or not it occurs in the data; mul
 items are modelled by their row counts with the exact constraints of pick patterns, and a
 show-if follow-up's base equals its parent's cell (both items are one linked set).
 
-Not modelled: one linked set combined with another beyond the shared fixed figures, and
-unpublished implicit domains (e.g. those who did not give their sex, obtainable as a total
-column minus the published columns): these are suppressed figures only when their margin is.
+Linked sets share no cell (pools are in their cohorts' set; the summaries repeat cells of
+one set each). What they share: the fixed figures (in every set's model), the suppressed
+margins (whose split no other set's published figure tells: their cross-tab columns are
+unpublished), and the general cohort's joint distribution of sex and age band, which every
+set's cross-tabs constrain: the attacker of each set is given its true counts
+(linked._joint), so combining sets cannot narrow what one set's audit passed.
+
+Not modelled: unpublished implicit domains (e.g. those who did not give their sex,
+obtainable as a total column minus the published columns): these are suppressed figures
+only when their margin is.
 """
 
 from __future__ import annotations
@@ -52,7 +68,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from survey.analysis.linked import Linked, build_linked, group_of
-from survey.analysis.lp import Solver, interval
+from survey.analysis.lp import Perturb, Solver, interval
 from survey.analysis.tables import Analysis, Cell, Table
 from survey.analysis.variables import BREAKDOWN_VARS, BREAKDOWNS
 from survey.cohorts import COHORTS
@@ -104,64 +120,7 @@ def linked_sets(analysis: Analysis) -> list[tuple[str, list[Table]]]:
     return [(f"{fam}@{grp}", sets[(fam, grp)]) for fam, grp in order]
 
 
-def _options(linked: Linked, i: int) -> list[tuple[float, float, list[int]]]:
-    """(estimated width, cost, new figures) of each rectangle or pair through figure i."""
-    figs = linked.figures
-    out = []
-
-    def usable(j: int) -> bool:
-        return j >= 0 and not (figs[j].fixed and not figs[j].suppressed)
-
-    def cost(js: list[int]) -> float:
-        return sum(0.0 if figs[j].suppressed else figs[j].cost for j in js)
-
-    n = figs[i].n
-    for gi, r, c in figs[i].places:
-        grid = linked.grids[gi]
-        rows, cols = grid.shape
-        base_row = rows - 1
-        for r2 in range(rows):
-            if r2 == r:
-                continue
-            j = grid[r2, c]
-            if cols == 1 or r2 == base_row:
-                if usable(j) and r2 != base_row:
-                    out.append((float(n + figs[j].n), cost([j]), [j]))
-                continue
-            for c2 in range(cols):
-                if c2 == c:
-                    continue
-                js = [grid[r2, c], grid[r, c2], grid[r2, c2]]
-                if all(usable(x) for x in js):
-                    a, b, d = (figs[x].n for x in js)
-                    width = min(n, d) + min(a, b)
-                    out.append((float(width), cost(js), js))
-    return out
-
-
-def _choose(linked: Linked, i: int, threshold: int) -> list[int]:
-    options = [
-        o for o in _options(linked, i) if any(not linked.figures[j].suppressed for j in o[2])
-    ]
-    if not options:
-        return []
-    enough = [o for o in options if o[0] >= threshold]
-    best = min(enough, key=lambda o: o[1]) if enough else max(options, key=lambda o: (o[0], -o[1]))
-    return [j for j in best[2] if not linked.figures[j].suppressed]
-
-
-def _fallback(linked: Linked, i: int) -> list[int]:
-    """The cheapest figure still published in a row or column of i's tables."""
-    figs = linked.figures
-    seen = []
-    for gi, r, c in figs[i].places:
-        grid = linked.grids[gi]
-        seen += [int(j) for j in (*grid[r, :], *grid[:, c]) if j >= 0]
-    free = [j for j in seen if not figs[j].suppressed and not figs[j].fixed]
-    return [min(free, key=lambda j: figs[j].cost)] if free else []
-
-
-HYPERCUBE_ROUNDS = 3  # hypercube steps per figure before the fallback escalates
+ROUNDS = 8  # LP moves per figure before the fallback escalates (numerical trouble only)
 EPS = 1e-6
 
 
@@ -172,20 +131,23 @@ class _Need:
 
     def __init__(self, linked: Linked, threshold: int) -> None:
         self.full, self.threshold = Solver(linked, fixed_only=True), threshold
-        self.cache: dict[int, float] = {}
+        self.cache: dict[int, tuple[float, float]] = {}
+
+    def bounds(self, i: int) -> tuple[float, float]:
+        if i not in self.cache:
+            self.cache[i] = self.full.interval(i)
+        return self.cache[i]
 
     def __call__(self, i: int) -> float:
-        if i not in self.cache:
-            low, high = self.full.interval(i)
-            self.cache[i] = min(float(self.threshold), high - low)
-        return self.cache[i]
+        low, high = self.bounds(i)
+        return min(float(self.threshold), high - low)
 
 
 def _escalate(linked: Linked, i: int) -> list[int]:
     """The provably safe fallback, in stages: the figure's whole rows and columns (for a
     margin: every cell of its domain), then its whole tables, then the whole linked set (the
     set's figures all unpublished: the attacker knows only the fixed figures, which is the
-    width _Need asks for)."""
+    width _Need asks for). Only numerical trouble in the LP moves reaches it."""
     figs = linked.figures
 
     def free(js: list[int]) -> list[int]:
@@ -202,21 +164,60 @@ def _escalate(linked: Linked, i: int) -> list[int]:
     return []
 
 
+def _passes(solver: Solver, need: _Need, i: int, threshold: int) -> bool:
+    """The protection rule for one suppressed figure (need: only when T is not reached)."""
+    if solver.wide(i, threshold - EPS):
+        return True
+    width = need(i)
+    return width < threshold and solver.wide(i, width - EPS)
+
+
+PRUNE_MAX = 80  # suppressed figures in a set up to which redundant complements are removed
+
+
+def _prune(
+    linked: Linked,
+    solver: Solver,
+    need: _Need,
+    threshold: int,
+    report: Report,
+    cause: dict[int, list[int]],
+) -> None:
+    """Publish again each complementary suppression (dearest first) that a later one made
+    redundant: kept published only if every suppressed figure still passes (the figures it
+    was chosen for checked first, so a needed one is found out in a few solves). Checking
+    every figure per trial is quadratic, so only sets of up to PRUNE_MAX suppressions."""
+    figs = linked.figures
+    hidden = [j for j, f in enumerate(figs) if f.suppressed]
+    if len(hidden) > PRUNE_MAX:
+        return
+    chosen = [j for j in cause if not getattr(figs[j].cell, "primary", True)]
+    for j in sorted(chosen, key=lambda j: -figs[j].cost):
+        figs[j].suppressed = False
+        order = [*cause[j], *(i for i, f in enumerate(figs) if f.suppressed)]
+        if all(_passes(solver, need, i, threshold) for i in order):
+            report.suppressed_complementary -= 1
+        else:
+            figs[j].suppressed = True
+
+
 def protect_set(linked: Linked, threshold: int, report: Report) -> None:
-    """Complementary suppression until every suppressed figure passes the audit."""
+    """Complementary suppression until every suppressed figure passes the audit: each
+    figure whose LP interval is too narrow gets the cheapest suppressions the protection LP
+    (lp.Perturb) finds, then is audited again; the new suppressions are audited in turn."""
     figs = linked.figures
     pending = deque(i for i, f in enumerate(figs) if f.suppressed)
-    solver, need = Solver(linked), _Need(linked, threshold)
+    solver, need, perturb = Solver(linked), _Need(linked, threshold), Perturb(linked)
     rounds: dict[int, int] = defaultdict(int)
+    cause: dict[int, list[int]] = defaultdict(list)  # the figures each complement protects
     while pending:
         i = pending[0]
-        low, high = solver.interval(i)
-        if high - low >= threshold - EPS or high - low >= need(i) - EPS:
+        if _passes(solver, need, i, threshold):
             pending.popleft()
             continue
         rounds[i] += 1
-        new = _choose(linked, i, threshold) or _fallback(linked, i)
-        if rounds[i] > HYPERCUBE_ROUNDS or not new:
+        new = (perturb.protect(i, need(i)) or []) if rounds[i] <= ROUNDS else []
+        if not new:
             new = _escalate(linked, i)
             report.escalations += 1
         if not new:  # cannot happen: with the set unpublished its width is what _Need asks
@@ -225,16 +226,17 @@ def protect_set(linked: Linked, threshold: int, report: Report) -> None:
             figs[j].suppressed = True
             report.suppressed_complementary += 1
             pending.append(j)
+            cause[j].append(i)
+    _prune(linked, solver, need, threshold, report, cause)
     # A complementary suppression the published figures determine exactly (often a base
     # equal to a cohort total) hides nothing: publishing it adds an equation the feasible
     # set already satisfies, so every interval, and so every check above, stays the same.
     for j, f in enumerate(figs):
-        if f.suppressed and not f.fixed and f.cell is not None and not f.cell.primary:
-            low, high = solver.interval(j)
-            if high - low < EPS:
-                f.suppressed = False
-                report.suppressed_complementary -= 1
-    report.lp_solves += solver.solves + need.full.solves
+        cell = f.cell
+        if f.suppressed and cell is not None and not cell.primary and not solver.wide(j, EPS):
+            f.suppressed = False
+            report.suppressed_complementary -= 1
+    report.lp_solves += solver.solves + need.full.solves + perturb.solves
 
 
 def _domains_follow_margins(analysis: Analysis) -> None:
@@ -297,10 +299,10 @@ def audit(analysis: Analysis, threshold: int, fast: bool = False) -> Report:
         report.sets += 1
         solver, need = Solver(linked), _Need(linked, threshold)
         for i, f in enumerate(linked.figures):
-            if not f.suppressed:
+            if not f.suppressed or (fast and _passes(solver, need, i, threshold)):
                 continue
             low, high = solver.interval(i) if fast else interval(linked, i)
-            report.lp_solves += 1
+            report.lp_solves += 1 if fast else 2
             if high - low < threshold - EPS and high - low < need(i) - EPS:
                 report.violations.append(f"{name}: {f.key} in [{low:g}, {high:g}]")
         report.lp_solves += solver.solves + need.full.solves

@@ -26,20 +26,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from survey.analysis.atoms import enumerate_atoms, visible_atoms
 from survey.analysis.study import POOLS
 from survey.analysis.tables import Analysis, Cell, Table
-from survey.analysis.variables import BREAKDOWNS, OUTSIDE, Spec, analysis_columns
+from survey.analysis.variables import BREAKDOWNS, OUTSIDE, Spec
 from survey.cohorts import COHORTS, GUARDIAN_COHORTS
-from survey.forms.logic import _value, visible
-from survey.forms.schema import REFUSED
 
-MAX_COMBINATIONS = 20_000  # a guard: the forms' families enumerate to a few dozen
 Coef = dict[int, float]
 
 
@@ -114,91 +111,40 @@ def _fixed(analysis: Analysis, group: str, tables: list[Table]) -> list[Figure]:
                 else any(c is not None and c.suppressed for c in missing)
             )
             out.append(Figure(("margin", cell.key), where, n, None, True, hidden, np.inf))
-    return out
+    return out + _joint(analysis, tables, out)
 
 
-def _enumerate(analysis: Analysis, cohort: str, core: list[Spec]) -> pd.DataFrame:
-    """Every combination of the core columns the cohort's form allows (analysis codes)."""
-    form = analysis.forms[cohort]
-    items = {v.id: v for v in form.variables()}
-    derived = {d.id: d for d in form.derived}
-    roots: dict[str, list[int]] = {}
-
-    def add_root(name: str) -> None:
-        if name in roots:
-            return
-        if name in items:
-            var = items[name]
-            item = var.item
-            if item.type == "integer":
-                assert item.min is not None and item.max is not None
-                codes = list(range(item.min, item.max + 1))
-            else:
-                codes = [o.code for o in var.options]
-            roots[name] = codes + [-9] + ([REFUSED] if item.sensitive else [])
-            if item.show_if is not None:
-                for parent in item.show_if.items():
-                    add_root(parent)
-        elif name in derived:
-            d = derived[name]
-            if d.kind == "sum":  # its total ranges over the sums of its items' scores
-                lo = hi = 0
-                for part in d.items or ():
-                    opts = [o.code for o in items[part].options]
-                    lo, hi = lo + min(opts), hi + max(opts)
-                miss = d.missing_code if d.missing_code is not None else -9
-                roots[name] = [*list(range(lo, hi + 1)), miss]
-            else:
-                for parent in ([d.source] if d.source else []) + [
-                    i for c in d.cases or () for i in c.when.items()
-                ]:
-                    add_root(parent)
-
-    for s in core:
-        add_root(s.id)
-    names = list(roots)
-    if int(np.prod([len(roots[n]) for n in names], dtype=np.float64)) > MAX_COMBINATIONS:
-        raise RuntimeError(f"linked set of {cohort} too large to enumerate: {names}")
-    order = [v.id for v in form.variables()]
-    records = []
-    for combo in itertools.product(*(roots[n] for n in names)):
-        answers: dict[str, Any] = dict(zip(names, combo, strict=True))
-        for vid in order:  # the skip logic, in the form's order (as validate applies it)
-            if vid in answers and not visible(items[vid].item, answers):
-                answers[vid] = -1
-        for d in form.derived:
-            if d.id not in roots:
-                answers[d.id] = _value(d, answers)
-        records.append(answers)
-    raw = pd.DataFrame(records)
-    raw["cohort"] = cohort
-    out = {}
-    for s in core:
-        if s.id not in raw.columns:
+def _joint(analysis: Analysis, tables: list[Table], margins: list[Figure]) -> list[Figure]:
+    """What other linked sets could tell about a cohort's breakdowns together (the general
+    cohort's sex by age band): every set's cross-tabs constrain that joint distribution,
+    which no table publishes, so an attacker combining sets narrows it. Modelled
+    conservatively, and so without auditing sets together: the attacker is given the true
+    joint counts, codes whose margin is suppressed merged (their total is known anyway;
+    their split is not, and no other set's published figure tells one from another: their
+    cross-tab columns are unpublished). More known only narrows intervals, so a set that
+    passes with this passes against any combination of sets."""
+    out = []
+    frame = analysis.frame
+    for cohort in sorted({t.group for t in tables if t.by is not None and t.group in COHORTS}):
+        idx = COHORTS.index(cohort)
+        columns = [f"by:{cohort}:{b}" for b in BREAKDOWNS[cohort]]
+        if len(columns) < 2:
             continue
-        for name, values in analysis_columns(raw, s).items():
-            out[name] = values
-    return pd.DataFrame(out)
-
-
-def _visible_atoms(
-    spec_item: Any, atoms: pd.DataFrame, cohort: str, core: list[Spec]
-) -> np.ndarray | None:
-    """Whether a multiple choice's show-if holds, per atom or respondent; None if one of its
-    parents is not a column here (then the link is not modelled: less known, never more)."""
-    if spec_item.show_if is None:
-        return np.ones(len(atoms), dtype=bool)
-    parents = spec_item.show_if.items()
-    by_id = {s.id: s for s in core}
-    if any(p not in by_id or f"{cohort}:{p}" not in atoms.columns for p in parents):
-        return None
-    out = np.zeros(len(atoms), dtype=bool)
-    for k, row in enumerate(atoms[[f"{cohort}:{p}" for p in parents]].to_numpy()):
-        answers = {
-            p: (by_id[p].rows[int(v)][1][0] if v >= 0 else -1)
-            for p, v in zip(parents, row, strict=True)
-        }
-        out[k] = visible(spec_item, answers)
+        groups = []
+        for column in columns:
+            codes = sorted({int(v) for v in frame.loc[frame["cohort"] == idx, column]})
+            codes = sorted({*codes, *(x[0] for f in margins for c, x in f.where if c == column)})
+            hidden = {x[0] for f in margins if f.suppressed for c, x in f.where if c == column}
+            shown = [(c,) for c in codes if c not in hidden]
+            groups.append(shown + ([tuple(sorted(hidden))] if hidden else []))
+        rows = frame[frame["cohort"] == idx]
+        for combo in itertools.product(*groups):
+            where = (("cohort", (idx,)), *zip(columns, combo, strict=True))
+            mask = np.ones(len(rows), dtype=bool)
+            for column, group in zip(columns, combo, strict=True):
+                mask &= rows[column].isin(group).to_numpy()
+            key = ("joint", cohort, combo)
+            out.append(Figure(key, where, int(mask.sum()), None, True, False, np.inf))
     return out
 
 
@@ -271,7 +217,7 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
         if group_of(cohort) != group or rows.empty:
             continue
         core = [s for s in analysis.specs[cohort] if s.id in core_ids and s.kind == "single"]
-        enum = _enumerate(analysis, cohort, core)
+        enum = enumerate_atoms(analysis, cohort, core)
         block = pd.DataFrame(index=range(len(enum)))
         for col in var_cols:
             prefix, name = col.split(":", 1)
@@ -346,8 +292,8 @@ def _multi(
         [rows[f"{cohort}:{spec.id}#{r}"].to_numpy() == 1 for r in range(len(spec.rows))], axis=1
     )
     shown = rows[f"{cohort}:{spec.id}#0"].to_numpy() != OUTSIDE
-    vis_atoms = _visible_atoms(item, block, cohort, core)
-    vis_resp = _visible_atoms(item, rows, cohort, core) if vis_atoms is not None else None
+    vis_atoms = visible_atoms(item, block, cohort, core)
+    vis_resp = visible_atoms(item, rows, cohort, core) if vis_atoms is not None else None
     if vis_atoms is None or vis_resp is None or (shown & ~vis_resp).any():
         # No parent column, or shown without its show-if (an older form): no link.
         vis_resp = np.ones(len(rows), dtype=bool)

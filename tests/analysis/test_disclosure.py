@@ -109,3 +109,67 @@ def test_published_frame_marks_suppressed_cells() -> None:
     t = next(t for t in analysis.tables if any(c.suppressed for c in t.all_cells()))
     frame = disclosure.published_frame(t)
     assert (frame == disclosure.MARK).any().any()
+
+
+def _one_item(counts: dict[int, int]) -> tables.Analysis:
+    """The general cohort answering only ``occupation`` (no breakdown answered): its linked
+    set is the frequency table, its cross-tabs' empty columns are primary (domain 0). No row
+    is 0: a published 0 total would tell the 0 in every empty column, which is then hidden
+    too (the rule protects every suppressed cell)."""
+    codes = [code for code, n in counts.items() for _ in range(n)]
+    n = len(codes)
+    df = pd.DataFrame(
+        {
+            "cohort": pd.array(["general"] * n, dtype="string"),
+            "occupation": pd.array(codes, dtype="Int64"),
+            "weight": 300.0,
+            "N": 300.0 * n,
+        }
+    )
+    design = Design(df, strata="cohort", weights="weight", fpc="N", missing=MISSING_CODES)
+    return tables.build(df, design, FORMS)
+
+
+def test_a_single_small_cell_costs_one_partner() -> None:
+    """One cell of 4 needs one partner of at least 6 (their sum hides it by >= 10): the
+    cheapest such cell (12), nothing more. Partners of 6-9 would be primary themselves."""
+    analysis = _one_item({1: 40, 2: 30, 3: 4, 4: 25, 5: 20, 6: 12, 7: 15, -9: 16})
+    report = disclosure.apply(analysis, 10)
+    freq = next(t for t in analysis.tables if t.id == "general__occupation")
+    hidden = {
+        label: c.primary
+        for label, row in zip(freq.rows, freq.cells, strict=True)
+        for c in row
+        if c is not None and c.suppressed
+    }
+    options = {o.code: o.label.ja for o in FORMS["general"].variables()[3].options}
+    assert hidden == {options[3]: True, options[6]: False}
+    complementary = {
+        c.key for t in analysis.tables for c in t.all_cells() if c.suppressed and not c.primary
+    }
+    assert len(complementary) == report.suppressed_complementary == 1
+    assert report.escalations == 0
+    assert disclosure.audit(analysis, 10).violations == []
+
+
+def test_two_small_cells_hide_each_other() -> None:
+    """Cells of 4 and 7 in one column: each is within [0, 11] once both are hidden."""
+    analysis = _one_item({1: 40, 2: 30, 3: 4, 4: 25, 5: 20, 6: 7, 7: 15, -9: 16})
+    report = disclosure.apply(analysis, 10)
+    assert report.suppressed_complementary == 0
+    assert disclosure.audit(analysis, 10).violations == []
+
+
+def test_partners_in_other_linked_tables_need_no_escalation() -> None:
+    """Partners found across the linked tables (ideation, its follow-ups and its derived
+    prevalences: a derived base reveals the parent's missing rows) by the protection LP:
+    the whole-row/table fallback (which hid the K6 and ideation summaries on the demo, and
+    fired three times on each of these datasets) never fires."""
+    for seed, n in ((7, 60), (11, 80), (3, 120)):
+        df = dataset(seed, n)
+        design = Design(df, strata="cohort", weights="weight", fpc="N", missing=MISSING_CODES)
+        analysis = tables.build(df, design, FORMS)
+        report = disclosure.apply(analysis, 10)
+        assert report.escalations == 0
+        assert report.suppressed_complementary > 0
+        assert disclosure.audit(analysis, 10, fast=True).violations == []
