@@ -20,7 +20,7 @@ from survey.analysis.report import crosstab
 from survey.analysis.report.assets import Outputs
 from survey.analysis.report.overview import frame_table
 from survey.analysis.report.style import Heading, Styles
-from survey.analysis.tables import Analysis, Table, group_label
+from survey.analysis.tables import BY_LABELS, Analysis, Table, group_label
 from survey.cohorts import COHORT_LABELS
 
 IMAGE_WIDTH = 160 * mm
@@ -195,12 +195,21 @@ def chapter(
                 # footnote say why.
                 out += published(t, styles, nums.table(), outputs)
                 for x in crosses.get(t.variable, []):
-                    out += cross(x, styles, nums.table(), outputs)
+                    out += cross_or_note(x, styles, nums, outputs)
                 out.append(Spacer(1, 4 * mm))
                 done += 1
                 progress(done, total)
     out += safety(values, styles, first + len(cohorts))
     return out
+
+
+def cross_or_note(table: Table, styles: Styles, nums: Numbers, outputs: Outputs) -> list[Flowable]:
+    if any(not c.suppressed for c in table.all_cells()):
+        return cross(table, styles, nums.table(), outputs)
+    # A cross-tab of nothing but ＊ says no more than this line.
+    by = BY_LABELS.get(table.by or "", table.by or "")
+    text = f"{by}別の集計は、回答者数が少ないため公表できる数値がなく、省略します。"
+    return [Paragraph(text, styles.note)]
 
 
 def headline_sentences(table: Table, styles: Styles) -> list[Flowable]:
