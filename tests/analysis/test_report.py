@@ -33,6 +33,7 @@ from survey.analysis.report.assets import INDEX_SHEET, XLSX_NAME
 from survey.analysis.report.precision import margin, quick_reference
 from survey.analysis.report.results import headline_sentences, sentence
 from survey.analysis.report.style import Styles
+from survey.analysis.run import published_test
 from survey.analysis.tables import Cell, Table
 from survey.cohorts import COHORT_LABELS
 from survey.collector.intake import Intake
@@ -188,6 +189,14 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
             elif not c.base and not math.isnan(c.pct):
                 allowed |= {f"{round(v, 1):.1f}" for v in (c.pct, c.low, c.high)}
     assert hidden > 0
+    # The cross-tabs' Rao–Scott results: each one whose cells are all published, and a line
+    # saying why for each other tested cross-tab that is printed.
+    printed = [t for t in analysis.tables if t.by and any(not c.suppressed for c in t.all_cells())]
+    shown = [t for t in printed if published_test(t) is not None]
+    withheld = [t for t in printed if t.test is not None and published_test(t) is None]
+    assert withheld
+    assert _squash(text).count("Rao–Scottの補正χ²検定") == len(shown)
+    assert _squash(text).count("検定の結果は、秘匿した数値から") == len(withheld)
     start = next(
         i for i, p in enumerate(pages) if "第2章 調査の結果" in p.replace("　", " ") and i > 1
     )

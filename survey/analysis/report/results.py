@@ -112,6 +112,8 @@ def cross(table: Table, styles: Styles, caption: str, outputs: Outputs) -> list[
     test = crosstab.test_sentence(table)
     if test:
         notes.insert(0, test)
+    elif table.test is not None:
+        notes.insert(0, "検定の結果は、秘匿した数値から計算されるため掲載していません。")
     outputs.table(caption, table.title, frame, notes)
     first = 30 * mm
     rest = (170 * mm - first) / max(1, len(frame.columns) - 1)
