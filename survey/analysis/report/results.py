@@ -206,9 +206,10 @@ def chapter(
 
 
 def cross_or_note(table: Table, styles: Styles, nums: Numbers, outputs: Outputs) -> list[Flowable]:
-    if any(not c.suppressed for c in table.all_cells()):
+    if any(not c.suppressed and not c.base for c in table.all_cells()):
         return cross(table, styles, nums.table(), outputs)
-    # A cross-tab of nothing but ＊ says no more than this line.
+    # A cross-tab with no share published (its groups' n are the breakdown's own table)
+    # says no more than this line.
     by = BY_LABELS.get(table.by or "", table.by or "")
     text = f"{by}別の集計は、回答者数が少ないため公表できる数値がなく、省略します。"
     return [Paragraph(text, styles.note)]
