@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from survey.analysis.disclosure import FOOTNOTE, MARK
 from survey.analysis.tables import Analysis, Cell, Table, group_label
@@ -181,3 +182,90 @@ def write_all(analysis: Analysis, folder: Path) -> list[Path]:
         title = f"K6の各項目（{group_label(g)}）"
         written += save(stacked_chart(title, items), folder / f"{g}__k6_grid")
     return written
+
+
+def response_rate_chart(rates: list[tuple[str, float, float]]) -> Figure:
+    """Response rate per cohort (label, web %, paper %): bars stacked by channel, the total
+    at each bar. Response rates are exempt from suppression (fieldwork counts, no answers)."""
+    font = _font()
+    fig = Figure(figsize=(8, 0.45 * len(rates) + 1.9), dpi=110)
+    ax = fig.subplots()
+    ys = list(range(len(rates)))[::-1]
+    top = max([100.0, *(w + p for _, w, p in rates)])
+    for y, (_, web, paper) in zip(ys, rates, strict=True):
+        ax.barh(y, web, color=GRID_COLORS[0], height=0.6)
+        ax.barh(y, paper, left=web, color=GRID_COLORS[2], height=0.6)
+        ax.text(web + paper + top * 0.01, y, f"{web + paper:.1f}%", va="center", fontsize=8)
+    ax.set_yticks(ys, [_short(label) for label, _, _ in rates], fontproperties=font, fontsize=8)
+    ax.set_xlim(0, top * 1.12)
+    ax.set_xlabel("回答率（%）", fontproperties=font)
+    ax.spines[["top", "right"]].set_visible(False)
+    handles = [ax.barh([0], [0], color=GRID_COLORS[k])[0] for k in (0, 2)]
+    ax.legend(
+        handles,
+        ["Web", "紙"],
+        prop=font,
+        ncols=2,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        frameon=False,
+    )
+    fig.suptitle(
+        "対象別の回答率（回答方法別）", fontproperties=font, fontsize=10, x=0.01, ha="left"
+    )
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.22, right=0.97, top=1 - 0.75 / height, bottom=0.55 / height)
+    return fig
+
+
+def interval_chart(table: Table) -> Figure:
+    """A summary table (groups × measures, e.g. K6 10+/13+) as bars with their 95% CIs:
+    one bar per published cell, none for a suppressed one (＊ at its place)."""
+    font = _font()
+    groups, measures = table.rows, table.columns
+    fig = Figure(figsize=(8, 0.3 * len(groups) * len(measures) + 1.9), dpi=110)
+    ax = fig.subplots()
+    step = len(measures) + 1
+    ticks, hidden = [], False
+    for g, label in enumerate(groups):
+        for m, cell in enumerate(table.cells[g]):
+            y = -(g * step + m)
+            if cell is None:
+                continue
+            if cell.suppressed or math.isnan(cell.pct):
+                hidden = hidden or cell.suppressed
+                ax.text(0.5, y, MARK, va="center", fontproperties=font, fontsize=8)
+                continue
+            error = [[cell.pct - cell.low], [cell.high - cell.pct]]
+            ax.barh(
+                y,
+                cell.pct,
+                color=GRID_COLORS[m % 3 * 2],
+                height=0.8,
+                xerr=error,
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+            )
+            ax.text(cell.high + 0.8, y, f"{cell.pct:.1f}%", va="center", fontsize=7)
+        ticks.append((-(g * step + (len(measures) - 1) / 2), label))
+    ax.set_yticks(
+        [y for y, _ in ticks], [_short(x) for _, x in ticks], fontproperties=font, fontsize=8
+    )
+    tops = [c.high for c in table.all_cells() if not c.suppressed and not math.isnan(c.high)]
+    ax.set_xlim(0, max([10.0, *tops]) * 1.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no tick reads as a share
+    ax.set_xlabel("%（横線は95%信頼区間）", fontproperties=font)
+    ax.spines[["top", "right"]].set_visible(False)
+    handles = [ax.barh([0], [0], color=GRID_COLORS[m % 3 * 2])[0] for m in range(len(measures))]
+    ax.legend(
+        handles,
+        measures,
+        prop=font,
+        ncols=len(measures),
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        frameon=False,
+    )
+    fig.suptitle(table.title, fontproperties=font, fontsize=10, x=0.01, ha="left")
+    _footnotes(fig, font, hidden, False)
+    fig.subplots_adjust(top=1 - 0.75 / fig.get_figheight())
+    return fig

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from survey.analysis import charts, disclosure, exports, tables
+from survey.analysis.chisq import ChisqResult
 from survey.analysis.inputs import Inputs, design_table, rates_table
 from survey.forms.codebook import write_xlsx as write_codebook
 from survey.forms.loader import load_forms
@@ -15,13 +16,22 @@ from survey.forms.loader import load_forms
 Progress = Callable[[str, int, int], None]
 
 
+def published_test(table: tables.Table) -> ChisqResult | None:
+    """A cross-tab's Rao-Scott test, only where every cell of it is published: the statistic
+    is a function of all the cells, suppressed ones included."""
+    if table.test is None or any(c.suppressed for c in table.all_cells()):
+        return None
+    return table.test
+
+
 def table_notes(t: tables.Table) -> list[str]:
     """The lines under a published table: its title, the footnote of ＊, its test."""
     lines = [t.title]
     if any(c.suppressed for c in t.all_cells()):
         lines.append(disclosure.FOOTNOTE)
-    if t.test is not None and not any(c.suppressed for c in t.all_cells()):
-        lines.append(f"Rao-Scott F = {t.test.statistic:.3f}, p = {t.test.p_value:.4f}")
+    test = published_test(t)
+    if test is not None:
+        lines.append(f"Rao-Scott F = {test.statistic:.3f}, p = {test.p_value:.4f}")
     return lines
 
 

@@ -1,4 +1,5 @@
-"""``survey report --out FILE.pdf [--study NAME] [--json]``: the published survey report."""
+"""``survey report --out FILE.pdf [--assets DIR] [--study NAME] [--json]``: the published survey
+report; with ``--assets``, its tables as XLSX and its charts as PNG in a folder."""
 
 from __future__ import annotations
 
@@ -14,19 +15,28 @@ from survey.study import resolve_study
 
 @click.command("report")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--assets",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="表（XLSX）とグラフ（PNG）も書くフォルダ / also write the tables and charts here",
+)
 @study_option
 @json_option
 @pass_app
-def report(app: AppContext, out: Path, study_name: str | None, as_json: bool) -> None:
+def report(
+    app: AppContext, out: Path, assets: Path | None, study_name: str | None, as_json: bool
+) -> None:
     """調査報告書（PDF）を作ります. Write the published report: the design, the results
-    (suppressed for publication, as `survey analyze`) and the questionnaires."""
+    (suppressed for publication, as `survey analyze`), the questionnaires and the simple
+    tabulation; with --assets, the same tables (XLSX) and charts (PNG) in a folder."""
     app.actor()
     with app.db.session(write=False) as session:
         study = resolve_study(session, study_name or app.settings.study)
         ctx = gather(session, study, app.settings.public_url or "")
     progress = StepProgress()
     try:
-        summary = build(ctx, out, progress)
+        summary = build(ctx, out, progress, assets)
     finally:
         progress.close()
     with app.db.session() as session:
@@ -39,3 +49,5 @@ def report(app: AppContext, out: Path, study_name: str | None, as_json: bool) ->
         f" {summary['appendix_pages']} ページ"
     )
     click.echo(f"→ {out}")
+    if assets is not None:
+        click.echo(f"→ {assets}/（表 XLSX・グラフ PNG {len(summary['assets'])} ファイル）")

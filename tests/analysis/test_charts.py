@@ -9,7 +9,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
 from survey.analysis import charts, disclosure
+from survey.analysis.tables import Cell, Table
 from tests.analysis.test_disclosure import analysed
 from tests.conftest import require_program
 
@@ -52,3 +55,36 @@ def test_stacked_bars_hide_suppressed_segments() -> None:
     lefts = sorted((p.get_x(), p.get_width()) for p in bars)
     for (x0, w0), (x1, _) in itertools.pairwise(lefts):
         assert math.isclose(x0 + w0, x1)
+
+
+def test_interval_chart_draws_published_cells_with_their_intervals() -> None:
+    def cell(n: int, pct: float, suppressed: bool = False) -> Cell:
+        return Cell(("k", n), n, pct, pct - 4, pct + 5, (), False, 120, True, suppressed)
+
+    cells: list[list[Cell | None]] = [
+        [cell(20, 16.7), cell(11, 9.2)],
+        [cell(12, 10.0), cell(4, 3.3, suppressed=True)],
+    ]
+    t = Table(
+        "summary__k6_headlines", "K6", "all", "k6_10plus", None, "summary",
+        ["一般市民", "高校生"], ["10点以上", "13点以上"], cells, "k6_10plus",
+    )  # fmt: skip
+    fig = charts.interval_chart(t)
+    ax = fig.axes[0]
+    widths = sorted(round(p.get_width(), 6) for p in ax.patches if p.get_width() > 0)
+    assert widths == [9.2, 10.0, 16.7]  # none for the suppressed cell
+    texts = _texts(fig)
+    assert disclosure.MARK in texts and "3.3%" not in texts and "16.7%" in texts
+    assert any(disclosure.FOOTNOTE in x for x in texts)
+    # Tick labels are whole numbers: no tick reads as a (possibly hidden) share.
+    FigureCanvasAgg(fig).draw()
+    ticks = [tick.get_text() for tick in ax.get_xticklabels()]
+    assert ticks and all(x and "." not in x for x in ticks), ticks
+
+
+def test_response_rate_chart_stacks_web_and_paper() -> None:
+    fig = charts.response_rate_chart([("一般市民", 20.0, 13.5), ("高校生", 0.0, 20.3)])
+    ax = fig.axes[0]
+    bars = [(round(p.get_x(), 6), round(p.get_width(), 6)) for p in ax.patches]
+    assert (0.0, 20.0) in bars and (20.0, 13.5) in bars and (0.0, 20.3) in bars
+    assert {"33.5%", "20.3%"} <= set(_texts(fig))

@@ -1,4 +1,5 @@
-"""付録: the printed questionnaire of every cohort, merged page by page after the report."""
+"""付録: the printed questionnaire of every cohort, merged page by page onto the pages the
+report keeps blank for them (so the simple tabulation can follow, its pages numbered on)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
+from reportlab.platypus import Flowable, NextPageTemplate, PageBreak
 
 from mailing.fonts import FontSet
+from survey.analysis.report.style import Bookmark, Slot
 from survey.cohorts import COHORT_LABELS
 from survey.forms.loader import Form
 from survey.forms.paper.render import write_booklets
@@ -44,14 +47,26 @@ def render(
     return out
 
 
-def merge(report: bytes, appendices: list[Questionnaire], meta: dict[str, str]) -> bytes:
-    writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(report)))  # keeps the report's outline
-    for q in appendices:
-        first = len(writer.pages)
-        writer.append(PdfReader(io.BytesIO(q.pdf)), import_outline=False)
-        writer.add_outline_item(title=q.title, page_number=first)
-    writer.add_metadata(meta)
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
+def slots(questionnaires: list[Questionnaire], pages: dict[tuple[str, int], int]) -> list[Flowable]:
+    """One blank page (template "insert") per questionnaire page, its first page a contents
+    entry; ``pages`` receives each page's number as drawn."""
+    out: list[Flowable] = [NextPageTemplate("insert")] if questionnaires else []
+    for q in questionnaires:
+        out.append(PageBreak())
+        out.append(Bookmark(q.title, 1, f"appendix-{q.cohort}"))
+        for i in range(q.pages):
+            if i:
+                out.append(PageBreak())
+            out.append(Slot(pages, (q.cohort, i)))
+    return [*out, NextPageTemplate("two"), PageBreak()]  # the simple tabulation follows
+
+
+def merge(
+    writer: PdfWriter, questionnaires: list[Questionnaire], pages: dict[tuple[str, int], int]
+) -> None:
+    """Each questionnaire page onto its blank page (the page object stays: the contents'
+    links and the outline point at it)."""
+    for q in questionnaires:
+        reader = PdfReader(io.BytesIO(q.pdf))
+        for i, page in enumerate(reader.pages):
+            writer.pages[pages[(q.cohort, i)] - 1].merge_page(page)

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfReader, PdfWriter
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, Paragraph, Spacer
 from sqlmodel import Session
@@ -17,9 +18,10 @@ from mailing.fonts import FontSet
 from survey.analysis import disclosure, tables
 from survey.analysis.inputs import Inputs
 from survey.analysis.inputs import load as load_inputs
-from survey.analysis.report import appendix, overview, results
+from survey.analysis.report import appendix, figures, overview, results, tabulation
+from survey.analysis.report.assets import Outputs
 from survey.analysis.report.style import Heading, ReportDoc, Styles, wareki
-from survey.cohorts import COHORTS
+from survey.cohorts import COHORT_LABELS, COHORTS
 from survey.forms.loader import Form, load_forms
 from survey.forms.versions import form_for_cohort
 from survey.keys import get_study_key
@@ -54,10 +56,6 @@ def gather(session: Session, study: Study, public_url: str) -> Context:
     return Context(inputs, values, forms, key.fingerprint if key else None, public_url)
 
 
-class _AppendixMarker(Spacer):
-    appendix_marker = True
-
-
 def _cover(ctx: Context, styles: Styles) -> list[Flowable]:
     v = ctx.values
     published = date.fromisoformat(v["published_on"]) if v.get("published_on") else date.today()
@@ -85,11 +83,14 @@ def _appendix_page(questionnaires: list[appendix.Questionnaire], styles: Styles)
     )
     for q in questionnaires:
         out.append(Paragraph(f"・{q.title}（{q.pages}ページ）", styles.plain))
-    out.append(_AppendixMarker(1, 1))
     return out
 
 
-def build(ctx: Context, out: Path, progress: Progress | None = None) -> dict[str, Any]:
+def build(
+    ctx: Context, out: Path, progress: Progress | None = None, assets: Path | None = None
+) -> dict[str, Any]:
+    """The report as ``out`` (PDF); with ``assets``, its tables (XLSX) and charts (PNG)."""
+
     def step(label: str, done: int, total: int) -> None:
         if progress is not None:
             progress(label, done, total)
@@ -107,27 +108,40 @@ def build(ctx: Context, out: Path, progress: Progress | None = None) -> dict[str
     step("調査票 questionnaires", 1, 1)
     title = f"{ctx.values['title']} 調査報告書"
     author = ctx.values["organisation"] or "survey-platform"
+    outputs = Outputs(assets)
     buf = io.BytesIO()
     doc = ReportDoc(buf, fonts, title, author)
-    doc.appendix_entries = [(q.title, q.pages) for q in questionnaires]
     story: list[Flowable] = _cover(ctx, styles)
     story += [Paragraph("目次", styles.h1), doc.toc, PageBreak()]
-    story += overview.chapter(inputs, ctx.values, styles)
+    story += overview.chapter(inputs, ctx.values, styles, outputs)
     story.append(PageBreak())
-    story += results.chapter(analysis, ctx.values, styles, lambda d, t: step("結果 results", d, t))
+    story += results.chapter(
+        analysis, ctx.values, styles, outputs, lambda d, t: step("結果 results", d, t)
+    )
     story += _appendix_page(questionnaires, styles)
+    slots: dict[tuple[str, int], int] = {}
+    story += appendix.slots(questionnaires, slots)
+    blocks = {c: results.blocks(analysis, c) for c in COHORT_LABELS}
+    story += tabulation.appendix({c: b for c, b in blocks.items() if b}, styles, outputs)
     step("PDF", 0, 1)
     doc.toc.levelStyles = styles.toc
     doc.multiBuild(story)
-    meta = {"/Title": title, "/Author": author, "/Creator": "survey report"}
-    data = appendix.merge(buf.getvalue(), questionnaires, meta)
-    out.write_bytes(data)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
+    appendix.merge(writer, questionnaires, slots)
+    figures.place(writer, outputs.charts)
+    writer.add_metadata({"/Title": title, "/Author": author, "/Creator": "survey report"})
+    with out.open("wb") as f:
+        writer.write(f)
+    written = outputs.write()
     step("PDF", 1, 1)
     return {
         "study": inputs.study,
         "file": str(out),
-        "report_pages": doc.page,
+        "pages": doc.page,
+        # The report's own pages and the questionnaires' (merged among them).
+        "report_pages": doc.page - sum(q.pages for q in questionnaires),
         "appendix_pages": sum(q.pages for q in questionnaires),
+        "assets": [str(p) for p in written],
         "tables": len(analysis.tables),
         "suppressed": report.suppressed_primary + report.suppressed_complementary,
         "dataset_sha256": inputs.sha256,

@@ -10,10 +10,12 @@ from typing import Any
 
 import pandas as pd
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
+from survey.analysis import charts
 from survey.analysis.disclosure import FOOTNOTE
 from survey.analysis.inputs import Inputs, design_table, rates_table
+from survey.analysis.report.assets import Outputs
 from survey.analysis.report.precision import PERCENTAGES, quick_reference
 from survey.analysis.report.style import Heading, Styles, wareki
 from survey.cohorts import COHORT_LABELS, GUARDIAN_COHORTS
@@ -89,7 +91,13 @@ def _method_rows(inputs: Inputs, values: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def chapter(inputs: Inputs, values: dict[str, Any], styles: Styles) -> list[Flowable]:
+def _grid_frame(rows: list[list[Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows[1:], columns=[str(x) for x in rows[0]])
+
+
+def chapter(
+    inputs: Inputs, values: dict[str, Any], styles: Styles, outputs: Outputs
+) -> list[Flowable]:
     out: list[Flowable] = [Heading("第1章　調査の概要", styles.h1, 0, "ch1")]
     out.append(Heading("1　調査の目的", styles.h2, 1, "ch1-1"))
     out.append(Paragraph(values.get("purpose") or DEFAULT_PURPOSE, styles.body))
@@ -104,9 +112,9 @@ def chapter(inputs: Inputs, values: dict[str, Any], styles: Styles) -> list[Flow
         )
     )
     out.append(Paragraph("表1-1　調査の対象と方法", styles.caption))
-    out.append(
-        _grid(_method_rows(inputs, values), styles, [28 * mm, 52 * mm, 16 * mm, 40 * mm, 30 * mm])
-    )
+    method = _method_rows(inputs, values)
+    outputs.table("表1-1", "調査の対象と方法", _grid_frame(method), [])
+    out.append(_grid(method, styles, [28 * mm, 52 * mm, 16 * mm, 40 * mm, 30 * mm]))
     out.append(Heading("3　標本の抽出", styles.h2, 1, "ch1-3"))
     seed = inputs.draw.seed_sha256 if inputs.draw else None
     out.append(
@@ -131,28 +139,38 @@ def chapter(inputs: Inputs, values: dict[str, Any], styles: Styles) -> list[Flow
     )
     out.append(Heading("5　標本設計と回収状況", styles.h2, 1, "ch1-5"))
     out.append(Paragraph("表1-2　標本設計", styles.caption))
+    design = design_table(inputs)
+    design_note = (
+        "N_h: 抽出の枠、m_h: 先に抽出した対象の世帯として枠から除いた数、N'_h = N_h − m_h、"
+        "n_h: 抽出数。回答率は有効回答 ÷（抽出数 − 不達・対象外）。"
+    )
+    outputs.table("表1-2", "標本設計", design, [design_note])
     out.append(
         frame_table(
-            design_table(inputs),
+            design,
             styles,
             {"回答率": "{:.1%}", "重み w_h": "{:.2f}"},
             [19 * mm, 11 * mm, *[14 * mm] * 8, 15 * mm, 13 * mm],
         )
     )
-    out.append(
-        Paragraph(
-            "N_h: 抽出の枠、m_h: 先に抽出した対象の世帯として枠から除いた数、N'_h = N_h − m_h、"
-            "n_h: 抽出数。回答率は有効回答 ÷（抽出数 − 不達・対象外）。",
-            styles.note,
-        )
-    )
+    out.append(Paragraph(design_note, styles.note))
     out.append(Paragraph("表1-3　回収状況", styles.caption))
-    out.append(frame_table(rates_table(inputs), styles, {"回収率": "{:.1%}"}))
-    out += reading_guide(inputs, styles)
+    rates = rates_table(inputs)
+    outputs.table("表1-3", "回収状況", rates, [])
+    out.append(frame_table(rates, styles, {"回収率": "{:.1%}"}))
+    bars = [
+        (r.label, 100 * r.web / r.eligible, 100 * r.paper / r.eligible)
+        for r in inputs.fieldwork.rates
+        if r.eligible > 0
+    ]
+    if bars:
+        chart = outputs.chart("図1-1", "対象別の回答率", charts.response_rate_chart(bars), 150 * mm)
+        out.append(KeepTogether([chart, Paragraph("図1-1　対象別の回答率", styles.caption)]))
+    out += reading_guide(inputs, styles, outputs)
     return out
 
 
-def reading_guide(inputs: Inputs, styles: Styles) -> list[Flowable]:
+def reading_guide(inputs: Inputs, styles: Styles, outputs: Outputs) -> list[Flowable]:
     out: list[Flowable] = [Heading("6　調査結果の見方", styles.h2, 1, "ch1-6")]
     for text in (
         "割合（%）は、対象ごとの抽出率と回収率に応じた重みを付けて推計した値で、"
@@ -177,14 +195,16 @@ def reading_guide(inputs: Inputs, styles: Styles) -> list[Flowable]:
     )
     head = ["対象", "N'", "回答者数 n", *[f"{p}%（{100 - p}%）" for p in PERCENTAGES]]
     body = [[r.label, f"{r.frame:,}", f"{r.n:,}", *[f"±{m:.1f}" for m in r.margins]] for r in rows]
-    out.append(_grid([head, *body], styles))
-    out.append(
-        Paragraph(
-            "標本誤差 = ±1.96 × √((N' − n) / (N' − 1) × p(1 − p) / n)。"
-            "例: 回答者数 n の対象で30%の回答は、真の値がおおむね 30% ± 表の値 の範囲にあります。"
-            "回答者の一部（例: 男性のみ）の割合では n が小さくなり、誤差は大きくなります。",
-            styles.note,
-        )
+    note = (
+        "標本誤差 = ±1.96 × √((N' − n) / (N' − 1) × p(1 − p) / n)。"
+        "例: 回答者数 n の対象で30%の回答は、真の値がおおむね 30% ± 表の値 の範囲にあります。"
+        "回答者の一部（例: 男性のみ）の割合では n が小さくなり、誤差は大きくなります。"
     )
+    sheet = [[r.label, r.frame, r.n, *[round(m, 1) for m in r.margins]] for r in rows]
+    outputs.table(
+        "表1-4", "標本誤差早見表（±ポイント、信頼度95%）", _grid_frame([head, *sheet]), [note]
+    )
+    out.append(_grid([head, *body], styles))
+    out.append(Paragraph(note, styles.note))
     out.append(Spacer(1, 2 * mm))
     return out

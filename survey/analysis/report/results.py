@@ -7,18 +7,20 @@ suppressed bar), and the one sentence per item names the largest *published* cat
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from survey.analysis import charts, disclosure
+from survey.analysis.report import crosstab
+from survey.analysis.report.assets import Outputs
 from survey.analysis.report.overview import frame_table
 from survey.analysis.report.style import Heading, Styles
-from survey.analysis.tables import Analysis, Table, group_label
+from survey.analysis.tables import BY_LABELS, Analysis, Table, group_label
 from survey.cohorts import COHORT_LABELS
 
 IMAGE_WIDTH = 160 * mm
@@ -40,14 +42,6 @@ class Numbers:
     def table(self) -> str:
         self.tables += 1
         return f"表{self.chapter}-{self.tables}"
-
-
-def image(fig: Any) -> Image:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=160)
-    w, h = fig.get_size_inches()
-    buf.seek(0)
-    return Image(buf, width=IMAGE_WIDTH, height=IMAGE_WIDTH * h / w)
 
 
 def sentence(table: Table, options: set[str]) -> str:
@@ -87,22 +81,49 @@ def _number(f: str, v: Any) -> Any:
     return "－" if math.isnan(v) else f.format(v)  # no one in the row: no share
 
 
-def published(table: Table, styles: Styles, caption: str) -> list[Flowable]:
-    frame = disclosure.published_frame(table)
-    # A ＊ or "" stays as it is; numbers are formatted as the CSVs round them.
-    formats = _formats(list(frame.columns))
+def printed(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """A ＊ or "" stays as it is; numbers are formatted as the CSVs round them."""
     frame = frame.astype(object)
     for col, f in formats.items():
         frame[col] = [_number(f, v) for v in frame[col]]
+    return frame
+
+
+def published(table: Table, styles: Styles, caption: str, outputs: Outputs) -> list[Flowable]:
+    frame = disclosure.published_frame(table)
+    shown = printed(frame, _formats(list(frame.columns)))
+    notes = [disclosure.FOOTNOTE] if any(c.suppressed for c in table.all_cells()) else []
+    outputs.table(caption, table.title, frame, notes)
     out: list[Flowable] = [Paragraph(f"{caption}　{table.title}", styles.caption)]
     rest = (170 - 62) * mm / max(1, len(frame.columns) - 1)
-    out.append(frame_table(frame, styles, {}, [62 * mm, *[rest] * (len(frame.columns) - 1)]))
-    if any(c.suppressed for c in table.all_cells()):
-        out.append(Paragraph(disclosure.FOOTNOTE, styles.note))
+    out.append(frame_table(shown, styles, {}, [62 * mm, *[rest] * (len(frame.columns) - 1)]))
+    out += [Paragraph(note, styles.note) for note in notes]
     return out
 
 
-def _blocks(analysis: Analysis, cohort: str) -> list[tuple[str, list[Table]]]:
+def cross(table: Table, styles: Styles, caption: str, outputs: Outputs) -> list[Flowable]:
+    """A cross-tab (% by group) with its published Rao–Scott test."""
+    frame = crosstab.page_frame(table)
+    numbers = [str(c) for c in frame.columns[1:] if str(c) != crosstab.N_COLUMN]
+    shown = printed(frame, {c: "{:.1f}" for c in numbers})
+    notes = ["割合（%）は各区分の回答者数に対する重み付け推計値"]
+    if any(c.suppressed for c in table.all_cells()):
+        notes.append(disclosure.FOOTNOTE)
+    test = crosstab.test_sentence(table)
+    if test:
+        notes.insert(0, test)
+    elif table.test is not None:
+        notes.insert(0, "検定の結果は、秘匿した数値から計算されるため掲載していません。")
+    outputs.table(caption, table.title, frame, notes)
+    first = 30 * mm
+    rest = (170 * mm - first) / max(1, len(frame.columns) - 1)
+    out: list[Flowable] = [Paragraph(f"{caption}　{table.title}", styles.caption)]
+    out.append(frame_table(shown, styles, {}, [first, *[rest] * (len(frame.columns) - 1)]))
+    out += [Paragraph(note, styles.note) for note in notes]
+    return out
+
+
+def blocks(analysis: Analysis, cohort: str) -> list[tuple[str, list[Table]]]:
     """The cohort's frequency tables grouped by the form's sections, in form order."""
     form = analysis.forms.get(cohort)
     where: dict[str, str] = {}
@@ -127,6 +148,7 @@ def chapter(
     analysis: Analysis,
     values: dict[str, Any],
     styles: Styles,
+    outputs: Outputs,
     progress: Callable[[int, int], None],
 ) -> list[Flowable]:
     nums = Numbers(2)
@@ -141,31 +163,77 @@ def chapter(
             )
         )
         for t in summary:
-            out += published(t, styles, nums.table())
+            out.append(Paragraph(f"■ {t.title}", styles.h3))
+            if any(not c.suppressed for c in t.all_cells()):
+                number = nums.figure()
+                chart = outputs.chart(number, t.title, charts.interval_chart(t), IMAGE_WIDTH)
+                caption = Paragraph(f"{number}　{t.title}（95%信頼区間つき）", styles.caption)
+                out.append(KeepTogether([chart, caption]))
+            out += headline_sentences(t, styles)
+            out += published(t, styles, nums.table(), outputs)
     cohorts = [c for c in COHORT_LABELS if any(t.group == c for t in analysis.tables)]
-    total = sum(len(ts) for c in cohorts for _, ts in _blocks(analysis, c))
+    total = sum(len(ts) for c in cohorts for _, ts in blocks(analysis, c))
     done = 0
     first = 2 if summary else 1
     for k, cohort in enumerate(cohorts, first):
         out.append(Heading(f"{k}　{group_label(cohort)}", styles.h2, 1, f"ch2-{cohort}"))
         specs = {s.id: s for s in analysis.specs.get(cohort, [])}
-        for name, tables in _blocks(analysis, cohort):
+        crosses: dict[str, list[Table]] = {}
+        for t in analysis.tables:
+            if t.group == cohort and t.by is not None:
+                crosses.setdefault(t.variable, []).append(t)
+        for name, tables in blocks(analysis, cohort):
             out.append(Paragraph(f"■ {name}", styles.h3))
             for t in tables:
                 spec = specs.get(t.variable)
                 options = {label for label, codes in spec.rows if codes[0] >= 0} if spec else set()
                 if any(not c.suppressed and not c.base and c.n > 0 for c in t.all_cells()):
-                    fig = charts.bar_chart(t)
-                    caption = Paragraph(f"{nums.figure()}　{t.title}", styles.caption)
+                    number = nums.figure()
+                    chart = outputs.chart(number, t.title, charts.bar_chart(t), IMAGE_WIDTH)
+                    caption = Paragraph(f"{number}　{t.title}", styles.caption)
                     text = Paragraph(sentence(t, options), styles.body)
-                    out.append(KeepTogether([image(fig), caption, text]))
+                    out.append(KeepTogether([chart, caption, text]))
                 # Nothing published: no chart and no sentence; the table's ＊ and its
                 # footnote say why.
-                out += published(t, styles, nums.table())
+                out += published(t, styles, nums.table(), outputs)
+                for x in crosses.get(t.variable, []):
+                    out += cross_or_note(x, styles, nums, outputs)
                 out.append(Spacer(1, 4 * mm))
                 done += 1
                 progress(done, total)
     out += safety(values, styles, first + len(cohorts))
+    return out
+
+
+def cross_or_note(table: Table, styles: Styles, nums: Numbers, outputs: Outputs) -> list[Flowable]:
+    if any(not c.suppressed and not c.base for c in table.all_cells()):
+        return cross(table, styles, nums.table(), outputs)
+    # A cross-tab with no share published (its groups' n are the breakdown's own table)
+    # says no more than this line.
+    by = BY_LABELS.get(table.by or "", table.by or "")
+    text = f"{by}別の集計は、回答者数が少ないため公表できる数値がなく、省略します。"
+    return [Paragraph(text, styles.note)]
+
+
+def headline_sentences(table: Table, styles: Styles) -> list[Flowable]:
+    """Each group's published shares with their 95% CIs, in words (the summary table's
+    cells: K6 10+/13+, ideation ever/past year)."""
+    if all(c.suppressed or math.isnan(c.pct) for c in table.all_cells()):
+        return [Paragraph("回答者数が少ないため、公表できる数値はありません（＊）。", styles.body)]
+    out: list[Flowable] = []
+    for group, row in zip(table.rows, table.cells, strict=True):
+        parts = []
+        for label, cell in zip(table.columns, row, strict=True):
+            if cell is None:
+                continue
+            if cell.suppressed or math.isnan(cell.pct):
+                parts.append(f"{label} {disclosure.MARK}")
+            else:
+                parts.append(
+                    f"{label} {cell.pct:.1f}%（95%信頼区間 {cell.low:.1f}～{cell.high:.1f}%）"
+                )
+        if parts:
+            out.append(Paragraph(f"・{group}: {'、'.join(parts)}", styles.plain))
     return out
 
 

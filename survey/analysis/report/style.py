@@ -14,7 +14,14 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, TableStyle
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Paragraph,
+    TableStyle,
+)
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from mailing.fonts import FontSet
@@ -46,6 +53,9 @@ class Styles:
         self.caption = style("caption", 9.5, spaceBefore=2 * mm, spaceAfter=1 * mm, keepWithNext=1)
         self.note = style("note", 8, leading=11)
         self.cell = style("cell", 8, leading=10)
+        self.cell_head = style(
+            "cell_head", 8.5, leading=11, spaceBefore=2.5 * mm, spaceAfter=1 * mm
+        )
         self.toc = [
             style("toc1", 11, leftIndent=0, spaceBefore=2 * mm),
             style("toc2", 10, leftIndent=8 * mm),
@@ -75,8 +85,41 @@ class Heading(Paragraph):
         self.toc_text = text
 
 
+class Bookmark(Flowable):
+    """A contents entry and outline item without text of its own (a page merged later)."""
+
+    def __init__(self, text: str, level: int, key: str) -> None:
+        super().__init__()
+        self.level = level
+        self.key = key
+        self.toc_text = text
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        pass
+
+
+class Slot(Flowable):
+    """Marks a page kept blank for a PDF page merged onto it after the build (a
+    questionnaire's page): it records the page number of the last pass."""
+
+    def __init__(self, pages: dict[tuple[str, int], int], key: tuple[str, int]) -> None:
+        super().__init__()
+        self.pages = pages
+        self.key = key
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.pages[self.key] = self.canv.getPageNumber()
+
+
 class ReportDoc(BaseDocTemplate):
-    """A4 with a centred page number below every page but the cover."""
+    """A4 with a centred page number below every page but the cover and the merged pages
+    (a questionnaire numbers its own); two columns for the simple tabulation."""
 
     def __init__(self, target: Any, fonts: FontSet, title: str, author: str) -> None:
         super().__init__(
@@ -94,10 +137,18 @@ class ReportDoc(BaseDocTemplate):
         )
         self.font = fonts.main
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        gap = 6 * mm
+        half = (self.width - gap) / 2
+        left = Frame(self.leftMargin, self.bottomMargin, half, self.height, id="left")
+        right = Frame(
+            self.leftMargin + half + gap, self.bottomMargin, half, self.height, id="right"
+        )
         self.addPageTemplates(
             [
                 PageTemplate("cover", [frame]),
                 PageTemplate("body", [frame], onPage=self._footer),
+                PageTemplate("insert", [frame]),
+                PageTemplate("two", [left, right], onPage=self._footer),
             ]
         )
         self.toc = TableOfContents(dotsMinLevel=0)
@@ -105,7 +156,6 @@ class ReportDoc(BaseDocTemplate):
         self.toc.tableStyle = TableStyle(
             [("FONTNAME", (0, 0), (-1, -1), self.font), ("VALIGN", (0, 0), (-1, -1), "TOP")]
         )
-        self.appendix_entries: list[tuple[str, int]] = []  # (title, pages) after the report
 
     def _footer(self, canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -114,15 +164,8 @@ class ReportDoc(BaseDocTemplate):
         canvas.restoreState()
 
     def afterFlowable(self, flowable: Any) -> None:
-        if isinstance(flowable, Heading):
+        if isinstance(flowable, Heading | Bookmark):
             key = flowable.key
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(flowable.toc_text, key, level=flowable.level)
             self.notify("TOCEntry", (flowable.level, flowable.toc_text, self.page, key))
-        if getattr(flowable, "appendix_marker", False):
-            # The questionnaires are appended after this last page (survey.analysis.report.
-            # appendix): their first pages follow from the page count of each.
-            first = self.page + 1
-            for title, pages in self.appendix_entries:
-                self.notify("TOCEntry", (1, title, first, None))
-                first += pages
