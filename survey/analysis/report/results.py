@@ -16,6 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from survey.analysis import charts, disclosure
+from survey.analysis.blocks import blocks as item_blocks
 from survey.analysis.report import crosstab
 from survey.analysis.report.assets import Outputs
 from survey.analysis.report.overview import frame_table
@@ -24,7 +25,6 @@ from survey.analysis.tables import BY_LABELS, Analysis, Table, group_label
 from survey.cohorts import COHORT_LABELS
 
 IMAGE_WIDTH = 160 * mm
-OTHER_BLOCK = "算出した指標"
 
 
 class Numbers:
@@ -125,23 +125,7 @@ def cross(table: Table, styles: Styles, caption: str, outputs: Outputs) -> list[
 
 def blocks(analysis: Analysis, cohort: str) -> list[tuple[str, list[Table]]]:
     """The cohort's frequency tables grouped by the form's sections, in form order."""
-    form = analysis.forms.get(cohort)
-    where: dict[str, str] = {}
-    order: list[str] = []
-    if form is not None:
-        for section in form.sections:
-            order.append(section.title.ja)
-            for item in section.items:
-                ids = [getattr(item, "id", "")]
-                ids += [r.id for r in getattr(item, "rows", None) or []]
-                for i in ids:
-                    where[i] = section.title.ja
-    blocks: dict[str, list[Table]] = {name: [] for name in [*order, OTHER_BLOCK]}
-    for t in analysis.tables:
-        if t.group != cohort or t.by is not None or t.kind == "summary":
-            continue
-        blocks[where.get(t.variable, OTHER_BLOCK)].append(t)
-    return [(name, ts) for name, ts in blocks.items() if ts]
+    return [(b.title, [i.table for i in b.items]) for b in item_blocks(analysis, cohort)]
 
 
 def chapter(

@@ -19,6 +19,7 @@ from litestar.response import Response, Stream, Template
 from sqlmodel import col, select
 
 from survey.analysis import disclosure, downloads, pages
+from survey.analysis.blocks import blocks as item_blocks
 from survey.analysis.pages import Computed, Store
 from survey.analysis.tables import BY_LABELS, group_label
 from survey.models import DatasetBuild
@@ -62,7 +63,7 @@ def analysis_index(request: Req, state: State, name: FromPath[str]) -> Template:
     if computed is not None:
         context |= {
             "groups": [
-                (slug, label, pages.blocks(computed.analysis, g))
+                (slug, label, item_blocks(computed.analysis, g))
                 for g, slug, label in pages.groups(computed.analysis)
             ],
             "summaries": [pages.published_view(t) for t in pages.summaries(computed.analysis)],
@@ -96,7 +97,7 @@ def _block(state: State, name: str, slug: str, block: str) -> tuple[Computed, st
     if computed is None:
         raise NotFoundException("集計がまだです。集計の画面で「集計する」を押してください。")
     group = pages.group_of(computed.analysis, slug)
-    found = pages.blocks(computed.analysis, group) if group else []
+    found = item_blocks(computed.analysis, group) if group else []
     current = next((b for b in found if b.id == block), None)
     if group is None or current is None:
         raise NotFoundException("その集計はありません。")
