@@ -115,7 +115,9 @@ def bundle(computed: Computed, work: Path, progress: Progress) -> tuple[bytes, d
     """``survey analyze`` into a folder of its own, zipped; the folder is removed."""
     folder = Path(tempfile.mkdtemp(dir=work))
     try:
-        summary = run.analyze(computed.inputs, folder, progress)
+        summary = run.analyze(
+            computed.inputs, folder, progress, (computed.analysis, computed.report)
+        )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(folder.rglob("*")):

@@ -35,7 +35,15 @@ def table_notes(t: tables.Table) -> list[str]:
     return lines
 
 
-def analyze(inputs: Inputs, out: Path, progress: Progress | None = None) -> dict[str, Any]:
+def analyze(
+    inputs: Inputs,
+    out: Path,
+    progress: Progress | None = None,
+    computed: tuple[tables.Analysis, disclosure.Report] | None = None,
+) -> dict[str, Any]:
+    """Write everything into ``out``. ``computed``: the tables already built and suppressed
+    from these same ``inputs`` (the office keeps them per dataset), not computed again."""
+
     def step(label: str, done: int, total: int) -> None:
         if progress is not None:
             progress(label, done, total)
@@ -43,9 +51,12 @@ def analyze(inputs: Inputs, out: Path, progress: Progress | None = None) -> dict
     out.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     step("集計 tables", 0, 3)
-    analysis = tables.build(inputs.df, inputs.design, inputs.forms)
-    step("集計 tables", 1, 3)
-    report = disclosure.apply(analysis, inputs.threshold)
+    if computed is None:
+        analysis = tables.build(inputs.df, inputs.design, inputs.forms)
+        step("集計 tables", 1, 3)
+        report = disclosure.apply(analysis, inputs.threshold)
+    else:
+        analysis, report = computed
     step("集計 tables", 2, 3)
     check = disclosure.audit(analysis, inputs.threshold, fast=True)
     step("集計 tables", 3, 3)

@@ -87,9 +87,14 @@ def _appendix_page(questionnaires: list[appendix.Questionnaire], styles: Styles)
 
 
 def build(
-    ctx: Context, out: Path, progress: Progress | None = None, assets: Path | None = None
+    ctx: Context,
+    out: Path,
+    progress: Progress | None = None,
+    assets: Path | None = None,
+    computed: tuple[tables.Analysis, disclosure.Report] | None = None,
 ) -> dict[str, Any]:
-    """The report as ``out`` (PDF); with ``assets``, its tables (XLSX) and charts (PNG)."""
+    """The report as ``out`` (PDF); with ``assets``, its tables (XLSX) and charts (PNG).
+    ``computed``: the tables already built and suppressed from ``ctx.inputs``' dataset."""
 
     def step(label: str, done: int, total: int) -> None:
         if progress is not None:
@@ -97,9 +102,12 @@ def build(
 
     inputs = ctx.inputs
     step("集計 tables", 0, 2)
-    analysis = tables.build(inputs.df, inputs.design, inputs.forms)
-    step("集計 tables", 1, 2)
-    report = disclosure.apply(analysis, inputs.threshold)
+    if computed is None:
+        analysis = tables.build(inputs.df, inputs.design, inputs.forms)
+        step("集計 tables", 1, 2)
+        report = disclosure.apply(analysis, inputs.threshold)
+    else:
+        analysis, report = computed
     step("集計 tables", 2, 2)
     fonts = FontSet.load()
     styles = Styles(fonts.main)

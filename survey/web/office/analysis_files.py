@@ -27,7 +27,7 @@ from survey.analysis.pages import heartbeat
 from survey.analysis.report.build import build as build_report
 from survey.analysis.report.build import gather
 from survey.web.office import prepared
-from survey.web.office.analysis import computed_of, link_html
+from survey.web.office.analysis import computed_of, link_html, store_of
 from survey.web.office.auth import Staff, reauthenticate, require_staff
 from survey.web.office.common import ANALYST, MANAGER, Req, find_study, form_of, office_of, page
 from survey.web.office.streaming import Report, percent_steps, streamed
@@ -135,11 +135,20 @@ async def report(request: Req, state: State, name: FromPath[str]) -> Stream:
     def work(report: Report) -> str:
         report("調査の記録とデータセットを読み込んでいます")
         with office.read() as session:
-            ctx = gather(session, find_study(session, name), office.settings.public_url or "")
+            study = find_study(session, name)
+            ctx = gather(session, study, office.settings.public_url or "")
+            # The 集計 pages' tables, when they are of the current dataset (the store checks
+            # its key), so the report is not suppressed a second time.
+            known = store_of(state).get(session, study)
+        if known is not None and known.inputs.sha256 != ctx.inputs.sha256:
+            known = None
+        computed = (known.analysis, known.report) if known is not None else None
         folder = prepared.work_dir(office.settings, name)
         try:
             with heartbeat(report) as say:
-                summary = build_report(ctx, folder / "report.pdf", percent_steps(say))
+                summary = build_report(
+                    ctx, folder / "report.pdf", percent_steps(say), computed=computed
+                )
             data = (folder / "report.pdf").read_bytes()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
