@@ -1,39 +1,38 @@
 """Intake: check an access code, store a sealed answer, consume the code.
 
 This module sees a code and sealed bytes, never a plaintext answer, and stores nothing about
-the client. Storing an answer is one transaction: the code is consumed with
-``UPDATE … WHERE hash = :h AND NOT used`` (on SQLite inside ``BEGIN IMMEDIATE``, so the write
-lock is held before the code is read; on PostgreSQL the row lock of the UPDATE decides), and
-the sealed bytes are inserted with a random id, the cohort, form, version and the day in
-Asia/Tokyo. Of any number of simultaneous submissions of one code, in any number of worker
-processes, exactly one succeeds; identical sealed bytes are refused (a replay).
+the client. Answers are stored by the writer (:mod:`survey.collector.writer`): in a
+transaction shared with the other answers waiting (group commit), each in a savepoint of its
+own, the code is consumed with ``UPDATE … WHERE hash = :h AND NOT used`` (on SQLite inside
+``BEGIN IMMEDIATE``, so the write lock is held before the code is read; on PostgreSQL the row
+lock of the UPDATE decides), and the sealed bytes are inserted with a random id, the cohort,
+form, version and the day in Asia/Tokyo. Of any number of simultaneous submissions of one
+code, in any number of worker processes, exactly one succeeds; identical sealed bytes are
+refused (a replay).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import logging
 import threading
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, insert, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, select
 
 from survey import public
 from survey.codes import CodeFormatError, code_hash_key, normalize
-from survey.collector.models import CollectorCode, CollectorResponse, CollectorStudy
+from survey.collector.models import CollectorCode, CollectorStudy
+from survey.collector.writer import CODE_ROW, Writer
 from survey.crypto import KeyMissingError, code_hash
 from survey.errors import SurveyError
 from survey.forms.loader import Form, load_forms
-from survey.forms.payload import SEAL_OVERHEAD
 from survey.settings import Settings
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -118,18 +117,18 @@ def closed() -> Closed:
     )
 
 
-def _unknown() -> UnknownCode:
+def unknown_code() -> UnknownCode:
     # One reply for every unknown code, whatever is wrong with it (typo, never issued).
     return UnknownCode("このアクセスコードは見つかりません。", "Unknown access code.")
 
 
-def _used() -> CodeUsed:
+def code_used() -> CodeUsed:
     return CodeUsed(
         "このアクセスコードはすでに使われています。", "This access code has already been used."
     )
 
 
-def _paper() -> PaperOnly:
+def paper_only() -> PaperOnly:
     return PaperOnly(
         "この調査票は紙でご回答ください（Web回答の対象ではありません）。",
         "This cohort answers on paper only.",
@@ -205,20 +204,10 @@ class CodeInfo:
 
 
 # The statements of the hot path, built once: plain SQL through SQLAlchemy Core (the ORM's
-# per-object bookkeeping cost more than the durable commit itself).
+# per-object bookkeeping cost more than the durable commit itself). The writes are in
+# survey.collector.writer.
 _STUDY = CollectorStudy.__table__  # type: ignore[attr-defined]
-_CODES = CollectorCode.__table__  # type: ignore[attr-defined]
-_ANSWERS = CollectorResponse.__table__  # type: ignore[attr-defined]
 _REVISION = select(_STUDY.c.revision).where(_STUDY.c.name == bindparam("study"))
-_CODE = select(_CODES.c.cohort, _CODES.c.used).where(
-    _CODES.c.hash == bindparam("hash"), _CODES.c.study == bindparam("study")
-)
-_CONSUME = (
-    update(_CODES)
-    .where(_CODES.c.hash == bindparam("code"), _CODES.c.used.is_(False))
-    .values(used=True)
-)
-_STORE = insert(_ANSWERS)
 _REVISIONS = select(_STUDY.c.name, _STUDY.c.revision).order_by(_STUDY.c.name)
 
 
@@ -247,11 +236,10 @@ class Intake:
         self.settings = settings
         self.study_name = study
         self.clock = clock  # only the demo and tests pass another clock
-        # SQLite takes one writer at a time anyway, but through its busy handler's sleeps (up
-        # to 100 ms each), which under load costs far more than waiting here; across worker
-        # processes SQLite's own lock and busy timeout serialise. PostgreSQL needs no lock:
-        # the UPDATE's row lock decides which submission consumes a code.
-        self._writer = threading.Lock() if settings.is_sqlite else None
+        # One writer thread per intake stores the submissions in arrival order, several in
+        # one commit (survey.collector.writer); across worker processes SQLite's lock and busy
+        # timeout, or PostgreSQL's row locks, serialise.
+        self.writer = Writer(lambda: (self, None), settings.busy_timeout_ms / 1000)
         try:
             self.hash_key = code_hash_key(settings, study)
         except KeyMissingError as exc:  # installed without its key file
@@ -319,81 +307,51 @@ class Intake:
             raise UnknownForm("この調査票はありません。", "No such web form.")
         return form
 
-    def _hash(self, code: str) -> bytes:
+    def code_digest(self, code: str) -> bytes:
+        """The keyed hash a code is stored as (unknown: not a code at all)."""
         try:
             return code_hash(self.hash_key, normalize(code))
         except CodeFormatError as exc:
-            raise _unknown() from exc
+            raise unknown_code() from exc
 
     def _lookup(self, code: str, revision: int | None) -> tuple[bytes, str, bool, Form]:
         """(hash, cohort, used, form) of a code of a web cohort; the refusals otherwise."""
         installed = self.current(revision)
         if self.is_closed(installed):
             raise closed()
-        digest = self._hash(code)
+        digest = self.code_digest(code)
         with self.engine.connect() as conn:
-            row = conn.execute(_CODE, {"hash": digest, "study": self.study_name}).first()
-        if row is None:
-            raise _unknown()
-        cohort, used = str(row[0]), bool(row[1])
-        form = installed.forms.get(cohort)
-        if cohort not in installed.values["web_cohorts"] or form is None:
-            raise _paper()
-        return digest, cohort, used, form
+            row = conn.execute(CODE_ROW, {"hash": digest, "study": self.study_name}).first()
+        return (digest, *form_of_code(installed, row))
 
     def check(self, code: str, revision: int | None = None) -> CodeInfo:
         """What ``POST /api/codes/check`` answers: the cohort and form of a usable code."""
         _digest, cohort, used, form = self._lookup(code, revision)
         if used:
-            raise _used()
+            raise code_used()
         return CodeInfo(self.study_name, cohort, form)
 
-    def submit(self, code: str, sealed_b64: str, revision: int | None = None) -> str:
-        """Store one sealed answer and consume its code; returns the new record's id."""
-        try:
-            sealed = base64.b64decode(sealed_b64, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise Malformed("送信データが壊れています。", "sealed is not standard base64.") from exc
-        digest, cohort, used, form = self._lookup(code, revision)
-        if used:
-            raise _used()
-        if len(sealed) != form.padded_size + SEAL_OVERHEAD:
-            # Every answer of a form has exactly this length: anything else is not ours.
-            raise Malformed("送信データの長さが違います。", "sealed has the wrong length.")
-        record = {
-            "id": uuid.uuid4().hex,
-            "study": self.study_name,
-            "cohort": cohort,
-            "form_id": form.id,
-            "version": form.version,
-            "day": self.clock(),
-            "sealed": sealed,
-            "sealed_hash": hashlib.sha256(sealed).digest(),
-            "bundle": None,
-        }
-        # The wait for the in-process lock is bounded like SQLite's own: past the busy timeout
-        # the request gets 503 rather than queueing behind every other one.
-        timeout = self.settings.busy_timeout_ms / 1000
-        if self._writer is not None and not self._writer.acquire(timeout=timeout):
-            raise busy()
-        try:
-            # Under the lock only the code's consumption, the insert and the durable commit.
-            with self.engine.connect() as raw:
-                conn = raw.execution_options(sqlite_begin="IMMEDIATE")
-                with conn.begin():
-                    consumed = conn.execute(_CONSUME, {"code": digest})
-                    if consumed.rowcount != 1:  # someone else's submission won the code
-                        raise _used()
-                    try:
-                        conn.execute(_STORE, record)
-                    except IntegrityError as exc:
-                        raise Duplicate(
-                            "同じ回答がすでに届いています。",
-                            "These sealed bytes are already stored.",
-                        ) from exc
-            return str(record["id"])
-        except OperationalError as exc:
-            raise busy() from exc
-        finally:
-            if self._writer is not None:
-                self._writer.release()
+    def submit(self, code: str, sealed_b64: str) -> str:
+        """Store one sealed answer and consume its code; returns the new record's id.
+
+        Returns only once the answer's transaction is committed (durable)."""
+        return self.writer.submit(code, decode_sealed(sealed_b64))
+
+
+def form_of_code(installed: Installed, row: Sequence[Any] | None) -> tuple[str, bool, Form]:
+    """(cohort, used, form) of a code's row (cohort, used); unknown or paper-only refused."""
+    if row is None:
+        raise unknown_code()
+    cohort, used = str(row[0]), bool(row[1])
+    form = installed.forms.get(cohort)
+    if cohort not in installed.values["web_cohorts"] or form is None:
+        raise paper_only()
+    return cohort, used, form
+
+
+def decode_sealed(sealed_b64: str) -> bytes:
+    """The sealed bytes of a submission (its length is checked against its code's form)."""
+    try:
+        return base64.b64decode(sealed_b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise Malformed("送信データが壊れています。", "sealed is not standard base64.") from exc

@@ -8,6 +8,7 @@ per-client state is the in-memory limit on unknown codes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from msgspec import Meta, Struct
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 import survey
 from survey.collector.intake import (
@@ -38,6 +39,7 @@ from survey.collector.intake import (
     UnknownCode,
     active_study,
     busy,
+    decode_sealed,
     installed_revisions,
     last_day,
     not_ready,
@@ -45,6 +47,7 @@ from survey.collector.intake import (
     rate_limited,
     today_in_tokyo,
 )
+from survey.collector.writer import Writer
 from survey.forms.web import form_view
 from survey.public import Contact, crisis_lines, hours_en, tel
 from survey.settings import Settings
@@ -115,8 +118,15 @@ class Collector:
         self._intake: Intake | None = None
         self._installed: tuple[tuple[str, int], ...] = ()  # (study, revision) when resolved
         # Requests run in worker threads: the first ones arrive together, and without the
-        # lock each would build an intake of its own (and its own writer lock).
+        # lock each would build an intake of its own.
         self._lock = threading.Lock()
+        # Answers are stored by one writer thread, in arrival order, several per commit; the
+        # study is resolved there once per batch, so a request queues without a query.
+        self.writer = Writer(self.intake, settings.busy_timeout_ms / 1000)
+        # Resolve the study now (forms read and checked), not inside the first respondents'
+        # requests: they would all wait for it. Not ready yet is fine: requests will say so.
+        with contextlib.suppress(IntakeError, DBAPIError):
+            self.intake()
 
     def intake(self) -> tuple[Intake, int]:
         """The active study's intake and its revision. One small query per request: which
@@ -141,6 +151,19 @@ class Collector:
             raise rate_limited()
         try:
             return call(*self.intake())
+        except UnknownCode:
+            if self.limiter.limit:
+                self.limiter.record_unknown(client)
+            raise
+
+    async def submit(self, request: Request[Any, Any, Any], code: str, sealed_b64: str) -> None:
+        """Queue one answer for the writer and wait until it is durably stored (or refused)."""
+        client = request.client.host if request.client else ""  # as in guarded(): memory only
+        if self.limiter.limit and self.limiter.blocked(client):
+            raise rate_limited()
+        sealed = decode_sealed(sealed_b64)
+        try:
+            await self.writer.submit_async(code, sealed)
         except UnknownCode:
             if self.limiter.limit:
                 self.limiter.record_unknown(client)
@@ -226,19 +249,14 @@ def check_code(state: State, request: Request[Any, Any, Any], data: JSONBody[Cod
     return CodeOut(info.study, info.cohort, info.form.id, info.form.version)
 
 
-@post(
-    "/api/responses",
-    status_code=201,
-    sync_to_thread=True,
-    responses=_errors(400, 403, 404, 409, 413, 429, 503),
-)
-def submit_response(
+@post("/api/responses", status_code=201, responses=_errors(400, 403, 404, 409, 413, 429, 503))
+async def submit_response(
     state: State, request: Request[Any, Any, Any], data: JSONBody[ResponseIn]
 ) -> StoredOut:
-    """Store a sealed answer and consume its code in one transaction; 201 only after commit."""
-    _collector(state).guarded(
-        request, lambda intake, rev: intake.submit(data.code, data.sealed, rev)
-    )
+    """Store a sealed answer and consume its code in one transaction; 201 only after commit.
+
+    Async: the request waits on the event loop, not in a worker thread, for the writer."""
+    await _collector(state).submit(request, data.code, data.sealed)
     return StoredOut(stored=True)
 
 
