@@ -89,23 +89,41 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return title
 
 
-def write_sav(df: pd.DataFrame, forms: dict[str, Form], path: Path) -> None:
-    """The dataset (no free text) as SPSS .sav with labels; -9..-1 user-missing."""
-    import pyreadstat
-
+def sav_labels(
+    forms: dict[str, Form], columns: list[str]
+) -> tuple[dict[str, str], dict[str, dict[int | float, str]]]:
+    """Variable labels and value labels (the missing codes' included) from the forms."""
     labels: dict[str, str] = {}
     values: dict[str, dict[int | float, str]] = {}
+    present = set(columns)
     for form in forms.values():
         for var in form.variables():
-            if var.type in ("text", "longtext") or var.id not in df.columns:
+            if var.type in ("text", "longtext") or var.id not in present:
                 continue
             labels.setdefault(var.id, var.text.ja[:250])
             codes: dict[int | float, str] = {o.code: o.label.ja for o in var.options}
             codes.update({c: ja for c, (ja, _) in MISSING.items()})
             values.setdefault(var.id, codes)
         for d in form.derived:
-            if d.id in df.columns:
+            if d.id in present:
                 labels.setdefault(d.id, d.label.ja)
+    return labels, values
+
+
+def write_sav(df: pd.DataFrame, forms: dict[str, Form], path: Path) -> None:
+    """The dataset (no free text) as SPSS .sav with labels; -9..-1 user-missing."""
+    labels, values = sav_labels(forms, list(df.columns))
+    write_labelled_sav(df, labels, values, path)
+
+
+def write_labelled_sav(
+    df: pd.DataFrame,
+    labels: dict[str, str],
+    values: dict[str, dict[int | float, str]],
+    path: Path,
+) -> None:
+    import pyreadstat
+
     out = pd.DataFrame()
     for column in df.columns:
         series = df[column]
@@ -117,7 +135,7 @@ def write_sav(df: pd.DataFrame, forms: dict[str, Form], path: Path) -> None:
     pyreadstat.write_sav(
         out,
         str(path),
-        column_labels={c: labels.get(c, c) for c in out.columns},
+        column_labels={c: labels.get(c, c)[:250] for c in out.columns},
         variable_value_labels={c: v for c, v in values.items() if c in numeric},
         # A range: SPSS allows three discrete missing values, the study has five codes.
         missing_ranges={c: [{"lo": -9, "hi": -1}] for c in numeric},
