@@ -39,6 +39,7 @@ def dataset(sizes: dict[str, int] | None = None, seed: int = 3) -> pd.DataFrame:
                 study, cohort, channel, date(2026, 6, 8), form, random_answers(form, rng)
             )
             assert out.response is not None
+            out.response.id = f"{rng.getrandbits(128):032x}"  # reproducible (uuid4 is not)
             responses.append(out.response)
     responses.sort(key=lambda r: r.id)
     return frame_of(responses)
