@@ -359,23 +359,26 @@ class Design:
         var_all = np.column_stack(variances).ravel() if variances else np.empty(0)
         return est_all, var_all
 
-    def shares(self, codes: Ints, k: int, domain: Ints) -> pd.DataFrame:
+    def shares(self, codes: Ints, k: int, domain: Ints, rows: Ints | None = None) -> pd.DataFrame:
         """``by(domain).proportion(x)`` for integer codes given as arrays, not data columns:
         categories 0..k-1 (-1 missing) by domain codes >= 0 (-1 outside); indexed by
         (domain, category), domains without a value left out. Nothing is factorised or
-        copied, so a table's many columns cost one pass each over their rows."""
-        rows = np.flatnonzero((codes >= 0) & (domain >= 0))
-        d = domain[rows].astype(np.int64)
+        copied, so a table's many columns cost one pass each over their rows. With ``rows``
+        the arrays are those rows' values only (e.g. one cohort's), positions in the design."""
+        picked = np.flatnonzero((codes >= 0) & (domain >= 0))
+        d = domain[picked].astype(np.int64)
+        codes = codes[picked]
+        rows = picked if rows is None else rows[picked]  # positions in the design
         present = np.flatnonzero(np.bincount(d)) if len(d) else np.zeros(0, dtype=np.int64)
         remap = np.full(int(present.max()) + 1 if len(present) else 0, -1, dtype=np.int64)
         remap[present] = np.arange(len(present))
         g, size = remap[d], len(present)
         n, df, exact = self._base(rows, g, size)
         if self._calibrations:
-            est, var = self._categories(_Rows.of(self, rows, g, size), codes[rows], k, "proportion")
+            est, var = self._categories(_Rows.of(self, rows, g, size), codes, k, "proportion")
         else:  # the same figures from sums per (domain, category, stratum): one pass
             h = self._strata.codes[rows]
-            est, var = shares_variance(self._strata, h, g, codes[rows], self._w[rows], size, k)
+            est, var = shares_variance(self._strata, h, g, codes, self._w[rows], size, k)
         index = pd.MultiIndex.from_arrays([np.repeat(present, k), np.tile(np.arange(k), size)])
         repeat = (np.repeat(df, k), np.repeat(n, k), np.repeat(exact, k))
         table = _table(index, est, var, *repeat, proportion=True)

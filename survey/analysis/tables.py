@@ -93,11 +93,14 @@ def group_label(group: str) -> str:
 Estimates = dict[tuple[int, int], tuple[float, float, float]]
 
 
-def _estimate(design: Design, x: np.ndarray, k: int, domain: np.ndarray) -> Estimates:
+def _estimate(
+    design: Design, x: np.ndarray, k: int, domain: np.ndarray, rows: np.ndarray
+) -> Estimates:
     """Shares (%) with their intervals of categories 0..k-1 of ``x`` in each domain code of
-    ``domain`` (-1: none), by (domain code, category)."""
+    ``domain`` (-1: none), by (domain code, category); the arrays hold the values of the
+    design's ``rows`` (a cohort's or a pool's: every domain lies within them)."""
     codes = np.where(x >= 0, x, -1).astype(np.int64)
-    result = design.shares(codes, k, np.where(domain >= 0, domain, -1))
+    result = design.shares(codes, k, np.where(domain >= 0, domain, -1), rows)
     # A category nobody chose anywhere has no estimate (as the design's factor levels).
     chosen = np.bincount(codes[codes >= 0], minlength=k) > 0
     g, c = (result.index.get_level_values(i).to_numpy() for i in (0, 1))
@@ -125,13 +128,19 @@ def _column_cells(
     dom_var: str | None,
 ) -> dict[int, list[Cell]]:
     """The cells (rows, then base) of every domain code in ``codes``."""
+    # Only the rows in a domain or in the base (where a category counts as chosen): a
+    # cohort's work costs its own rows, not the whole design's.
+    first = cols[spec.id] if spec.kind == "single" else cols[f"{spec.id}#0"]
+    rows = np.flatnonzero((domain >= 0) | (first >= 0))
+    domain = domain[rows]
+    cols = {name: values[rows] for name, values in cols.items()}
     k = len(spec.rows)
     size = max([*codes, int(domain.max()) if len(domain) else 0]) + 1
     # Per row: its column, the category it counts, its estimates and counts by domain.
     per_row: list[tuple[str, int, Estimates, np.ndarray]] = []
     if spec.kind == "single":
         x = cols[spec.id]
-        est, counts = _estimate(design, x, k, domain), _counts(x, k, domain, size)
+        est, counts = _estimate(design, x, k, domain, rows), _counts(x, k, domain, size)
         per_row = [(spec.id, r, est, counts[:, r]) for r in range(k)]
         base_column, base_codes = spec.id, tuple(range(k))
         base_n = counts.sum(axis=1)
@@ -139,7 +148,8 @@ def _column_cells(
         for r in range(k):
             column = f"{spec.id}#{r}"
             counts = _counts(cols[column], 2, domain, size)
-            per_row.append((column, 1, _estimate(design, cols[column], 2, domain), counts[:, 1]))
+            estimates = _estimate(design, cols[column], 2, domain, rows)
+            per_row.append((column, 1, estimates, counts[:, 1]))
         base_column, base_codes = f"{spec.id}#0", (0, 1)
         base_n = _counts(cols[base_column], 2, domain, size).sum(axis=1)
     nan = float("nan")

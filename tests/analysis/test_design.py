@@ -200,6 +200,9 @@ def test_shares_of_code_arrays_equal_the_domain_proportions(
     codes = data["c"].map({"a": 0, "b": 1, "c": 2}).to_numpy(dtype=np.int64)
     domain = data["d"].map({1: 0, 2: 1, -9: -1}).to_numpy(dtype=np.int64)
     got = design.shares(codes, 3, domain)
+    # Given only the rows that can count (positions in the design): the same table.
+    some = np.flatnonzero(domain >= 0)
+    pd.testing.assert_frame_equal(design.shares(codes[some], 3, domain[some], some), got)
     # by().proportion keeps the categories present in the column; shares all of 0..k-1.
     present = sorted(set(data["c"]))
     keep = [("abc"[c] in present) for c in got.index.get_level_values(1)]
