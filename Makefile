@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench bench-print bench-intake bench-analysis bench-inclusion screenshots clean
+.PHONY: install demo test lint bench bench-print bench-intake bench-analysis bench-analyze bench-inclusion screenshots clean
 
 JS_BUNDLE := survey/web/collector/static/dist/app.js
 JS_SOURCES := $(wildcard survey/web/collector/js/*.js)
@@ -52,6 +52,9 @@ screenshots: install
 
 bench-analysis: install
 	$(PY) bench/analysis_benchmark.py --rows 1000000 --repeat 3
+
+bench-analyze: install
+	$(PY) bench/analyze_benchmark.py --rows 100000 1000000 --repeat 3
 
 bench-inclusion: install
 	$(PY) bench/inclusion_montecarlo.py --seeds 200

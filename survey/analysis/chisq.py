@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
-from survey.analysis.kernels import vcov
+from survey.analysis.kernels import vcov_rows
 from survey.errors import DataError
 
 if TYPE_CHECKING:
@@ -42,11 +42,10 @@ def rao_scott(design: Design, row: str, col: str) -> ChisqResult:
     total = w.sum()
     p = np.bincount(cell, weights=w, minlength=k) / total
     n = len(design._w)  # R: N is every row of the design, missing ones too
-    z = np.zeros((n, k))
-    z[rows, :] = -p[None, :]
-    z[rows, cell] += 1.0
-    z[rows, :] *= (w / total)[:, None]
-    V = vcov(design._strata, design._calibrations, z)
+    z = np.tile(-p, (len(rows), 1))  # the influence on the rows in the table (0 elsewhere)
+    z[np.arange(len(rows)), cell] += 1.0
+    z *= (w / total)[:, None]
+    V = vcov_rows(design._strata, design._calibrations, rows, z)
     # Pearson's X^2 on the weighted table scaled to N rows.
     table = (p * n).reshape(nc, nr).T
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n

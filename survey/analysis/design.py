@@ -24,6 +24,7 @@ from survey.analysis.kernels import (
     Strata,
     bincount,
     domain_base,
+    shares_variance,
     variance_grouped,
 )
 from survey.errors import DataError, UsageError
@@ -327,16 +328,8 @@ class Design:
                 index = pd.Index([var], name="variable")
             return _table(index, est, v, df, n, exact, proportion=False)
         codes, categories = self.codes(var, keep_all=True)
-        c = codes[rows]
-        estimates, variances = [], []
         prepared = _Rows.of(self, rows, g, size)
-        for k in range(len(categories)):
-            y = (c == k).astype(np.float64)
-            est, v = self._grouped(prepared, y, ratio=kind != "total")
-            estimates.append(est)
-            variances.append(v)
-        est_all = np.column_stack(estimates).ravel() if estimates else np.empty(0)
-        var_all = np.column_stack(variances).ravel() if variances else np.empty(0)
+        est_all, var_all = self._categories(prepared, codes[rows], len(categories), kind)
         if domain:
             frame = index.to_frame(index=False)
             frame = frame.loc[frame.index.repeat(len(categories))].reset_index(drop=True)
@@ -354,6 +347,42 @@ class Design:
             np.repeat(exact, k),
             proportion=kind == "proportion",
         )
+
+    def _categories(self, r: _Rows, c: Ints, k: int, kind: Kind) -> tuple[Floats, Floats]:
+        """Each category's estimate and variance, domain by domain (domain-major order)."""
+        estimates, variances = [], []
+        for j in range(k):
+            est, v = self._grouped(r, (c == j).astype(np.float64), ratio=kind != "total")
+            estimates.append(est)
+            variances.append(v)
+        est_all = np.column_stack(estimates).ravel() if estimates else np.empty(0)
+        var_all = np.column_stack(variances).ravel() if variances else np.empty(0)
+        return est_all, var_all
+
+    def shares(self, codes: Ints, k: int, domain: Ints, rows: Ints | None = None) -> pd.DataFrame:
+        """``by(domain).proportion(x)`` for integer codes given as arrays, not data columns:
+        categories 0..k-1 (-1 missing) by domain codes >= 0 (-1 outside); indexed by
+        (domain, category), domains without a value left out. Nothing is factorised or
+        copied, so a table's many columns cost one pass each over their rows. With ``rows``
+        the arrays are those rows' values only (e.g. one cohort's), positions in the design."""
+        picked = np.flatnonzero((codes >= 0) & (domain >= 0))
+        d = domain[picked].astype(np.int64)
+        codes = codes[picked]
+        rows = picked if rows is None else rows[picked]  # positions in the design
+        present = np.flatnonzero(np.bincount(d)) if len(d) else np.zeros(0, dtype=np.int64)
+        remap = np.full(int(present.max()) + 1 if len(present) else 0, -1, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        g, size = remap[d], len(present)
+        n, df, exact = self._base(rows, g, size)
+        if self._calibrations:
+            est, var = self._categories(_Rows.of(self, rows, g, size), codes, k, "proportion")
+        else:  # the same figures from sums per (domain, category, stratum): one pass
+            h = self._strata.codes[rows]
+            est, var = shares_variance(self._strata, h, g, codes, self._w[rows], size, k)
+        index = pd.MultiIndex.from_arrays([np.repeat(present, k), np.tile(np.arange(k), size)])
+        repeat = (np.repeat(df, k), np.repeat(n, k), np.repeat(exact, k))
+        table = _table(index, est, var, *repeat, proportion=True)
+        return table[table["n"] > 0]
 
     def _base(self, rows: Ints, groups: Ints, size: int) -> tuple[Ints, Ints, Bools]:
         n, df, present = domain_base(self._strata, rows, groups, size)

@@ -9,10 +9,10 @@ appears (the dataset holds only ``<item>_answered``).
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -25,13 +25,26 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM (Excel in Japan reads it), formula-like text quoted."""
-    buffer = io.StringIO()
-    writer = spreadsheet.writer(buffer)
-    writer.writerow(df.columns)
-    for row in df.itertuples(index=False):
-        writer.writerow("" if _missing(v) else v for v in row)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with BOM (Excel in Japan reads it), formula-like text quoted.
+
+    The bytes :func:`survey.spreadsheet.writer` writes row by row, column by column: text
+    goes through :func:`survey.spreadsheet.cell` once per distinct value, the rest is
+    pandas' writer (the csv module's minimal quoting, CRLF), so a million rows take seconds.
+    """
+    out = pd.DataFrame(index=df.index)
+    for i, column in enumerate(df.columns):
+        series = df[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            out[i] = series
+            continue
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        texts = np.array(
+            ["" if _missing(v) else spreadsheet.cell(v) for v in uniques] + [""], dtype=object
+        )
+        out[i] = pd.Series(texts[codes], index=df.index, dtype=object)
+    header = [str(spreadsheet.cell(str(c))) for c in df.columns]
+    body = out.to_csv(index=False, header=header, lineterminator="\r\n", na_rep="")
+    return ("\ufeff" + body).encode("utf-8")
 
 
 def _missing(value: Any) -> bool:
@@ -89,23 +102,41 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return title
 
 
-def write_sav(df: pd.DataFrame, forms: dict[str, Form], path: Path) -> None:
-    """The dataset (no free text) as SPSS .sav with labels; -9..-1 user-missing."""
-    import pyreadstat
-
+def sav_labels(
+    forms: dict[str, Form], columns: list[str]
+) -> tuple[dict[str, str], dict[str, dict[int | float, str]]]:
+    """Variable labels and value labels (the missing codes' included) from the forms."""
     labels: dict[str, str] = {}
     values: dict[str, dict[int | float, str]] = {}
+    present = set(columns)
     for form in forms.values():
         for var in form.variables():
-            if var.type in ("text", "longtext") or var.id not in df.columns:
+            if var.type in ("text", "longtext") or var.id not in present:
                 continue
             labels.setdefault(var.id, var.text.ja[:250])
             codes: dict[int | float, str] = {o.code: o.label.ja for o in var.options}
             codes.update({c: ja for c, (ja, _) in MISSING.items()})
             values.setdefault(var.id, codes)
         for d in form.derived:
-            if d.id in df.columns:
+            if d.id in present:
                 labels.setdefault(d.id, d.label.ja)
+    return labels, values
+
+
+def write_sav(df: pd.DataFrame, forms: dict[str, Form], path: Path) -> None:
+    """The dataset (no free text) as SPSS .sav with labels; -9..-1 user-missing."""
+    labels, values = sav_labels(forms, list(df.columns))
+    write_labelled_sav(df, labels, values, path)
+
+
+def write_labelled_sav(
+    df: pd.DataFrame,
+    labels: dict[str, str],
+    values: dict[str, dict[int | float, str]],
+    path: Path,
+) -> None:
+    import pyreadstat
+
     out = pd.DataFrame()
     for column in df.columns:
         series = df[column]
@@ -117,7 +148,7 @@ def write_sav(df: pd.DataFrame, forms: dict[str, Form], path: Path) -> None:
     pyreadstat.write_sav(
         out,
         str(path),
-        column_labels={c: labels.get(c, c) for c in out.columns},
+        column_labels={c: labels.get(c, c)[:250] for c in out.columns},
         variable_value_labels={c: v for c, v in values.items() if c in numeric},
         # A range: SPSS allows three discrete missing values, the study has five codes.
         missing_ranges={c: [{"lo": -9, "hi": -1}] for c in numeric},

@@ -101,12 +101,37 @@ def vcov(strata: Strata, calibrations: tuple[Calibration, ...], z: Floats) -> Fl
     z = project(calibrations, z)
     k = z.shape[1]
     out = np.zeros((k, k))
-    order = np.argsort(strata.codes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(strata.sizes)])
+    # Rows whose influence is zero add nothing to a stratum's sums (n_h still counts them):
+    # a domain's test then costs its own rows, not the whole design's.
+    live = np.flatnonzero(z.any(axis=1))
+    codes = strata.codes[live]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=strata.count))])
     for h in range(strata.count):
+        if strata.scale[h] == 0.0 or bounds[h] == bounds[h + 1]:
+            continue
+        part = z[live[order[bounds[h] : bounds[h + 1]]]]
+        total = part.sum(axis=0)
+        out += strata.scale[h] * (part.T @ part - np.outer(total, total) / strata.sizes[h])
+    return out
+
+
+def vcov_rows(
+    strata: Strata, calibrations: tuple[Calibration, ...], rows: Ints, z: Floats
+) -> Floats:
+    """:func:`vcov` of influence columns nonzero only on ``rows`` (``z``: those rows' values,
+    len(rows) x k): uncalibrated, the other rows are never materialised."""
+    if calibrations:  # residuals reach other rows: the full matrix
+        full = np.zeros((len(strata.codes), z.shape[1]))
+        full[rows] = z
+        return vcov(strata, calibrations, full)
+    k = z.shape[1]
+    out = np.zeros((k, k))
+    codes = strata.codes[rows]
+    for h in np.unique(codes):
         if strata.scale[h] == 0.0:
             continue
-        part = z[order[bounds[h] : bounds[h + 1]]]
+        part = z[codes == h]
         total = part.sum(axis=0)
         out += strata.scale[h] * (part.T @ part - np.outer(total, total) / strata.sizes[h])
     return out
@@ -120,3 +145,26 @@ def domain_base(strata: Strata, rows: Ints, groups: Ints, size: int) -> tuple[In
     n = counts.sum(axis=1)
     present = counts > 0
     return n.astype(np.int64), (n - present.sum(axis=1)).astype(np.int64), present
+
+
+def shares_variance(
+    strata: Strata, h: Ints, groups: Ints, cats: Ints, w: Floats, size: int, k: int
+) -> tuple[Floats, Floats]:
+    """Shares of categories 0..k-1 in ``size`` domains and their variances, from weighted
+    sums per (domain, category, stratum) in one pass: the closed form of
+    :func:`variance_grouped` for the ratio W_gc / W_g, whose influence on a row of domain g
+    is w_i (1[c_i = c] - p_gc) / W_g (uncalibrated designs only). Domain-major order."""
+    H = strata.count
+    code = (groups * k + cats) * H + h
+    a = bincount(code, w, size * k * H).reshape(size, k, H)  # sum of w
+    b = bincount(code, w * w, size * k * H).reshape(size, k, H)  # sum of w^2
+    a_g, b_g = a.sum(axis=1), b.sum(axis=1)  # (size, H)
+    weighted = a_g.sum(axis=1)  # W_g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = a.sum(axis=2) / weighted[:, None]  # (size, k)
+        s1 = (a - p[:, :, None] * a_g[:, None, :]) / weighted[:, None, None]
+        q = p[:, :, None]
+        s2 = (b * (1 - q) ** 2 + (b_g[:, None, :] - b) * q**2) / weighted[:, None, None] ** 2
+        within = s2 - s1 * s1 / strata.sizes
+    var = np.clip(within, 0.0, None) @ strata.scale
+    return np.asarray(p.ravel(), dtype=np.float64), np.asarray(var.ravel(), dtype=np.float64)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from survey.analysis import charts, disclosure, exports, tables
+from survey.analysis import charts, disclosure, exports, microdata, tables
 from survey.analysis.chisq import ChisqResult
 from survey.analysis.inputs import Inputs, design_table, rates_table
 from survey.forms.codebook import write_xlsx as write_codebook
@@ -94,6 +94,10 @@ def analyze(
     write_codebook(load_forms(), codebook)
     written.append(str(codebook))
     step("SPSS", 1, 1)
+    step("ミクロデータ microdata", 0, 1)
+    files, micro = microdata.write(inputs, out)
+    written += [str(p) for p in files]
+    step("ミクロデータ microdata", 1, 1)
     summary = {
         "study": inputs.study,
         "rows": len(inputs.df),
@@ -108,6 +112,7 @@ def analyze(
         "audit_passed": not check.violations,
         "escalations": report.escalations,
         "charts": len(drawn),
+        "microdata": micro,
         "files": written,
     }
     (out / "disclosure.json").write_text(

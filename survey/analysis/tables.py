@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,18 +90,31 @@ def group_label(group: str) -> str:
     return COHORT_LABELS.get(group, group)
 
 
+Estimates = dict[tuple[int, int], tuple[float, float, float]]
+
+
 def _estimate(
-    design: Design, x: np.ndarray, k: int, domain: np.ndarray
-) -> tuple[pd.DataFrame, dict[int, int]]:
-    """Shares of categories 0..k-1 of ``x`` in each domain code of ``domain`` (-1: none)."""
-    if not ((x >= 0) & (domain >= 0)).any():  # nobody in the base: nothing to estimate
-        return pd.DataFrame(columns=["estimate", "ci_low", "ci_high"]), {}
+    design: Design, x: np.ndarray, k: int, domain: np.ndarray, rows: np.ndarray
+) -> Estimates:
+    """Shares (%) with their intervals of categories 0..k-1 of ``x`` in each domain code of
+    ``domain`` (-1: none), by (domain code, category); the arrays hold the values of the
+    design's ``rows`` (a cohort's or a pool's: every domain lies within them)."""
     codes = np.where(x >= 0, x, -1).astype(np.int64)
-    xs = pd.Categorical.from_codes(codes, categories=pd.Index(list(range(k))))
-    dom = np.where(domain >= 0, domain, np.nan)
-    result = design.assign(_x=xs, _g=dom).by("_g").proportion("_x")
-    bases = pd.Series(domain[(domain >= 0) & (x >= 0)]).value_counts()
-    return result, {int(cast(int, g)): int(n) for g, n in bases.items()}
+    result = design.shares(codes, k, np.where(domain >= 0, domain, -1), rows)
+    # A category nobody chose anywhere has no estimate (as the design's factor levels).
+    chosen = np.bincount(codes[codes >= 0], minlength=k) > 0
+    g, c = (result.index.get_level_values(i).to_numpy() for i in (0, 1))
+    values = zip(g, c, result["estimate"], result["ci_low"], result["ci_high"], strict=True)
+    return {
+        (int(a), int(b)): (100 * e, 100 * lo, 100 * hi) for a, b, e, lo, hi in values if chosen[b]
+    }
+
+
+def _counts(x: np.ndarray, k: int, domain: np.ndarray, size: int) -> np.ndarray:
+    """Unweighted counts of categories 0..k-1 of ``x`` by domain code 0..size-1 (size x k)."""
+    ok = (x >= 0) & (domain >= 0)
+    code = domain[ok].astype(np.int64) * k + x[ok].astype(np.int64)
+    return np.bincount(code, minlength=size * k).reshape(size, k)
 
 
 def _column_cells(
@@ -115,35 +128,42 @@ def _column_cells(
     dom_var: str | None,
 ) -> dict[int, list[Cell]]:
     """The cells (rows, then base) of every domain code in ``codes``."""
+    # Only the rows in a domain or in the base (where a category counts as chosen): a
+    # cohort's work costs its own rows, not the whole design's.
+    first = cols[spec.id] if spec.kind == "single" else cols[f"{spec.id}#0"]
+    rows = np.flatnonzero((domain >= 0) | (first >= 0))
+    domain = domain[rows]
+    cols = {name: values[rows] for name, values in cols.items()}
     k = len(spec.rows)
-    out: dict[int, list[Cell]] = {}
+    size = max([*codes, int(domain.max()) if len(domain) else 0]) + 1
+    # Per row: its column, the category it counts, its estimates and counts by domain.
+    per_row: list[tuple[str, int, Estimates, np.ndarray]] = []
     if spec.kind == "single":
         x = cols[spec.id]
-        est, bases = _estimate(design, x, k, domain)
-        per_row = [(r, est, r) for r in range(k)]
-        base_x = x
+        est, counts = _estimate(design, x, k, domain, rows), _counts(x, k, domain, size)
+        per_row = [(spec.id, r, est, counts[:, r]) for r in range(k)]
+        base_column, base_codes = spec.id, tuple(range(k))
+        base_n = counts.sum(axis=1)
     else:
-        per_row = []
         for r in range(k):
-            est_r, bases = _estimate(design, cols[f"{spec.id}#{r}"], 2, domain)
-            per_row.append((r, est_r, 1))
-        base_x = cols[f"{spec.id}#0"]
+            column = f"{spec.id}#{r}"
+            counts = _counts(cols[column], 2, domain, size)
+            estimates = _estimate(design, cols[column], 2, domain, rows)
+            per_row.append((column, 1, estimates, counts[:, 1]))
+        base_column, base_codes = f"{spec.id}#0", (0, 1)
+        base_n = _counts(cols[base_column], 2, domain, size).sum(axis=1)
+    nan = float("nan")
+    out: dict[int, list[Cell]] = {}
     for code in codes:
-        n_base = bases.get(code, 0)
+        n_base = int(base_n[code])
         dw: Where = ((dom_var, (code,)),) if dom_var else ()
         cells = []
-        for r, est, category in per_row:
-            column = spec.id if spec.kind == "single" else f"{spec.id}#{r}"
-            hit = (domain == code) & (cols[column] == category)
-            try:
-                e = est.loc[cast(Any, (float(code), category))]
-                pct, low, high = 100 * e["estimate"], 100 * e["ci_low"], 100 * e["ci_high"]
-            except KeyError:
-                pct = low = high = float("nan")
+        for r, (column, category, est, n) in enumerate(per_row):
+            pct, low, high = est.get((code, category), (nan, nan, nan))
             cells.append(
                 Cell(
                     (*key, code, r),
-                    int(hit.sum()),
+                    int(n[code]),
                     float(pct),
                     float(low),
                     float(high),
@@ -153,13 +173,9 @@ def _column_cells(
                     spec.sensitive,
                 )
             )
-        base_column = spec.id if spec.kind == "single" else f"{spec.id}#0"
-        base_codes = tuple(range(k)) if spec.kind == "single" else (0, 1)
-        base_n = int(((domain == code) & (base_x >= 0)).sum())
-        nan = float("nan")
         base_where: Where = (*dw, (f"{prefix}:{base_column}", base_codes))
         cells.append(
-            Cell((*key, code, "base"), base_n, nan, nan, nan, base_where, True, n_base, False)
+            Cell((*key, code, "base"), n_base, nan, nan, nan, base_where, True, n_base, False)
         )
         out[code] = cells
     return out
@@ -295,15 +311,20 @@ def _test(
     """Rao-Scott test over the options (not the missing rows) and the breakdown's options."""
     if spec.kind != "single":
         return None
-    x = cols[spec.id].astype(np.float64)
     options = sum(1 for _, codes in spec.rows if codes[0] >= 0 and codes[0] not in (-7,))
-    x = np.where((x >= 0) & (x < options), x, np.nan)
-    bb = np.where(b >= 0, b, np.nan).astype(np.float64)
-    ok = ~np.isnan(x) & ~np.isnan(bb)
-    if len(np.unique(x[ok])) < 2 or len(np.unique(bb[ok])) < 2:
+    x = cols[spec.id].astype(np.int64)
+    x = np.where((x >= 0) & (x < options), x, -1)
+    levels = np.unique(b[b >= 0])
+    bb = np.where(b >= 0, np.searchsorted(levels, b), -1)
+    ok = (x >= 0) & (bb >= 0)
+    if (np.bincount(x[ok]) > 0).sum() < 2 or (np.bincount(bb[ok]) > 0).sum() < 2:
         return None
+    # Categoricals (codes in the categories' sorted order, as the float columns were): the
+    # design takes their codes as they are instead of hashing a million values per test.
+    tx = pd.Categorical.from_codes(x, categories=pd.Index(range(options)))
+    tb = pd.Categorical.from_codes(bb, categories=pd.Index(levels))
     try:
-        result: ChisqResult = design.assign(_tx=x, _tb=bb).chisq("_tx", "_tb")
+        result: ChisqResult = design.assign(_tx=tx, _tb=tb).chisq("_tx", "_tb")
         return result
     except (DataError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
         return None

@@ -152,6 +152,11 @@ def families(all_specs: dict[str, list[Spec]], forms: dict[str, Form]) -> dict[s
     return {v: find(v) for v in parent}
 
 
+def _small(values: np.ndarray) -> np.ndarray:
+    """Row indices and OUTSIDE fit in int8: 1,000,000 rows x hundreds of columns stay small."""
+    return values.astype(np.int8) if values.size and values.max() < 127 else values
+
+
 def analysis_columns(df: pd.DataFrame, spec: Spec) -> dict[str, np.ndarray]:
     """The columns the tables and the audit use, for one cohort's variable.
 
@@ -165,15 +170,18 @@ def analysis_columns(df: pd.DataFrame, spec: Spec) -> dict[str, np.ndarray]:
         out = np.full(len(df), OUTSIDE, dtype=np.int64)
         for r, (_, codes) in enumerate(spec.rows):
             out[np.isin(values, codes) & inside] = r
-        return {spec.id: out}
-    text = raw.astype("string").fillna("")
-    picks = text.str.split(" ")
-    shown = inside & (text != "").to_numpy() & (text != "-1").to_numpy()
+        return {spec.id: _small(out)}
+    # Multiple choice: each distinct text of picks is split once (a few thousand of them),
+    # not once per row.
+    codes_of, texts = pd.factorize(raw.astype("string").fillna(""))
+    picks = [set(str(t).split(" ")) for t in texts]
+    blank = np.array([str(t) in ("", "-1") for t in texts] + [True], dtype=bool)
+    shown = inside & ~blank[codes_of]
     columns: dict[str, np.ndarray] = {}
     for r, (_, codes) in enumerate(spec.rows):
         wanted = {str(c) for c in codes}
-        hit = picks.map(lambda p, w=wanted: bool(w.intersection(p))).to_numpy(dtype=bool)
-        columns[f"{spec.id}#{r}"] = np.where(shown, hit.astype(np.int64), OUTSIDE)
+        hit = np.array([bool(wanted & p) for p in picks] + [False], dtype=bool)[codes_of]
+        columns[f"{spec.id}#{r}"] = _small(np.where(shown, hit.astype(np.int64), OUTSIDE))
     return columns
 
 
@@ -183,4 +191,4 @@ def breakdown_column(df: pd.DataFrame, var: str, cohort: str, codes: list[int]) 
         return np.full(len(df), OUTSIDE, dtype=np.int64)
     values = pd.to_numeric(df[var], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     ok = np.isin(values, codes) & (df["cohort"] == cohort).to_numpy(dtype=bool)
-    return np.where(ok, np.nan_to_num(values), OUTSIDE).astype(np.int64)
+    return _small(np.where(ok, np.nan_to_num(values), OUTSIDE).astype(np.int64))

@@ -12,6 +12,9 @@ from survey.cli.base import emit_json, json_option
 from survey.cli.common import AppContext, StepProgress, pass_app, study_option
 from survey.study import resolve_study
 
+# The files of `survey analyze` that hold respondents' rows (the tables are aggregates).
+ROW_FILES = ("dataset.sav", "microdata.csv", "microdata.sav")
+
 
 @click.command("analyze")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
@@ -34,7 +37,7 @@ def analyze(app: AppContext, out: Path, study_name: str | None, as_json: bool) -
         # Only the files holding respondents' rows are named: an erasure of the answers lists
         # them as copies out of its reach (the tables are aggregates, published or not).
         detail = {k: v for k, v in summary.items() if k != "files"}
-        detail["files"] = [f for f in summary["files"] if f.endswith(".sav")]
+        detail["files"] = [f for f in summary["files"] if Path(f).name in ROW_FILES]
         app.audit(session, "file.analysis", detail)
     if as_json:
         emit_json(summary)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,10 +65,15 @@ def _row(response: Response, form: Form) -> dict[str, Any]:
 
 def frame(session: Session, study: Study) -> pd.DataFrame:
     """The dataset as a DataFrame (nullable integers; lists of picks as text)."""
-    forms = load_forms()
     responses = session.exec(
         select(Response).where(Response.study_id == study.id).order_by(col(Response.id))
     ).all()
+    return frame_of(responses)
+
+
+def frame_of(responses: Iterable[Response]) -> pd.DataFrame:
+    """The dataset of these responses (in their order), as :func:`frame` gives it."""
+    forms = load_forms()
     rows = []
     for r in responses:
         form = forms.get((r.form_id, r.version))

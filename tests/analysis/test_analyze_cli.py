@@ -9,6 +9,7 @@ import json
 import random
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from survey.collector.intake import Intake
@@ -84,9 +85,15 @@ def test_analyze_writes_safe_tables(run, intake: Intake, issued: Issued, tmp_pat
             assert n == 0 or n >= threshold, (label, column, n)  # a published cell
     hidden = sum(p.read_text(encoding="utf-8-sig").count(MARK) for p in tables)
     assert hidden > 0
-    # The respondents' rows went out in dataset.sav: an erasure of the answers must list it.
+    # The microdata: k-anonymous at the threshold on its keys, no free text, as reported.
+    micro = pd.read_csv(out / "microdata.csv", encoding="utf-8-sig")
+    assert len(micro) == sum(c["published"] for c in summary["microdata"]["cohorts"].values())
+    keys = ["cohort", "area", "child_stage_group", "grade_group", "age_group", "sex_group"]
+    assert micro.groupby(keys, dropna=False).size().min() >= threshold
+    assert not [c for c in micro.columns if c.endswith("_answered") or c == "response_id"]
+    assert (out / "microdata.sav").is_file() and (out / "microdata.json").is_file()
+    # Respondents' rows went out (dataset.sav, the microdata): an erasure must list them.
     with issued.db.session(write=False) as session:
         listed = handed_out(session, issued.settings, "default", "responses")
-    assert any(e["action"] == "file.analysis" and "dataset.sav" in e["files"] for e in listed), (
-        listed
-    )
+    rows = {"dataset.sav", "microdata.csv", "microdata.sav"}
+    assert any(e["action"] == "file.analysis" and rows <= set(e["files"]) for e in listed), listed

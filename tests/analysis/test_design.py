@@ -186,3 +186,28 @@ def test_chisq_needs_two_categories() -> None:
     frame = pd.DataFrame({"h": "a", "N": 100, "r": ["x"] * 10, "c": ["p", "q"] * 5})
     with pytest.raises(DataError, match="two categories"):
         Design(frame, "h", None, "N").chisq("r", "c")
+
+
+@settings(max_examples=60, deadline=None)
+@given(samples(), st.lists(st.floats(0.5, 40.0), min_size=48, max_size=48))
+def test_shares_of_code_arrays_equal_the_domain_proportions(
+    data: pd.DataFrame, weights: list[float]
+) -> None:
+    """Design.shares (the tables' one-pass form) gives by(d).proportion(c)'s figures."""
+    data = data.assign(w=weights[: len(data)])
+    design = Design(data, "h", "w", "N", missing=MISSING_CODES)
+    expected = design.by("d").proportion("c")
+    codes = data["c"].map({"a": 0, "b": 1, "c": 2}).to_numpy(dtype=np.int64)
+    domain = data["d"].map({1: 0, 2: 1, -9: -1}).to_numpy(dtype=np.int64)
+    got = design.shares(codes, 3, domain)
+    # Given only the rows that can count (positions in the design): the same table.
+    some = np.flatnonzero(domain >= 0)
+    pd.testing.assert_frame_equal(design.shares(codes[some], 3, domain[some], some), got)
+    # by().proportion keeps the categories present in the column; shares all of 0..k-1.
+    present = sorted(set(data["c"]))
+    keep = [("abc"[c] in present) for c in got.index.get_level_values(1)]
+    got = got[keep]
+    assert len(got) == len(expected)
+    np.testing.assert_allclose(
+        got[COLUMNS].to_numpy(float), expected[COLUMNS].to_numpy(float), rtol=1e-9, atol=1e-12
+    )
