@@ -137,13 +137,15 @@ class FontSet:
         text_object = canvas.beginText()
         current: tuple[str, float] | None = None
         for x, y, text, size in items:
-            for font, chunk in self.runs(text):
+            runs = self.runs(text)
+            for i, (font, chunk) in enumerate(runs):
                 if current != (font, size):
                     text_object.setFont(font, size)
                     current = (font, size)
                 text_object.setTextOrigin(x, y)
                 text_object.textOut(chunk)
-                x += pdfmetrics.stringWidth(chunk, font, size)
+                if i + 1 < len(runs):  # only a following run needs to know where this ends
+                    x += pdfmetrics.stringWidth(chunk, font, size)
         canvas.drawText(text_object)
 
     def fit(self, text: str, size: float, max_width: float, min_size: float) -> float:

@@ -40,18 +40,20 @@ class QrPattern:
         if not self.ascii:
             return
         self._head = prefix.encode()
-        # Columns of A are found when a code first differs from the sample in that bit:
-        # bits no code changes (the hyphens, the top bit of ASCII) never cost an encoding.
-        self._columns: dict[int, np.ndarray] = {}
+        self._sample = sample.encode()
+        # Columns of A (one n × n matrix per bit of the tail) are found when a code first
+        # differs from the sample in that bit: bits no code changes (the hyphens, the top
+        # bit of ASCII) never cost an encoding.
+        self._columns = np.zeros((len(self.base_tail), *self.base.shape), dtype=np.uint8)
+        self._known = np.zeros(len(self.base_tail), dtype=bool)
 
-    def _column(self, bit: int, sample: bytes) -> np.ndarray:
-        column = self._columns.get(bit)
-        if column is None:
-            flipped = bytearray(sample)
+    def _find(self, bits: np.ndarray) -> None:
+        for bit in bits[~self._known[bits]].tolist():
+            flipped = bytearray(self._sample)
             flipped[bit // 8] ^= 0x80 >> (bit % 8)
             symbol = _modules(self._head + bytes(flipped), self.mask, self.version)
-            column = self._columns[bit] = symbol ^ self.base
-        return column
+            self._columns[bit] = symbol ^ self.base
+            self._known[bit] = True
 
     def modules(self, url: str) -> np.ndarray:
         """The module matrix (1 = dark) of ``url``, with the study's fixed mask."""
@@ -60,11 +62,12 @@ class QrPattern:
             return _modules(url, self.mask)
         if not tail.isascii():
             return _modules(url, self.mask)
-        sample = np.packbits(self.base_tail).tobytes()
-        bits = np.unpackbits(np.frombuffer(tail.encode(), dtype=np.uint8)) ^ self.base_tail
-        out = self.base.copy()
-        for bit in np.flatnonzero(bits).tolist():
-            out ^= self._column(bit, sample)
+        bits = np.flatnonzero(
+            np.unpackbits(np.frombuffer(tail.encode(), dtype=np.uint8)) ^ self.base_tail
+        )
+        self._find(bits)
+        # One XOR reduction over the code's differing bits (GF(2) sum of A's columns).
+        out: np.ndarray = self.base ^ np.bitwise_xor.reduce(self._columns[bits], axis=0)
         return out
 
 
