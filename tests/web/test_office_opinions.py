@@ -3,14 +3,22 @@ other roles are refused (the role matrix in test_office_auth covers every route)
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from playwright.sync_api import Browser
 from sqlmodel import select
 
+from survey.analysis import opinions
 from survey.db import Database
 from survey.models import OpinionCategory, OpinionCoding
 from tests.analysis.test_opinions import ORIGINAL, _study
+from tests.web.conftest import serve
 from tests.web.office_helpers import csrf, log_in, make_staff
+from tests.web.test_e2e_office import WIDTHS, check_fits, console_errors
+from tests.web.test_e2e_office import log_in as browser_log_in
 
 PAGE = "/office/studies/s1/opinions"
 
@@ -50,3 +58,24 @@ def test_analyst_codes_redacts_and_approves(
     log_in(office, "kenji")
     assert office.get(PAGE).status_code == 403
     assert office.get(f"{PAGE}/q_free").status_code == 403
+
+
+@pytest.mark.sqlite_only  # the same pages on either database; Chromium is the slow part
+def test_the_pages_fit_a_phone_and_a_desktop(
+    db: Database, office_app: Litestar, browser: Browser
+) -> None:
+    with db.session() as session:
+        study, ids = _study(session, {"general": 2, "high_school": 1})
+        cat = opinions.add_category(session, study, "相談窓口の周知", "yuki")
+        opinions.code(session, study, ids[0], [cat.id], "3丁目の件", "yuki")  # type: ignore[list-item]
+        session.commit()
+    make_staff(db, yuki=["analyst"])
+    with contextmanager(serve)(office_app) as base:
+        for width, viewport in WIDTHS.items():
+            page = browser.new_context(viewport=viewport).new_page()
+            errors = console_errors(page)
+            browser_log_in(page, base, "yuki")
+            for shot, path in (("opinions", PAGE), ("opinions-item", f"{PAGE}/q_free")):
+                page.goto(base + path)
+                check_fits(page, f"{shot}-{width}", errors)
+            page.context.close()
