@@ -52,7 +52,8 @@ def test_analyst_codes_redacts_and_approves(
     assert "丁目" in refused.text and "公表可" in refused.text
     with db.session(write=False) as session:
         codings = {c.free_text_id: c for c in session.exec(select(OpinionCoding))}
-    assert codings[ids[0]].approved_by == "yuki" and ids[1] not in codings
+    assert codings[ids[0]].approved_by == "yuki"
+    assert codings[ids[1]].redacted == "3丁目の件" and codings[ids[1]].approved_by is None
     assert "1/3" in office.get(PAGE).text
     office.post("/office/logout", data={"csrf_token": token})
     log_in(office, "kenji")

@@ -79,16 +79,20 @@ def opinions_answer(
     target = f"/office/studies/{name}/opinions/{variable}"
     action = fields.get("action", "code")
     chosen = [int(k.removeprefix("cat_")) for k in fields if k.startswith("cat_")]
-    with office_of(state).write() as session:
-        study = find_study(session, name)
-        try:
-            if action in ("code", "approve"):
+    try:
+        if action in ("code", "approve"):
+            # Its own transaction: a refused approval keeps the coding and redaction typed.
+            with office_of(state).write() as session:
+                study = find_study(session, name)
                 opinions.code(session, study, answer, chosen, fields.get("redacted"), staff.name)
-            if action == "approve":
-                opinions.approve(session, study, answer, staff.name, fields.get("reviewed") == "1")
-            elif action == "withdraw":
-                opinions.withdraw(session, study, answer, staff.name)
-        except opinions.OpinionError as e:
-            session.rollback()
-            return Redirect(target, query_params={"error": f"#{answer}: {e}"})
+        if action in ("approve", "withdraw"):
+            with office_of(state).write() as session:
+                study = find_study(session, name)
+                if action == "approve":
+                    reviewed = fields.get("reviewed") == "1"
+                    opinions.approve(session, study, answer, staff.name, reviewed)
+                else:
+                    opinions.withdraw(session, study, answer, staff.name)
+    except opinions.OpinionError as e:
+        return Redirect(target, query_params={"error": f"#{answer}: {e}"})
     return Redirect(f"{target}#a{answer}")
