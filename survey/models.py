@@ -386,6 +386,31 @@ class FreeText(SQLModel, table=True):
     text: str
 
 
+class OpinionCategory(SQLModel, table=True):
+    """A category free-text answers are coded into, defined per study by the analyst."""
+
+    __tablename__ = "opinion_category"
+    __table_args__ = (UniqueConstraint("study_id", "name", name="uq_opinion_category_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    name: str = Field(max_length=64)
+
+
+class OpinionCoding(SQLModel, table=True):
+    """The analyst's coding of one free-text answer: its categories, a redacted version kept
+    beside the original (only the redacted one may be published) and the approval."""
+
+    __tablename__ = "opinion_coding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    free_text_id: int = Field(foreign_key="free_text.id", unique=True)
+    categories: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    redacted: str | None = None
+    coded_by: str = Field(max_length=64)
+    approved_by: str | None = Field(default=None, max_length=64)  # None: not publishable
+
+
 class EditLog(SQLModel, table=True):
     """A value the validation changed (e.g. an out-of-range answer made −8): never silent."""
 

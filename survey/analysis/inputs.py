@@ -10,6 +10,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from survey.analysis.design import Design
+from survey.analysis.opinions import Published, published
 from survey.analysis.study import study_design
 from survey.analysis.weights import CohortCounts, study_counts
 from survey.cohorts import COHORT_LABELS, GUARDIAN_COHORTS
@@ -31,6 +32,7 @@ class Inputs:
     forms: dict[str, Form]
     threshold: int
     sha256: str
+    opinions: Published | None = None  # coded counts and approved excerpts
 
 
 def load(session: Session, study: Study) -> Inputs:
@@ -49,6 +51,7 @@ def load(session: Session, study: Study) -> Inputs:
         current_forms(load_forms()),
         threshold,
         report.sha256,
+        published(session, study, threshold),
     )
 
 

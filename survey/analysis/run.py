@@ -10,6 +10,7 @@ from typing import Any
 from survey.analysis import charts, disclosure, exports, microdata, tables
 from survey.analysis.chisq import ChisqResult
 from survey.analysis.inputs import Inputs, design_table, rates_table
+from survey.analysis.opinions import Published
 from survey.forms.codebook import write_xlsx as write_codebook
 from survey.forms.loader import load_forms
 
@@ -33,6 +34,19 @@ def table_notes(t: tables.Table) -> list[str]:
     if test is not None:
         lines.append(f"Rao-Scott F = {test.statistic:.3f}, p = {test.p_value:.4f}")
     return lines
+
+
+def write_opinions(published: Published | None, folder: Path, out: Path) -> list[str]:
+    """Free text: only coded counts (suppressed) and approved redacted excerpts leave."""
+    if published is None:
+        return []
+    paths = []
+    for variable, frame in published.counts.items():
+        paths.append(folder / f"opinions_{variable}.csv")
+        paths[-1].write_bytes(exports.csv_bytes(frame))
+    paths.append(out / "opinions_excerpts.csv")
+    paths[-1].write_bytes(exports.csv_bytes(published.excerpts))
+    return [str(p) for p in paths]
 
 
 def analyze(
@@ -79,6 +93,7 @@ def analyze(
         path = folder / f"{name.split()[1]}.csv"
         path.write_bytes(exports.csv_bytes(sheets[name]))
         written.append(str(path))
+    written += write_opinions(inputs.opinions, folder, out)
     xlsx = out / "tables.xlsx"
     exports.write_xlsx(sheets, xlsx, notes)
     written.append(str(xlsx))

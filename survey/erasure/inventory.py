@@ -31,6 +31,7 @@ from survey.models import (
     Draw,
     EditLog,
     FreeText,
+    OpinionCoding,
     PaperEntry,
     PaperReceipt,
     Quarantine,
@@ -87,6 +88,13 @@ def _responses(model: Any) -> Callable[[Study], Any]:
     return where
 
 
+def _codings(study: Study) -> Any:
+    # A redacted excerpt is still derived from the answer: it goes with it.
+    return col(OpinionCoding.free_text_id).in_(
+        select(col(FreeText.id)).where(_responses(FreeText)(study))
+    )
+
+
 def _receipts(study: Study) -> Any:
     return col(PaperEntry.receipt_id).in_(
         select(col(PaperReceipt.id)).where(col(PaperReceipt.study_id) == study.id)
@@ -128,6 +136,7 @@ TARGETS: dict[str, tuple[Target, ...]] = {
             _of_study(PaperReceipt),
             "response_id",
         ),
+        Target("opinion_coding", "opinion_coding", OpinionCoding, _codings),
         Target("free_text", "free_text", FreeText, _responses(FreeText)),
         Target("edit_log", "edit_log", EditLog, _responses(EditLog)),
         Target("response", "response", Response, _of_study(Response)),

@@ -38,7 +38,16 @@ from survey.forms.loader import Form, load_forms
 from survey.forms.versions import form_for_cohort
 from survey.ingest.accept import accept_answers
 from survey.ingest.receipts import RETURNED, receipt, study_named
-from survey.models import AccessCode, EditLog, FreeText, PaperEntry, PaperReceipt, Response, Study
+from survey.models import (
+    AccessCode,
+    EditLog,
+    FreeText,
+    OpinionCoding,
+    PaperEntry,
+    PaperReceipt,
+    Response,
+    Study,
+)
 from survey.settings import Settings
 from survey.study import effective_settings
 
@@ -262,6 +271,8 @@ def reconcile(
 def set_aside(session: Session, row: PaperReceipt, flag: str) -> None:
     """Move an accepted sheet out of the dataset (its response rows go), kept for review."""
     if row.response_id is not None:
+        texts = select(col(FreeText.id)).where(col(FreeText.response_id) == row.response_id)
+        session.exec(delete(OpinionCoding).where(col(OpinionCoding.free_text_id).in_(texts)))
         for table in (FreeText, EditLog):
             session.exec(delete(table).where(col(table.response_id) == row.response_id))
         session.exec(delete(Response).where(col(Response.id) == row.response_id))

@@ -36,6 +36,12 @@ ROLE_MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/office/logout"): frozenset({"officer", "manager", "analyst", "admin"}),
     ("GET", "/office"): frozenset({"officer", "manager", "analyst", "admin"}),
     ("POST", "/office/studies"): frozenset({"officer"}),
+    ("GET", "/office/studies/{name:str}/opinions"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/opinions/categories"): frozenset({"analyst"}),
+    ("GET", "/office/studies/{name:str}/opinions/{variable:str}"): frozenset({"analyst"}),
+    ("POST", "/office/studies/{name:str}/opinions/{variable:str}/{answer:int}"): frozenset(
+        {"analyst"}
+    ),
     ("GET", "/office/studies/{name:str}"): frozenset({"officer", "manager", "admin"}),
     ("POST", "/office/studies/{name:str}/draw"): frozenset({"officer"}),
     ("POST", "/office/studies/{name:str}/files/{kind:str}"): frozenset({"officer"}),
@@ -122,6 +128,7 @@ def concrete(path: str) -> str:
         ("{request_id:str}", "0" * 32), ("{filename:str}", "certificate.json"),
         ("{no:str}", "000001"), ("{group:str}", "general"), ("{block:str}", "health"),
         ("{chart:str}", "k6_grid.png"), ("{token:str}", "A" * 32),
+        ("{variable:str}", "q_free"), ("{answer:int}", "1"),
     ):  # fmt: skip
         path = path.replace(param, value)
     return path
