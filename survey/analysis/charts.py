@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from survey.analysis.disclosure import FOOTNOTE, MARK
@@ -255,7 +256,11 @@ def interval_chart(table: Table) -> Figure:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no tick reads as a share
     ax.set_xlabel("%（横線は95%信頼区間）", fontproperties=font)
     ax.spines[["top", "right"]].set_visible(False)
-    handles = [ax.barh([0], [0], color=GRID_COLORS[m % 3 * 2])[0] for m in range(len(measures))]
+    # Every position on the axis, ＊ included: autoscaling sees only the bars drawn, and a
+    # suppressed cell below the last bar fell under the axis (it read as "0＊").
+    lowest = (len(groups) - 1) * step + len(measures) - 1
+    ax.set_ylim(-lowest - 0.6, 0.6)
+    handles = [Patch(color=GRID_COLORS[m % 3 * 2]) for m in range(len(measures))]
     ax.legend(
         handles,
         measures,

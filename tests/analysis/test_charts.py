@@ -80,6 +80,10 @@ def test_interval_chart_draws_published_cells_with_their_intervals() -> None:
     FigureCanvasAgg(fig).draw()
     ticks = [tick.get_text() for tick in ax.get_xticklabels()]
     assert ticks and all(x and "." not in x for x in ticks), ticks
+    # The ＊ of the last group's last measure stands inside the plot, not under its axis.
+    low, high = ax.get_ylim()
+    marks = [x for x in ax.texts if x.get_text() == disclosure.MARK]
+    assert marks and all(low < m.get_position()[1] < high for m in marks)
 
 
 def test_response_rate_chart_stacks_web_and_paper() -> None:
