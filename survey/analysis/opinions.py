@@ -23,6 +23,8 @@ from survey import audit
 from survey.analysis.disclosure import MARK, is_primary
 from survey.analysis.tables import Cell
 from survey.cohorts import COHORT_LABELS
+from survey.forms.loader import load_forms
+from survey.forms.schema import Item
 from survey.models import FreeText, OpinionCategory, OpinionCoding, Response, Study
 
 FOOTNOTE = "＊ 秘匿（該当する意見が少ないため非表示）。一つの意見が複数の分類に入ることがあります。"
@@ -52,6 +54,16 @@ def identifier_flags(text: str) -> list[str]:
 
 
 # --- categories ------------------------------------------------------------------------------
+
+
+def question_text(variable: str) -> str:
+    """The free-text item's question as the forms word it (the variable id if none does)."""
+    for form in load_forms().values():
+        for section in form.sections:
+            for entry in section.items:
+                if isinstance(entry, Item) and entry.id == variable:
+                    return entry.text.ja
+    return variable
 
 
 def categories(session: Session, study: Study) -> list[OpinionCategory]:

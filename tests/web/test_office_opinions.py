@@ -38,6 +38,7 @@ def test_analyst_codes_redacts_and_approves(
         cat = session.exec(select(OpinionCategory)).one()
     item = office.get(f"{PAGE}/q_free")
     assert ORIGINAL in item.text and "相談窓口" in item.text
+    assert "（一般市民）" in item.text  # cohorts in staff words, not ids
     reply = office.post(
         f"{PAGE}/q_free/{ids[0]}",
         data={"csrf_token": token, f"cat_{cat.id}": "1", "redacted": "近所で困っています。",

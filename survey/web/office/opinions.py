@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from survey.analysis import opinions
+from survey.cohorts import COHORT_LABELS
 from survey.web.office.common import ANALYST, Req, find_study, form_of, office_of, page
 
 
@@ -19,7 +20,11 @@ def opinions_index(request: Req, state: State, name: FromPath[str]) -> Template:
         study = find_study(session, name)
         cats = opinions.categories(session, study)
         rows = opinions.progress(session, study)
-    return page(request, "opinions.html", study=study, categories=cats, rows=rows, error=error)
+    questions = {variable: opinions.question_text(variable) for variable, *_ in rows}
+    return page(
+        request, "opinions.html", study=study, categories=cats, rows=rows, error=error,
+        questions=questions,
+    )  # fmt: skip
 
 
 @post(
@@ -62,7 +67,8 @@ def opinions_item(
     }
     return page(
         request, "opinions_item.html", study=study, variable=variable, categories=cats,
-        rows=rows, flags=flags, error=error,
+        rows=rows, flags=flags, error=error, question=opinions.question_text(variable),
+        cohorts=COHORT_LABELS,
     )  # fmt: skip
 
 
