@@ -26,9 +26,10 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from survey.analysis import disclosure, tables
+from survey.analysis import disclosure
 from survey.analysis.inputs import Inputs, design_table, rates_table
 from survey.analysis.inputs import load as load_inputs
+from survey.analysis.run import suppressed_tables
 from survey.analysis.study import POOLS
 from survey.analysis.tables import Analysis, Table, group_label
 from survey.analysis.weights import study_counts
@@ -145,9 +146,9 @@ class Store:
             start = time.monotonic()
             with heartbeat(report) as say:
                 say("集計表を計算しています")
-                analysis = tables.build(inputs.df, inputs.design, inputs.forms)
-                say(f"秘匿処理をしています（{len(analysis.tables):,} 表）")
-                result = disclosure.apply(analysis, inputs.threshold)
+                analysis, result = suppressed_tables(
+                    inputs, built=lambda a: say(f"秘匿処理をしています（{len(a.tables):,} 表）")
+                )
             computed = Computed(
                 key,
                 inputs,

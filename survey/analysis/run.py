@@ -49,11 +49,29 @@ def write_opinions(published: Published | None, folder: Path, out: Path) -> list
     return [str(p) for p in paths]
 
 
+Built = tuple[tables.Analysis, disclosure.Report]
+
+
+def suppressed_tables(
+    inputs: Inputs,
+    computed: Built | None = None,
+    built: Callable[[tables.Analysis], None] | None = None,
+) -> Built:
+    """Every table of the dataset, suppressed for publication; ``computed`` when given (the
+    office keeps it per dataset). ``built`` hears when the tables stand, before suppression."""
+    if computed is not None:
+        return computed
+    analysis = tables.build(inputs.df, inputs.design, inputs.forms)
+    if built is not None:
+        built(analysis)
+    return analysis, disclosure.apply(analysis, inputs.threshold)
+
+
 def analyze(
     inputs: Inputs,
     out: Path,
     progress: Progress | None = None,
-    computed: tuple[tables.Analysis, disclosure.Report] | None = None,
+    computed: Built | None = None,
 ) -> dict[str, Any]:
     """Write everything into ``out``. ``computed``: the tables already built and suppressed
     from these same ``inputs`` (the office keeps them per dataset), not computed again."""
@@ -65,12 +83,7 @@ def analyze(
     out.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     step("集計 tables", 0, 3)
-    if computed is None:
-        analysis = tables.build(inputs.df, inputs.design, inputs.forms)
-        step("集計 tables", 1, 3)
-        report = disclosure.apply(analysis, inputs.threshold)
-    else:
-        analysis, report = computed
+    analysis, report = suppressed_tables(inputs, computed, lambda _: step("集計 tables", 1, 3))
     step("集計 tables", 2, 3)
     check = disclosure.audit(analysis, inputs.threshold, fast=True)
     step("集計 tables", 3, 3)

@@ -15,12 +15,12 @@ from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, Paragraph,
 from sqlmodel import Session
 
 from mailing.fonts import FontSet
-from survey.analysis import disclosure, tables
 from survey.analysis.inputs import Inputs
 from survey.analysis.inputs import load as load_inputs
 from survey.analysis.report import appendix, figures, overview, results, tabulation
 from survey.analysis.report.assets import Outputs
 from survey.analysis.report.style import Heading, ReportDoc, Styles, wareki
+from survey.analysis.run import Built, suppressed_tables
 from survey.cohorts import COHORT_LABELS, COHORTS
 from survey.forms.loader import Form, load_forms
 from survey.forms.versions import form_for_cohort
@@ -91,7 +91,7 @@ def build(
     out: Path,
     progress: Progress | None = None,
     assets: Path | None = None,
-    computed: tuple[tables.Analysis, disclosure.Report] | None = None,
+    computed: Built | None = None,
 ) -> dict[str, Any]:
     """The report as ``out`` (PDF); with ``assets``, its tables (XLSX) and charts (PNG).
     ``computed``: the tables already built and suppressed from ``ctx.inputs``' dataset."""
@@ -102,12 +102,7 @@ def build(
 
     inputs = ctx.inputs
     step("集計 tables", 0, 2)
-    if computed is None:
-        analysis = tables.build(inputs.df, inputs.design, inputs.forms)
-        step("集計 tables", 1, 2)
-        report = disclosure.apply(analysis, inputs.threshold)
-    else:
-        analysis, report = computed
+    analysis, report = suppressed_tables(inputs, computed, lambda _: step("集計 tables", 1, 2))
     step("集計 tables", 2, 2)
     fonts = FontSet.load()
     styles = Styles(fonts.main)

@@ -142,13 +142,18 @@ class Collector:
             intake = self._intake
         return intake, dict(installed)[intake.study_name]
 
-    def guarded(self, request: Request[Any, Any, Any], call: Callable[[Intake, int], Any]) -> Any:
-        """Run an intake call under the unknown-code limit (only 404 replies count)."""
+    def _admit(self, request: Request[Any, Any, Any]) -> str:
+        """The client's address, refused (429) while it is over the unknown-code limit."""
         # The address is used here only, in memory, to count unknown codes: the limiter keeps a
         # keyed hash of it (per-process random key), and nothing stores or logs it.
         client = request.client.host if request.client else ""
         if self.limiter.limit and self.limiter.blocked(client):
             raise rate_limited()
+        return client
+
+    def guarded(self, request: Request[Any, Any, Any], call: Callable[[Intake, int], Any]) -> Any:
+        """Run an intake call under the unknown-code limit (only 404 replies count)."""
+        client = self._admit(request)
         try:
             return call(*self.intake())
         except UnknownCode:
@@ -158,9 +163,7 @@ class Collector:
 
     async def submit(self, request: Request[Any, Any, Any], code: str, sealed_b64: str) -> None:
         """Queue one answer for the writer and wait until it is durably stored (or refused)."""
-        client = request.client.host if request.client else ""  # as in guarded(): memory only
-        if self.limiter.limit and self.limiter.blocked(client):
-            raise rate_limited()
+        client = self._admit(request)
         sealed = decode_sealed(sealed_b64)
         try:
             await self.writer.submit_async(code, sealed)
