@@ -94,11 +94,17 @@ def visible_atoms(
     by_id = {s.id: s for s in core}
     if any(p not in by_id or f"{cohort}:{p}" not in atoms.columns for p in parents):
         return None
-    out = np.zeros(len(atoms), dtype=bool)
-    for k, row in enumerate(atoms[[f"{cohort}:{p}" for p in parents]].to_numpy()):
+    values = atoms[[f"{cohort}:{p}" for p in parents]].to_numpy()
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    # The show-if is judged once per distinct combination of its parents' answers (a few
+    # dozen), not once per respondent.
+    distinct, inverse = np.unique(values, axis=0, return_inverse=True)
+    judged = np.zeros(len(distinct), dtype=bool)
+    for k, row in enumerate(distinct):
         answers = {
             p: (by_id[p].rows[int(v)][1][0] if v >= 0 else -1)
             for p, v in zip(parents, row, strict=True)
         }
-        out[k] = visible(spec_item, answers)
-    return out
+        judged[k] = visible(spec_item, answers)
+    return np.asarray(judged[inverse.ravel()], dtype=bool)

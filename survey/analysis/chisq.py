@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
-from survey.analysis.kernels import vcov_rows
+from survey.analysis.kernels import Ints, proportions_vcov, vcov_rows
 from survey.errors import DataError
 
 if TYPE_CHECKING:
@@ -28,6 +28,23 @@ class ChisqResult:
 def rao_scott(design: Design, row: str, col: str) -> ChisqResult:
     r, _ = design.codes(row)
     c, _ = design.codes(col)
+    return rao_scott_codes(design, r, c)
+
+
+def compact(codes: Ints) -> Ints:
+    """Codes renumbered 0.. over the values present (-1 stays missing), as
+    :meth:`Design.codes` gives a column's present categories in sorted order."""
+    valid = codes >= 0
+    present = np.flatnonzero(np.bincount(codes[valid])) if valid.any() else codes[:0]
+    remap = np.full(int(present.max()) + 1 if len(present) else 1, -1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    return np.where(valid, remap[np.where(valid, codes, 0)], -1)
+
+
+def rao_scott_codes(design: Design, r: Ints, c: Ints) -> ChisqResult:
+    """:func:`rao_scott` of two code arrays over the design's rows (categories 0.., each
+    present somewhere; -1 missing): the tables' tests give their codes without building
+    and factorising columns."""
     nr, nc = int(r.max()) + 1, int(c.max()) + 1
     if nr < 2 or nc < 2:
         raise DataError(
@@ -42,10 +59,13 @@ def rao_scott(design: Design, row: str, col: str) -> ChisqResult:
     total = w.sum()
     p = np.bincount(cell, weights=w, minlength=k) / total
     n = len(design._w)  # R: N is every row of the design, missing ones too
-    z = np.tile(-p, (len(rows), 1))  # the influence on the rows in the table (0 elsewhere)
-    z[np.arange(len(rows)), cell] += 1.0
-    z *= (w / total)[:, None]
-    V = vcov_rows(design._strata, design._calibrations, rows, z)
+    if design._calibrations:  # residuals reach other rows: the influence matrix itself
+        z = np.tile(-p, (len(rows), 1))  # the influence on the table's rows (0 elsewhere)
+        z[np.arange(len(rows)), cell] += 1.0
+        z *= (w / total)[:, None]
+        V = vcov_rows(design._strata, design._calibrations, rows, z)
+    else:
+        V = proportions_vcov(design._strata, design._strata.codes[rows], cell, w, k)
     # Pearson's X^2 on the weighted table scaled to N rows.
     table = (p * n).reshape(nc, nr).T
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n

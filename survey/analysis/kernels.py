@@ -137,6 +137,27 @@ def vcov_rows(
     return out
 
 
+def proportions_vcov(strata: Strata, h: Ints, cells: Ints, w: Floats, k: int) -> Floats:
+    """:func:`vcov_rows` of the k cell shares p_c = W_c / W of a table (rows in cell
+    ``cells`` 0..k-1, strata ``h``, weights ``w``), in closed form from sums per (cell,
+    stratum): the influence on a row is w_i (e_{c_i} - p) / W, so per stratum
+    sum z z' = diag(Q_h) - Q_h p' - p Q_h' + S_h p p' and sum z = T_h - W_h p (all / W),
+    with T, Q the cells' sums of w and w^2 and W_h, S_h the stratum's. One pass over the
+    rows instead of an n x k matrix (uncalibrated designs only)."""
+    H = strata.count
+    code = cells * H + h
+    t = bincount(code, w, k * H).reshape(k, H)
+    q = bincount(code, w * w, k * H).reshape(k, H)
+    total = t.sum()
+    p = t.sum(axis=1) / total
+    qs = q @ strata.scale  # sum_h scale_h Q_h
+    sigma = float(q.sum(axis=0) @ strata.scale)  # sum_h scale_h S_h
+    s = t - np.outer(p, t.sum(axis=0))  # T_h - W_h p, k x H
+    within = np.diag(qs) - np.outer(qs, p) - np.outer(p, qs) + sigma * np.outer(p, p)
+    between = (s * (strata.scale / strata.sizes)) @ s.T
+    return np.asarray((within - between) / total**2, dtype=np.float64)
+
+
 def domain_base(strata: Strata, rows: Ints, groups: Ints, size: int) -> tuple[Ints, Ints, Bools]:
     """Per group: rows (the unweighted base n), design df (rows - strata present, as R's
     ``degf`` of the subset) and which strata it has rows in (size x H)."""

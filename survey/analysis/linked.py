@@ -79,10 +79,9 @@ def _fixed(analysis: Analysis, group: str, tables: list[Table]) -> list[Figure]:
     cohorts = sorted({t.group for t in tables if t.group in COHORTS})
     if group == "persons":
         cohorts = [c for c in COHORTS if group_of(c) == "persons"]
-    frame = analysis.frame
     for c in cohorts:
         idx = COHORTS.index(c)
-        n = int((frame["cohort"] == idx).sum())
+        n = len(analysis.positions(idx))
         if n:
             out.append(Figure(("total", c), (("cohort", (idx,)),), n, None, True, False, np.inf))
     own = {t.variable for t in tables}
@@ -124,27 +123,33 @@ def _joint(analysis: Analysis, tables: list[Table], margins: list[Figure]) -> li
     cross-tab columns are unpublished). More known only narrows intervals, so a set that
     passes with this passes against any combination of sets."""
     out = []
-    frame = analysis.frame
     for cohort in sorted({t.group for t in tables if t.by is not None and t.group in COHORTS}):
         idx = COHORTS.index(cohort)
         columns = [f"by:{cohort}:{b}" for b in BREAKDOWNS[cohort]]
         if len(columns) < 2:
             continue
         groups = []
+        rows = analysis.rows_of(idx, columns)
         for column in columns:
-            codes = sorted({int(v) for v in frame.loc[frame["cohort"] == idx, column]})
+            codes = sorted({int(v) for v in np.unique(rows[column].to_numpy())})
             codes = sorted({*codes, *(x[0] for f in margins for c, x in f.where if c == column)})
             hidden = {x[0] for f in margins if f.suppressed for c, x in f.where if c == column}
             shown = [(c,) for c in codes if c not in hidden]
             groups.append(shown + ([tuple(sorted(hidden))] if hidden else []))
-        rows = frame[frame["cohort"] == idx]
-        for combo in itertools.product(*groups):
+        # Each respondent's combination of groups, counted in one pass (-1: in none).
+        combined = np.zeros(len(rows), dtype=np.int64)
+        for column, options in zip(columns, groups, strict=True):
+            member = {v: g for g, group in enumerate(options) for v in group}
+            distinct, inverse = np.unique(rows[column].to_numpy(), return_inverse=True)
+            lut = np.array([member.get(int(v), -1) for v in distinct], dtype=np.int64)
+            g = lut[inverse.ravel()]
+            combined = np.where((combined >= 0) & (g >= 0), combined * len(options) + g, -1)
+        sizes = [len(options) for options in groups]
+        counts = np.bincount(combined[combined >= 0], minlength=int(np.prod(sizes)))
+        for flat, combo in enumerate(itertools.product(*groups)):
             where = (("cohort", (idx,)), *zip(columns, combo, strict=True))
-            mask = np.ones(len(rows), dtype=bool)
-            for column, group in zip(columns, combo, strict=True):
-                mask &= rows[column].isin(group).to_numpy()
             key = ("joint", cohort, combo)
-            out.append(Figure(key, where, int(mask.sum()), None, True, False, np.inf))
+            out.append(Figure(key, where, int(counts[flat]), None, True, False, np.inf))
     return out
 
 
@@ -213,9 +218,9 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
     pending_multi: list[tuple[str, Spec, pd.DataFrame, list[str]]] = []
     for cohort in COHORTS:
         idx = COHORTS.index(cohort)
-        rows = frame[frame["cohort"] == idx]
-        if group_of(cohort) != group or rows.empty:
+        if group_of(cohort) != group or not len(analysis.positions(idx)):
             continue
+        rows = analysis.rows_of(idx, core_cols)
         core = [s for s in analysis.specs[cohort] if s.id in core_ids and s.kind == "single"]
         enum = enumerate_atoms(analysis, cohort, core)
         block = pd.DataFrame(index=range(len(enum)))
@@ -244,7 +249,7 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
         offset += len(block)
         blocks_core.append(block)
     atoms = pd.concat(blocks_core)
-    present = frame[frame["cohort"].isin(atoms["cohort"].unique())]
+    present = pd.concat([analysis.rows_of(int(i), core_cols) for i in atoms["cohort"].unique()])
     sizes = present.groupby(core_cols).size().rename("_n").reset_index()
     counts = atoms.merge(sizes, on=core_cols, how="left")["_n"].fillna(0).to_numpy(np.float64)
     n_core = len(atoms)
@@ -252,7 +257,8 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
         _multi(analysis, cohort, spec, block, own, n_core, multis, eq_rows, ub_rows, multi_truth)
     truth = np.concatenate([counts, np.asarray(multi_truth, dtype=np.float64)])
     n = len(truth)
-    coefs = [_coef(f, atoms, multis) for f in figures]
+    atom_columns = {c: atoms[c].to_numpy() for c in atoms.columns}
+    coefs = [_coef(f, atoms.index.to_numpy(), atom_columns, multis) for f in figures]
     eq = _matrix(eq_rows, n)
     ub = _matrix(ub_rows, n)
     # Only what the true counts satisfy: the data are always a solution.
@@ -287,10 +293,10 @@ def _multi(
     core = [s for s in analysis.specs[cohort] if s.kind == "single"]
     flagged = {o.code for o in var.options if o.exclusive}
     exclusive = {r for r, (_, codes) in enumerate(spec.rows) if codes[0] < 0 or codes[0] in flagged}
-    rows = analysis.frame[analysis.frame["cohort"] == COHORTS.index(cohort)]
-    picked = np.stack(
-        [rows[f"{cohort}:{spec.id}#{r}"].to_numpy() == 1 for r in range(len(spec.rows))], axis=1
-    )
+    columns = [f"{cohort}:{spec.id}#{r}" for r in range(len(spec.rows))]
+    parents = [c for c in block.columns if c.startswith(f"{cohort}:") or c.startswith("by:")]
+    rows = analysis.rows_of(COHORTS.index(cohort), [*columns, *parents])
+    picked = np.stack([rows[c].to_numpy() == 1 for c in columns], axis=1)
     shown = rows[f"{cohort}:{spec.id}#0"].to_numpy() != OUTSIDE
     vis_atoms = visible_atoms(item, block, cohort, core)
     vis_resp = visible_atoms(item, rows, cohort, core) if vis_atoms is not None else None
@@ -336,14 +342,16 @@ def _multi(
                 ub_rows.append({**{y: 1.0 for y in plain}, m: -float(item.max_picks)})
 
 
-def _coef(f: Figure, atoms: pd.DataFrame, multis: list[_Block]) -> Coef:
+def _coef(
+    f: Figure, atom_ids: np.ndarray, atoms: dict[str, np.ndarray], multis: list[_Block]
+) -> Coef:
     multi = [(col, codes) for col, codes in f.where if "#" in col]
     rest = [(col, codes) for col, codes in f.where if "#" not in col]
     if not multi:
-        mask = np.ones(len(atoms), dtype=bool)
+        mask = np.ones(len(atom_ids), dtype=bool)
         for col, codes in rest:
-            mask &= np.isin(atoms[col].to_numpy(), codes)
-        return {int(a): 1.0 for a in atoms.index[mask]}
+            mask &= np.isin(atoms[col], codes)
+        return dict.fromkeys(atom_ids[mask].tolist(), 1.0)
     ((col, codes),) = multi
     prefix, name = col.split(":", 1)
     item, r = name.split("#")

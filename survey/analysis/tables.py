@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survey.analysis.chisq import ChisqResult
+from survey.analysis.chisq import ChisqResult, compact, rao_scott_codes
 from survey.analysis.design import Design
 from survey.analysis.study import POOLS, poolable_items
 from survey.analysis.variables import (
@@ -84,6 +84,19 @@ class Analysis:
     families: dict[str, str]
     specs: dict[str, list[Spec]]
     forms: dict[str, Form] = field(default_factory=dict)  # the logic the attacker knows
+    _positions: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def positions(self, cohort: int) -> np.ndarray:
+        """The frame's row positions of one cohort (by its index), found once."""
+        if cohort not in self._positions:
+            self._positions[cohort] = np.flatnonzero(self.frame["cohort"].to_numpy() == cohort)
+        return self._positions[cohort]
+
+    def rows_of(self, cohort: int, columns: Iterable[str]) -> pd.DataFrame:
+        """One cohort's rows of ``columns`` only: the linked sets read a few columns of a
+        cohort hundreds of times, and a boolean row filter copies every column each time."""
+        pos = self.positions(cohort)
+        return pd.DataFrame({c: self.frame[c].to_numpy()[pos] for c in columns})
 
 
 def group_label(group: str) -> str:
@@ -239,7 +252,7 @@ def build(df: pd.DataFrame, design: Design, forms: dict[str, Form]) -> Analysis:
         for spec in cohort_specs:
             if spec.id not in df.columns:
                 continue  # not in this dataset: no table
-            cols = analysis_columns(df, spec)
+            cols = analysis_columns(df, spec, inside)
             by_cohort[cohort][spec.id] = cols
             for name, values in cols.items():
                 frame[f"{cohort}:{name}"] = values
@@ -314,18 +327,12 @@ def _test(
     options = sum(1 for _, codes in spec.rows if codes[0] >= 0 and codes[0] not in (-7,))
     x = cols[spec.id].astype(np.int64)
     x = np.where((x >= 0) & (x < options), x, -1)
-    levels = np.unique(b[b >= 0])
-    bb = np.where(b >= 0, np.searchsorted(levels, b), -1)
+    bb = np.where(b >= 0, b, -1).astype(np.int64)
     ok = (x >= 0) & (bb >= 0)
     if (np.bincount(x[ok]) > 0).sum() < 2 or (np.bincount(bb[ok]) > 0).sum() < 2:
         return None
-    # Categoricals (codes in the categories' sorted order, as the float columns were): the
-    # design takes their codes as they are instead of hashing a million values per test.
-    tx = pd.Categorical.from_codes(x, categories=pd.Index(range(options)))
-    tb = pd.Categorical.from_codes(bb, categories=pd.Index(levels))
     try:
-        result: ChisqResult = design.assign(_tx=tx, _tb=tb).chisq("_tx", "_tb")
-        return result
+        return rao_scott_codes(design, compact(x), compact(bb))
     except (DataError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
         return None
 

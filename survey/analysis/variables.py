@@ -157,31 +157,38 @@ def _small(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int8) if values.size and values.max() < 127 else values
 
 
-def analysis_columns(df: pd.DataFrame, spec: Spec) -> dict[str, np.ndarray]:
+def analysis_columns(
+    df: pd.DataFrame, spec: Spec, inside: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """The columns the tables and the audit use, for one cohort's variable.
 
     single: ``<id>`` holds the row index (0..k-1) or OUTSIDE; multi: ``<id>#<r>`` holds 1
-    (this row), 0 (in the base, not this row) or OUTSIDE, for each row r.
+    (this row), 0 (in the base, not this row) or OUTSIDE, for each row r. ``inside``: the
+    cohort's rows, when the caller has them (each is then read once, not once per item).
     """
-    inside = (df["cohort"] == spec.cohort).to_numpy(dtype=bool)
-    raw = df[spec.id] if spec.id in df.columns else pd.Series(pd.NA, index=df.index)
+    if inside is None:
+        inside = (df["cohort"] == spec.cohort).to_numpy(dtype=bool)
+    rows = np.flatnonzero(inside)  # only the cohort's rows are read: the rest is OUTSIDE
+    raw = df[spec.id].iloc[rows] if spec.id in df.columns else pd.Series(pd.NA, index=rows)
     if spec.kind == "single":
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         out = np.full(len(df), OUTSIDE, dtype=np.int64)
         for r, (_, codes) in enumerate(spec.rows):
-            out[np.isin(values, codes) & inside] = r
+            out[rows[np.isin(values, codes)]] = r
         return {spec.id: _small(out)}
     # Multiple choice: each distinct text of picks is split once (a few thousand of them),
     # not once per row.
     codes_of, texts = pd.factorize(raw.astype("string").fillna(""))
     picks = [set(str(t).split(" ")) for t in texts]
     blank = np.array([str(t) in ("", "-1") for t in texts] + [True], dtype=bool)
-    shown = inside & ~blank[codes_of]
+    shown = ~blank[codes_of]
     columns: dict[str, np.ndarray] = {}
     for r, (_, codes) in enumerate(spec.rows):
         wanted = {str(c) for c in codes}
         hit = np.array([bool(wanted & p) for p in picks] + [False], dtype=bool)[codes_of]
-        columns[f"{spec.id}#{r}"] = _small(np.where(shown, hit.astype(np.int64), OUTSIDE))
+        out = np.full(len(df), OUTSIDE, dtype=np.int64)
+        out[rows] = np.where(shown, hit.astype(np.int64), OUTSIDE)
+        columns[f"{spec.id}#{r}"] = _small(out)
     return columns
 
 

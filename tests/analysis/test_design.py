@@ -220,3 +220,29 @@ def test_shares_of_code_arrays_equal_the_domain_proportions(
     np.testing.assert_allclose(
         got[COLUMNS].to_numpy(float), expected[COLUMNS].to_numpy(float), rtol=1e-9, atol=1e-12
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(samples())
+def test_rao_scott_vcov_closed_form_equals_influence_matrix(data: pd.DataFrame) -> None:
+    # The test's covariance of cell shares from sums per (cell, stratum) must equal the one
+    # from the n x k influence matrix it replaced, also with strata the table misses.
+    from survey.analysis.kernels import proportions_vcov, vcov_rows
+
+    design = Design(data, "h", None, "N", missing=MISSING_CODES)
+    c, _ = design.codes("c")
+    d, _ = design.codes("d")
+    rows = np.flatnonzero((c >= 0) & (d >= 0))
+    if len(rows) == 0:
+        return
+    k = (int(c.max()) + 1) * 2
+    cell = c[rows] * 2 + np.clip(d[rows], 0, 1)
+    w = design._w[rows]
+    p = np.bincount(cell, weights=w, minlength=k) / w.sum()
+    z = np.tile(-p, (len(rows), 1))
+    z[np.arange(len(rows)), cell] += 1.0
+    z *= (w / w.sum())[:, None]
+    strata = design._strata
+    expected = vcov_rows(strata, (), rows, z)
+    got = proportions_vcov(strata, strata.codes[rows], cell, w, k)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-15)
