@@ -33,6 +33,9 @@ def interval(linked: Linked, i: int, published: list[int] | None = None) -> tupl
             bounds=(0, None),
             method="highs",
         )
+        if res.status == 3:  # unbounded: nothing caps the figure (the widest interval)
+            bounds.append(-sign * np.inf)
+            continue
         if res.status != 0:  # cannot happen: the true counts are feasible
             raise RuntimeError(f"disclosure audit LP failed: {res.message}")
         bounds.append(sign * res.fun)
