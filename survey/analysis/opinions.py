@@ -27,7 +27,10 @@ from survey.forms.loader import load_forms
 from survey.forms.schema import Item
 from survey.models import FreeText, OpinionCategory, OpinionCoding, Response, Study
 
-FOOTNOTE = "＊ 秘匿（該当する意見が少ないため非表示）。一つの意見が複数の分類に入ることがあります。"
+FOOTNOTE = "＊ 秘匿（該当する意見が少ないため、または他の数値から計算できないように非表示）"
+MULTI_NOTE = "一つの意見が複数の分類に入ることがあります。合計の行はありません。"
+EXCERPTS_TITLE = "自由意見（抜粋）"
+EXCERPTS_NOTE = "個人が特定されないよう編集し、公表可とした意見のみ。原文ではありません。"
 
 # Patterns that often identify a person or a place; a hit is a warning for the analyst.
 IDENTIFIER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -283,6 +286,16 @@ def approved_excerpts(session: Session, study: Study) -> pd.DataFrame:
         if a.coding is not None and a.coding.approved_by is not None and a.coding.redacted
     ]
     return pd.DataFrame(rows, columns=["設問", "対象", "分類", "意見（編集済み）"])
+
+
+def counts_title(variable: str) -> str:
+    return f"自由意見の分類別件数: {question_text(variable)}"
+
+
+def counts_notes(frame: pd.DataFrame) -> list[str]:
+    """The lines under a published counts table (after its title)."""
+    hidden = any(v == MARK for v in frame.drop(columns="分類").to_numpy().ravel())
+    return [MULTI_NOTE, *([FOOTNOTE] if hidden else [])]
 
 
 @dataclass(slots=True)
