@@ -29,6 +29,7 @@ from survey.models import FreeText, OpinionCategory, OpinionCoding, Response, St
 
 FOOTNOTE = "＊ 秘匿（該当する意見が少ないため、または他の数値から計算できないように非表示）"
 MULTI_NOTE = "一つの意見が複数の分類に入ることがあります。合計の行はありません。"
+EXCERPT_COLUMNS = ["設問", "対象", "分類", "意見（編集済み）"]
 EXCERPTS_TITLE = "自由意見（抜粋）"
 EXCERPTS_NOTE = "個人が特定されないよう編集し、公表可とした意見のみ。原文ではありません。"
 
@@ -285,7 +286,11 @@ def approved_excerpts(session: Session, study: Study) -> pd.DataFrame:
         for a in answers(session, study)
         if a.coding is not None and a.coding.approved_by is not None and a.coding.redacted
     ]
-    return pd.DataFrame(rows, columns=["設問", "対象", "分類", "意見（編集済み）"])
+    return pd.DataFrame(rows, columns=EXCERPT_COLUMNS)
+
+
+def empty_excerpts() -> pd.DataFrame:
+    return pd.DataFrame([], columns=EXCERPT_COLUMNS)
 
 
 def counts_title(variable: str) -> str:
