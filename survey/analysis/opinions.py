@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from survey import audit
 from survey.analysis.disclosure import MARK, is_primary
@@ -121,7 +121,14 @@ class Answer:
     coding: OpinionCoding | None
 
 
-def answers(session: Session, study: Study, variable: str | None = None) -> list[Answer]:
+def answers(
+    session: Session,
+    study: Study,
+    variable: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Answer]:
+    """The study's answers (of ``variable``), in a fixed order; ``offset``/``limit``: a page."""
     query = (
         select(FreeText, Response.cohort, OpinionCoding)
         .join(Response, col(Response.id) == col(FreeText.response_id))
@@ -130,8 +137,19 @@ def answers(session: Session, study: Study, variable: str | None = None) -> list
     )
     if variable is not None:
         query = query.where(FreeText.variable == variable)
-    rows = session.exec(query.order_by(col(FreeText.variable), col(FreeText.id)))
+    query = query.order_by(col(FreeText.variable), col(FreeText.id)).offset(offset)
+    rows = session.exec(query.limit(limit) if limit is not None else query)
     return [Answer(t, cohort, coding) for t, cohort, coding in rows]
+
+
+def count_answers(session: Session, study: Study, variable: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(FreeText)
+        .join(Response, col(Response.id) == col(FreeText.response_id))
+        .where(Response.study_id == study.id, FreeText.variable == variable)
+    )
+    return int(session.exec(query).one())
 
 
 def progress(session: Session, study: Study) -> list[tuple[str, int, int, int]]:
