@@ -1,7 +1,8 @@
 """``survey report`` on a small drawn study with web answers (the analyze test's data): the
 sections and their contents entries, embedded fonts only, the sampling-error table by hand,
 no figure in the results, the tabulation or the assets that is not a published cell, the
-questionnaires merged in, golden text of selected pages; and the report after an erasure of
+自由意見 section (approved redacted excerpts only), the questionnaires merged in, golden text
+of selected pages; and the report after an erasure of
 the personal data, on both backends.
 
 Regenerate the golden pages after an intended change with
