@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from survey import audit
 from survey.analysis.disclosure import MARK, is_primary
@@ -27,7 +27,11 @@ from survey.forms.loader import load_forms
 from survey.forms.schema import Item
 from survey.models import FreeText, OpinionCategory, OpinionCoding, Response, Study
 
-FOOTNOTE = "＊ 秘匿（該当する意見が少ないため非表示）。一つの意見が複数の分類に入ることがあります。"
+FOOTNOTE = "＊ 秘匿（該当する意見が少ないため、または他の数値から計算できないように非表示）"
+MULTI_NOTE = "一つの意見が複数の分類に入ることがあります。合計の行はありません。"
+EXCERPT_COLUMNS = ["設問", "対象", "分類", "意見（編集済み）"]
+EXCERPTS_TITLE = "自由意見（抜粋）"
+EXCERPTS_NOTE = "個人が特定されないよう編集し、公表可とした意見のみ。原文ではありません。"
 
 # Patterns that often identify a person or a place; a hit is a warning for the analyst.
 IDENTIFIER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -117,7 +121,14 @@ class Answer:
     coding: OpinionCoding | None
 
 
-def answers(session: Session, study: Study, variable: str | None = None) -> list[Answer]:
+def answers(
+    session: Session,
+    study: Study,
+    variable: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Answer]:
+    """The study's answers (of ``variable``), in a fixed order; ``offset``/``limit``: a page."""
     query = (
         select(FreeText, Response.cohort, OpinionCoding)
         .join(Response, col(Response.id) == col(FreeText.response_id))
@@ -126,8 +137,19 @@ def answers(session: Session, study: Study, variable: str | None = None) -> list
     )
     if variable is not None:
         query = query.where(FreeText.variable == variable)
-    rows = session.exec(query.order_by(col(FreeText.variable), col(FreeText.id)))
+    query = query.order_by(col(FreeText.variable), col(FreeText.id)).offset(offset)
+    rows = session.exec(query.limit(limit) if limit is not None else query)
     return [Answer(t, cohort, coding) for t, cohort, coding in rows]
+
+
+def count_answers(session: Session, study: Study, variable: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(FreeText)
+        .join(Response, col(Response.id) == col(FreeText.response_id))
+        .where(Response.study_id == study.id, FreeText.variable == variable)
+    )
+    return int(session.exec(query).one())
 
 
 def progress(session: Session, study: Study) -> list[tuple[str, int, int, int]]:
@@ -282,7 +304,21 @@ def approved_excerpts(session: Session, study: Study) -> pd.DataFrame:
         for a in answers(session, study)
         if a.coding is not None and a.coding.approved_by is not None and a.coding.redacted
     ]
-    return pd.DataFrame(rows, columns=["設問", "対象", "分類", "意見（編集済み）"])
+    return pd.DataFrame(rows, columns=EXCERPT_COLUMNS)
+
+
+def empty_excerpts() -> pd.DataFrame:
+    return pd.DataFrame([], columns=EXCERPT_COLUMNS)
+
+
+def counts_title(variable: str) -> str:
+    return f"自由意見の分類別件数: {question_text(variable)}"
+
+
+def counts_notes(frame: pd.DataFrame) -> list[str]:
+    """The lines under a published counts table (after its title)."""
+    hidden = any(v == MARK for v in frame.drop(columns="分類").to_numpy().ravel())
+    return [MULTI_NOTE, *([FOOTNOTE] if hidden else [])]
 
 
 @dataclass(slots=True)

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from survey.analysis import charts, disclosure, exports, microdata, tables
+import pandas as pd
+
+from survey.analysis import charts, disclosure, exports, microdata, opinions, tables
 from survey.analysis.chisq import ChisqResult
 from survey.analysis.inputs import Inputs, design_table, rates_table
 from survey.analysis.opinions import Published
@@ -47,6 +49,29 @@ def write_opinions(published: Published | None, folder: Path, out: Path) -> list
     paths.append(out / "opinions_excerpts.csv")
     paths[-1].write_bytes(exports.csv_bytes(published.excerpts))
     return [str(p) for p in paths]
+
+
+EXCERPTS_SHEET = "自由意見 excerpts"
+
+
+def opinion_sheets(
+    published: Published | None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
+    """The same frames as :func:`write_opinions`' CSVs as tables.xlsx sheets (a counts
+    sheet per item, then the excerpts), each with its notes."""
+    if published is None:
+        return {}, {}
+    sheets: dict[str, pd.DataFrame] = {}
+    notes: dict[str, list[str]] = {}
+    for variable, frame in published.counts.items():
+        sheets[f"自由意見 {variable}"] = frame
+        notes[f"自由意見 {variable}"] = [
+            opinions.counts_title(variable),
+            *opinions.counts_notes(frame),
+        ]
+    sheets[EXCERPTS_SHEET] = published.excerpts
+    notes[EXCERPTS_SHEET] = [opinions.EXCERPTS_TITLE, opinions.EXCERPTS_NOTE]
+    return sheets, notes
 
 
 Built = tuple[tables.Analysis, disclosure.Report]
@@ -107,6 +132,9 @@ def analyze(
         path.write_bytes(exports.csv_bytes(sheets[name]))
         written.append(str(path))
     written += write_opinions(inputs.opinions, folder, out)
+    extra, extra_notes = opinion_sheets(inputs.opinions)
+    sheets.update(extra)
+    notes.update(extra_notes)
     xlsx = out / "tables.xlsx"
     exports.write_xlsx(sheets, xlsx, notes)
     written.append(str(xlsx))

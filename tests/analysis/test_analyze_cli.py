@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
+from survey.analysis.run import EXCERPTS_SHEET
 from survey.collector.intake import Intake
 from survey.erasure.certificate import handed_out
+from survey.forms.items.text import OPINIONS
 from survey.ingest import dataset
 from survey.ingest.decryption import decrypt_responses
 from survey.simulate import random_answers
@@ -89,6 +92,12 @@ def test_analyze_writes_safe_tables(run, intake: Intake, issued: Issued, tmp_pat
             assert n == 0 or n >= threshold, (label, column, n)  # a published cell
     hidden = sum(p.read_text(encoding="utf-8-sig").count(MARK) for p in tables)
     assert hidden > 0
+    # tables.xlsx has the 自由意見 excerpts sheet (none approved here) and no answer's text.
+    book = load_workbook(out / "tables.xlsx", read_only=True)
+    assert EXCERPTS_SHEET in book.sheetnames
+    sheet_rows = [row for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+    cells = {str(v) for row in sheet_rows for v in row}
+    assert not cells & set(OPINIONS)
     # The microdata: k-anonymous at the threshold on its keys, no free text, as reported.
     micro = pd.read_csv(out / "microdata.csv", encoding="utf-8-sig")
     assert len(micro) == sum(c["published"] for c in summary["microdata"]["cohorts"].values())

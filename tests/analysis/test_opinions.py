@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from survey.analysis import opinions
+from survey.analysis import exports, opinions
 from survey.analysis.disclosure import MARK
-from survey.analysis.run import write_opinions
+from survey.analysis.run import EXCERPTS_SHEET, opinion_sheets, write_opinions
 from survey.db import Database
 from survey.models import AuditEntry, FreeText, Response, Study
 from survey.study import create_study
@@ -52,7 +53,30 @@ def _study(session: Session, answers: dict[str, int]) -> tuple[Study, list[int]]
 
 
 def _out_text(tmp: Path) -> str:
-    return "\n".join(p.read_bytes().decode("utf-8-sig") for p in tmp.rglob("*.csv"))
+    """Every CSV's and every XLSX cell's text under ``tmp``."""
+    texts = [p.read_bytes().decode("utf-8-sig") for p in tmp.rglob("*.csv")]
+    for path in tmp.rglob("*.xlsx"):
+        for ws in load_workbook(path, read_only=True).worksheets:
+            texts += [str(v) for row in ws.iter_rows(values_only=True) for v in row]
+    return "\n".join(texts)
+
+
+def _xlsx(published: opinions.Published, path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The opinion sheets as ``survey analyze`` writes them into tables.xlsx, read back."""
+    sheets, notes = opinion_sheets(published)
+    exports.write_xlsx(sheets, path, notes)
+    book = load_workbook(path, read_only=True)
+    return {
+        ws.title: [_trimmed(row) for row in ws.iter_rows(values_only=True)]
+        for ws in book.worksheets
+    }
+
+
+def _trimmed(row: tuple[object, ...]) -> tuple[object, ...]:
+    """A row without the empty cells a read-only sheet pads it with."""
+    while row and row[-1] is None:
+        row = row[:-1]
+    return row
 
 
 def test_only_approved_redacted_excerpts_leave(
@@ -90,6 +114,10 @@ def test_only_approved_redacted_excerpts_leave(
         assert "困" not in str(e.object) and ORIGINAL not in str(e.object)
     (tmp_path / "tables").mkdir()
     written = write_opinions(published, tmp_path / "tables", tmp_path)
+    sheets = _xlsx(published, tmp_path / "tables.xlsx")
+    assert list(sheets) == ["自由意見 q_free", EXCERPTS_SHEET]
+    assert sheets[EXCERPTS_SHEET][1] == ("q_free", "一般市民", "相談窓口・地域づくり", REDACTED)
+    assert sheets[EXCERPTS_SHEET][2:] == [(opinions.EXCERPTS_TITLE,), (opinions.EXCERPTS_NOTE,)]
     assert {Path(p).name for p in written} == {"opinions_q_free.csv", "opinions_excerpts.csv"}
     text = _out_text(tmp_path)
     assert REDACTED in text
@@ -100,7 +128,9 @@ def test_only_approved_redacted_excerpts_leave(
     assert list(counts["一般市民"]) == [MARK, MARK]
 
 
-def test_counts_below_the_threshold_are_suppressed(db: Database, database_backend: str) -> None:
+def test_counts_below_the_threshold_are_suppressed(
+    db: Database, database_backend: str, tmp_path: Path
+) -> None:
     with db.session() as session:
         study, ids = _study(session, {"general": 15, "high_school": 6})
         many = opinions.add_category(session, study, "多い", "a")
@@ -112,12 +142,26 @@ def test_counts_below_the_threshold_are_suppressed(db: Database, database_backen
         for t in ids[15:]:
             opinions.code(session, study, t, [many.id], None, "a")  # type: ignore[list-item]
         tables = opinions.counts_tables(session, study, 10)
+        published = opinions.published(session, study, 10)
     frame = tables["q_free"].set_index("分類")
     general = frame.iloc[:, 0]
     # 11 published; 3 and 1 under the threshold: suppressed.
     assert list(general) == [11, MARK, MARK]
     # A cohort with only 6 coded answers is not published at all.
     assert set(frame.iloc[:, 1]) == {MARK}
+    # tables.xlsx: the same cells, counts as numbers and ＊ as text, then the notes.
+    rows = _xlsx(published, tmp_path / "tables.xlsx")["自由意見 q_free"]
+    assert rows[:4] == [
+        ("分類", "一般市民", "高校生"),
+        ("多い", 11, MARK),
+        ("少ない", MARK, MARK),
+        ("その他", MARK, MARK),
+    ]
+    assert rows[4:] == [
+        (opinions.counts_title("q_free"),),
+        (opinions.MULTI_NOTE,),
+        (opinions.FOOTNOTE,),
+    ]
 
 
 def test_one_small_count_gets_a_second_suppression(db: Database, database_backend: str) -> None:

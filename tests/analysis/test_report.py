@@ -1,7 +1,8 @@
 """``survey report`` on a small drawn study with web answers (the analyze test's data): the
 sections and their contents entries, embedded fonts only, the sampling-error table by hand,
 no figure in the results, the tabulation or the assets that is not a published cell, the
-questionnaires merged in, golden text of selected pages; and the report after an erasure of
+自由意見 section (approved redacted excerpts only), the questionnaires merged in, golden text
+of selected pages; and the report after an erasure of
 the personal data, on both backends.
 
 Regenerate the golden pages after an intended change with
@@ -19,24 +20,28 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
-from survey.analysis import disclosure, tables
+from mailing.fonts import FontSet
+from survey.analysis import disclosure, opinions, tables
 from survey.analysis.chisq import ChisqResult
 from survey.analysis.disclosure import MARK
 from survey.analysis.inputs import load as load_inputs
 from survey.analysis.report import crosstab
-from survey.analysis.report.assets import INDEX_SHEET, XLSX_NAME
+from survey.analysis.report import opinions as report_opinions
+from survey.analysis.report.assets import INDEX_SHEET, XLSX_NAME, Outputs
 from survey.analysis.report.precision import margin, quick_reference
-from survey.analysis.report.results import headline_sentences, sentence
-from survey.analysis.report.style import Styles
+from survey.analysis.report.results import Numbers, headline_sentences, sentence
+from survey.analysis.report.style import Heading, ReportDoc, Styles
 from survey.analysis.run import published_test
 from survey.analysis.tables import Cell, Table
 from survey.cohorts import COHORT_LABELS
 from survey.collector.intake import Intake
+from survey.forms.items.text import OPINIONS
 from survey.forms.loader import current_forms, load_forms
 from survey.models import RosterUnit, Study
 from tests.analysis.test_analyze_cli import answered
@@ -89,9 +94,34 @@ def programs() -> None:
 
 # sqlite_only: as the analyze test, the report reads the dataset once; the rest is the same
 # computation on either backend.
+APPROVED = "相談できる場所を、もっと広く知らせてほしい。"
+UNAPPROVED = "まだ公表可にしていない編集文です。"
+
+
+def _coded(issued: Issued) -> None:
+    """Every general answer to ``opinion`` coded; one approved excerpt, one redacted but not
+    approved; the students' item left uncoded."""
+    with issued.db.session() as session:
+        study = session.exec(select(Study)).one()
+        category = opinions.add_category(session, study, "相談窓口の周知", "analyst")
+        assert category.id is not None
+        general = [a for a in opinions.answers(session, study, "opinion") if a.cohort == "general"]
+        assert len(general) >= 2
+        for a in general:
+            assert a.text.id is not None
+            opinions.code(session, study, a.text.id, [category.id], None, "analyst")
+        first, second = (a.text.id for a in general[:2])
+        assert first is not None and second is not None
+        opinions.code(session, study, first, [category.id], APPROVED, "analyst")
+        opinions.approve(session, study, first, "analyst", flags_reviewed=False)
+        opinions.code(session, study, second, [category.id], UNAPPROVED, "analyst")
+        session.commit()
+
+
 @pytest.mark.sqlite_only
 def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: None) -> None:  # type: ignore[no-untyped-def]
     answered(intake, issued, tmp_path)
+    _coded(issued)
     assert run("study", "set", "published_on=2027-03-31", "organisation=志木市").exit_code == 0
     out = tmp_path / "report.pdf"
     assets = tmp_path / "assets"
@@ -121,6 +151,7 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
     for heading in ("第1章 調査の概要", "6 調査結果の見方", "第2章 調査の結果", "付録 調査票"):
         assert heading in titles, (heading, titles)
     assert "付録 単純集計表" in titles and "単純集計表（一般市民）" in titles, titles
+    assert any(t.endswith(" 自由意見") for t in titles), titles
     # Every entry's page shows its heading (a questionnaire's first page its own title).
     for title, page in entries:
         if title.startswith("付録") and "調査票（" in title:
@@ -140,6 +171,7 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
     assert "第1章　調査の概要" in top and "第2章　調査の結果" in top and "付録　単純集計表" in top
     nested = [o.title for x in reader.outline if isinstance(x, list) for o in x]
     assert any(t.startswith("付録1") for t in nested)  # under 付録 調査票
+    assert any(t.endswith("　自由意見") for t in nested)  # under 第2章
 
     # Fonts: every one embedded, none of the standard 14; the charts are vector (their
     # text is in the page's text, e.g. the n= of each chart title).
@@ -240,6 +272,21 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
                 if isinstance(v, float):
                     assert f"{v:.1f}" in allowed, (name, v)
 
+    # 自由意見: the coded counts, the approved excerpt quoted with its cohort, never an
+    # unapproved one or an original answer (in the PDF or the assets).
+    section = next(i for i, p in enumerate(pages) if "自由意見" in p and start < i < end)
+    squashed = _squash(text)
+    assert _squash(f"「{APPROVED}」（一般市民）") in squashed
+    assert _squash(report_opinions.NO_EXCERPTS) in squashed  # the students' item
+    assert _squash(report_opinions.NO_CODING) in squashed
+    assert "相談窓口の周知" in text
+    sheets = [
+        str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row
+    ]
+    assert APPROVED in sheets
+    for leak in (UNAPPROVED, *OPINIONS):
+        assert _squash(leak) not in squashed and leak not in sheets, leak
+
     # The appendices hold every question's text.
     appendix = _squash("\n".join(pages[end:tabulation]))
     forms = current_forms(load_forms())
@@ -262,6 +309,7 @@ def test_report(run, intake: Intake, issued: Issued, tmp_path: Path, programs: N
         ("ch1-guide", guide),
         ("ch2", start),
         ("ch2-items", start + 2),
+        ("ch2-opinions", section),
         ("appendix", end + 1),
         ("tabulation", tabulation),
     ):
@@ -412,3 +460,28 @@ def test_headlines_state_each_published_share_with_its_interval() -> None:
                 c.suppressed = True
     (line,) = [p.text for p in headline_sentences(t, Styles("Helvetica"))]
     assert "公表できる数値はありません" in line
+
+
+def test_opinions_section_quotes_excerpts_as_text(tmp_path: Path) -> None:
+    """Typed text (a category, an excerpt) is set as text, never parsed as markup; an item
+    without coding or excerpts says so; numbering runs on."""
+    forms = current_forms(load_forms())
+    frame = pd.DataFrame({"分類": ["<i>学校</i> & 地域"], "一般市民": [12], "高校生": [MARK]})
+    rows = [["opinion", "一般市民", "", "<b>太字</b> & 記号"]]
+    excerpts = pd.DataFrame(rows, columns=opinions.EXCERPT_COLUMNS)
+    published = opinions.Published({"opinion": frame}, excerpts)
+    fonts = FontSet.load()
+    styles = Styles(fonts.main)
+    nums = Numbers(2)
+    nums.table()
+    outputs = Outputs(tmp_path)
+    story = report_opinions.section(published, forms, styles, nums, outputs, 4)
+    assert nums.tables == 2 and "表2-2" in outputs.sheets
+    assert report_opinions.section(published, {}, styles, nums, outputs, 4) == []
+    pdf = tmp_path / "s.pdf"
+    ReportDoc(str(pdf), fonts, "t", "a").build([Heading("第2章", styles.h1, 0, "ch2"), *story])
+    text = _squash("\n".join(_pages(pdf)))
+    assert _squash("「<b>太字</b> & 記号」（一般市民）") in text
+    assert _squash("<i>学校</i> & 地域") in text
+    assert _squash(report_opinions.NO_CODING) in text  # st_opinion
+    assert _squash(report_opinions.NO_EXCERPTS) in text

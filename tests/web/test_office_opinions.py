@@ -3,6 +3,7 @@ other roles are refused (the role matrix in test_office_auth covers every route)
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -13,7 +14,8 @@ from sqlmodel import select
 
 from survey.analysis import opinions
 from survey.db import Database
-from survey.models import OpinionCategory, OpinionCoding
+from survey.models import OpinionCategory, OpinionCoding, Study
+from survey.web.office.opinions import PER_PAGE, page_number
 from tests.analysis.test_opinions import ORIGINAL, _study
 from tests.web.conftest import serve
 from tests.web.office_helpers import csrf, log_in, make_staff
@@ -39,6 +41,7 @@ def test_analyst_codes_redacts_and_approves(
     item = office.get(f"{PAGE}/q_free")
     assert ORIGINAL in item.text and "相談窓口" in item.text
     assert "（一般市民）" in item.text  # cohorts in staff words, not ids
+    assert "全3件" in item.text and 'class="pager"' not in item.text  # one page: no links
     reply = office.post(
         f"{PAGE}/q_free/{ids[0]}",
         data={"csrf_token": token, f"cat_{cat.id}": "1", "redacted": "近所で困っています。",
@@ -62,12 +65,60 @@ def test_analyst_codes_redacts_and_approves(
     assert office.get(f"{PAGE}/q_free").status_code == 403
 
 
+def _shown(html: str) -> list[int]:
+    """The answer ids of a page, in order."""
+    return [int(x) for x in re.findall(r'<section id="a(\d+)"', html)]
+
+
+def test_an_item_page_shows_50_answers_with_page_links(
+    db: Database, database_backend: str, office: TestClient[Litestar]
+) -> None:
+    with db.session() as session:
+        _, ids = _study(session, {"general": 80, "high_school": 40})
+        session.commit()
+    make_staff(db, yuki=["analyst"])
+    log_in(office, "yuki")
+    first = office.get(f"{PAGE}/q_free").text
+    assert _shown(first) == ids[:PER_PAGE]
+    assert "1 / 3 ページ" in first and "全120件中 1〜50件目" in first
+    assert f'href="{PAGE}/q_free?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = office.get(f"{PAGE}/q_free?page=2").text
+    assert _shown(second) == ids[50:100]
+    assert f'href="{PAGE}/q_free" rel="prev"' in second
+    assert f'href="{PAGE}/q_free?page=3" rel="next"' in second
+    last = office.get(f"{PAGE}/q_free?page=3").text
+    assert _shown(last) == ids[100:] and 'rel="next"' not in last and "101〜120件目" in last
+    # Out of range or not a number: the nearest page, never an error.
+    assert _shown(office.get(f"{PAGE}/q_free?page=99").text) == ids[100:]
+    assert _shown(office.get(f"{PAGE}/q_free?page=x").text) == ids[:PER_PAGE]
+    # A form posted from page 2 leads back to page 2 (at its answer), an error too.
+    token = csrf(office, PAGE)
+    saved = office.post(
+        f"{PAGE}/q_free/{ids[60]}",
+        data={"csrf_token": token, "redacted": "近所の件", "page": "2", "action": "code"},
+    )
+    assert saved.url.params.get("page") == "2"
+    assert _shown(saved.text) == ids[50:100]
+    refused = office.post(
+        f"{PAGE}/q_free/{ids[61]}",
+        data={"csrf_token": token, "page": "2", "action": "approve"},
+    )
+    assert "編集（匿名化）した文を保存してから" in refused.text
+    assert _shown(refused.text) == ids[50:100]
+    assert refused.url.params.get("page") == "2"
+    with db.session(write=False) as session:
+        study = session.exec(select(Study)).one()
+        assert opinions.count_answers(session, study, "q_free") == 120
+    assert page_number("2", 50) == (1, 1) and page_number("0", 51) == (1, 2)
+
+
 @pytest.mark.sqlite_only  # the same pages on either database; Chromium is the slow part
 def test_the_pages_fit_a_phone_and_a_desktop(
     db: Database, office_app: Litestar, browser: Browser
 ) -> None:
     with db.session() as session:
-        study, ids = _study(session, {"general": 2, "high_school": 1})
+        # More than a page: the page links show (page 2 holds the last three).
+        study, ids = _study(session, {"general": 52, "high_school": 1})
         cat = opinions.add_category(session, study, "相談窓口の周知", "yuki")
         opinions.code(session, study, ids[0], [cat.id], "3丁目の件", "yuki")  # type: ignore[list-item]
         session.commit()
@@ -77,7 +128,11 @@ def test_the_pages_fit_a_phone_and_a_desktop(
             page = browser.new_context(viewport=viewport).new_page()
             errors = console_errors(page)
             browser_log_in(page, base, "yuki")
-            for shot, path in (("opinions", PAGE), ("opinions-item", f"{PAGE}/q_free")):
+            for shot, path in (
+                ("opinions", PAGE),
+                ("opinions-item", f"{PAGE}/q_free"),
+                ("opinions-item-page2", f"{PAGE}/q_free?page=2"),
+            ):
                 page.goto(base + path)
                 check_fits(page, f"{shot}-{width}", errors)
             page.context.close()

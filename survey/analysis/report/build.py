@@ -17,7 +17,7 @@ from sqlmodel import Session
 from mailing.fonts import FontSet
 from survey.analysis.inputs import Inputs
 from survey.analysis.inputs import load as load_inputs
-from survey.analysis.report import appendix, figures, overview, results, tabulation
+from survey.analysis.report import appendix, figures, opinions, overview, results, tabulation
 from survey.analysis.report.assets import Outputs
 from survey.analysis.report.style import Heading, ReportDoc, Styles, wareki
 from survey.analysis.run import Built, suppressed_tables
@@ -119,7 +119,12 @@ def build(
     story += overview.chapter(inputs, ctx.values, styles, outputs)
     story.append(PageBreak())
     story += results.chapter(
-        analysis, ctx.values, styles, outputs, lambda d, t: step("結果 results", d, t)
+        analysis,
+        ctx.values,
+        styles,
+        outputs,
+        lambda d, t: step("結果 results", d, t),
+        lambda nums, k: opinions.section(inputs.opinions, ctx.forms, styles, nums, outputs, k),
     )
     story += _appendix_page(questionnaires, styles)
     slots: dict[tuple[str, int], int] = {}

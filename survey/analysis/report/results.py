@@ -134,7 +134,10 @@ def chapter(
     styles: Styles,
     outputs: Outputs,
     progress: Callable[[int, int], None],
+    after: Callable[[Numbers, int], list[Flowable]] | None = None,
 ) -> list[Flowable]:
+    """``after``: a section after the cohorts' (自由意見), given the running numbers and its
+    section number; nothing when it returns nothing."""
     nums = Numbers(2)
     out: list[Flowable] = [Heading("第2章　調査の結果", styles.h1, 0, "ch2")]
     summary = [t for t in analysis.tables if t.kind == "summary"]
@@ -185,7 +188,10 @@ def chapter(
                 out.append(Spacer(1, 4 * mm))
                 done += 1
                 progress(done, total)
-    out += safety(values, styles, first + len(cohorts))
+    following = first + len(cohorts)
+    extra = after(nums, following) if after is not None else []
+    out += extra
+    out += safety(values, styles, following + bool(extra))
     return out
 
 

@@ -52,6 +52,10 @@ class Styles:
         self.plain = style("plain", 10, spaceAfter=1.5 * mm)
         self.caption = style("caption", 9.5, spaceBefore=2 * mm, spaceAfter=1 * mm, keepWithNext=1)
         self.note = style("note", 8, leading=11)
+        # A quoted excerpt: its 「 hangs, so the lines after the first align with the text.
+        self.quote = style(
+            "quote", 9.5, leftIndent=6 * mm + 9.5, firstLineIndent=-9.5, spaceAfter=1.5 * mm
+        )
         self.cell = style("cell", 8, leading=10)
         self.cell_head = style(
             "cell_head", 8.5, leading=11, spaceBefore=2.5 * mm, spaceAfter=1 * mm

@@ -51,15 +51,37 @@ def opinions_category(request: Req, state: State, name: FromPath[str]) -> Redire
     return Redirect(target)
 
 
+PER_PAGE = 50  # answers per page of an item
+
+
+def page_number(raw: object, total: int) -> tuple[int, int]:
+    """The page asked for (1 when it is not a number), within 1..pages; and pages."""
+    pages = max(1, -(-total // PER_PAGE))
+    try:
+        number = int(str(raw))
+    except ValueError:
+        number = 1
+    return min(max(number, 1), pages), pages
+
+
+def _item_url(name: str, variable: str, number: int) -> str:
+    base = f"/office/studies/{name}/opinions/{variable}"
+    return f"{base}?page={number}" if number > 1 else base
+
+
 @get("/studies/{name:str}/opinions/{variable:str}", opt={"roles": (ANALYST,)}, sync_to_thread=True)
 def opinions_item(
     request: Req, state: State, name: FromPath[str], variable: FromPath[str]
 ) -> Template:
+    """The item's answers, :data:`PER_PAGE` a page (``?page=N``)."""
     error = request.query_params.get("error")
     with office_of(state).read() as session:
         study = find_study(session, name)
         cats = opinions.categories(session, study)
-        rows = opinions.answers(session, study, variable)
+        total = opinions.count_answers(session, study, variable)
+        number, pages = page_number(request.query_params.get("page", 1), total)
+        offset = (number - 1) * PER_PAGE
+        rows = opinions.answers(session, study, variable, offset, PER_PAGE)
     flags = {
         a.text.id: opinions.identifier_flags(a.coding.redacted)
         for a in rows
@@ -68,7 +90,9 @@ def opinions_item(
     return page(
         request, "opinions_item.html", study=study, variable=variable, categories=cats,
         rows=rows, flags=flags, error=error, question=opinions.question_text(variable),
-        cohorts=COHORT_LABELS,
+        cohorts=COHORT_LABELS, number=number, pages=pages, total=total, first=offset + 1,
+        prev_url=_item_url(name, variable, number - 1) if number > 1 else None,
+        next_url=_item_url(name, variable, number + 1) if number < pages else None,
     )  # fmt: skip
 
 
@@ -82,7 +106,9 @@ def opinions_answer(
     request: Req, state: State, name: FromPath[str], variable: FromPath[str], answer: FromPath[int]
 ) -> Redirect:
     staff, fields = form_of(request)
-    target = f"/office/studies/{name}/opinions/{variable}"
+    # Back to the page the form was on (a number only: never echo what was posted).
+    number, _ = page_number(fields.get("page", 1), 10**9)
+    target = _item_url(name, variable, number)
     action = fields.get("action", "code")
     chosen = [int(k.removeprefix("cat_")) for k in fields if k.startswith("cat_")]
     try:
@@ -100,5 +126,6 @@ def opinions_answer(
                 else:
                     opinions.withdraw(session, study, answer, staff.name)
     except opinions.OpinionError as e:
-        return Redirect(target, query_params={"error": f"#{answer}: {e}"})
+        query = {"error": f"#{answer}: {e}", **({"page": str(number)} if number > 1 else {})}
+        return Redirect(_item_url(name, variable, 1), query_params=query)
     return Redirect(f"{target}#a{answer}")
