@@ -34,8 +34,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Tests in as many worker processes as the machine has cores (pytest-xdist; CI has 2): each
+# worker has its own temporary folders and its own throwaway PostgreSQL cluster.
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --maxprocesses 4
 
 bench: install
 	$(PY) bench/draw_benchmark.py

@@ -2,7 +2,7 @@
 
 Starts ``survey-collector serve`` (the real server, its own process, or ``--workers N``) on
 a throwaway study with enough general-cohort codes, then drives it with ``--clients``
-concurrent HTTP clients (asyncio + httpx, one connection each):
+concurrent HTTP clients (bare asyncio streams, one keep-alive connection each):
 
 1. baseline: ``GET /healthz`` (no database, a tiny JSON reply);
 2. intake: ``POST /api/responses`` with a sealed answer (8 KiB + 48 bytes, sealed beforehand
@@ -13,7 +13,7 @@ transfers on the wire (gzip): landing page, stylesheet, script bundle, study inf
 check and the form fragment.
 
 Usage: ``.venv/bin/python bench/intake_benchmark.py [--clients 100] [--requests 2000]
-[--workers N] [--postgres]`` (``--postgres``: a throwaway PostgreSQL cluster instead of
+[--workers N] [--postgres] [--repeat 3]`` (``--postgres``: a throwaway PostgreSQL cluster instead of
 SQLite, as tests/pgcluster.py starts it).
 """
 
@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -78,6 +79,9 @@ def sealed_bodies(codes: list[str], public: bytes) -> list[dict[str, str]]:
     return out
 
 
+NAMES = ("GET /healthz (baseline)", "POST /api/responses (intake)")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,28 +89,70 @@ def free_port() -> int:
         return port
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection on bare asyncio streams. The load generator shares
+    the server's 2 cores, so it must cost little: httpx spent about as much CPU per request
+    as the server's trivial endpoint, and its share showed up as the server's latency."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def send(self, request: bytes) -> int:
+        """Send one prepared request; its status once the whole reply has been read."""
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def prepare(host: str, method: str, path: str, body: dict[str, str] | None) -> bytes:
+    """The bytes of one request, built before the clock starts."""
+    data = b"" if body is None else json.dumps(body).encode()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(data)}"]
+    if body is not None:
+        lines.append("Content-Type: application/json")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
 async def load(
     base: str, clients: int, requests: list[tuple[str, str, dict[str, str] | None]]
 ) -> tuple[float, list[float], dict[int, int]]:
     """Run ``requests`` with ``clients`` concurrent workers; (seconds, latencies, statuses)."""
-    queue: asyncio.Queue[tuple[str, str, dict[str, str] | None]] = asyncio.Queue()
-    for r in requests:
-        queue.put_nowait(r)
+    host, port = base.removeprefix("http://").split(":")
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for method, path, body in requests:
+        queue.put_nowait(prepare(f"{host}:{port}", method, path, body))
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     ready = asyncio.Barrier(clients + 1)
+    warm_up = prepare(f"{host}:{port}", "GET", "/healthz", None)
 
     async def worker() -> None:
-        limits = httpx.Limits(max_connections=1)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-            await client.get("/healthz")  # connect first: time requests, not TCP set-up
+        connection = await Connection.open(host, int(port))
+        try:
+            await connection.send(warm_up)  # connect first: time requests, not TCP set-up
             await ready.wait()
             while not queue.empty():
-                method, path, body = queue.get_nowait()
+                request = queue.get_nowait()
                 start = time.perf_counter()
-                reply = await client.request(method, path, json=body)
+                status = await connection.send(request)
                 latencies.append(time.perf_counter() - start)
-                statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            connection.close()
 
     tasks = [asyncio.create_task(worker()) for _ in range(clients)]
     await ready.wait()
@@ -145,6 +191,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved pairs of runs")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="intake-bench-"))
@@ -165,7 +212,7 @@ def main() -> None:
                 sys.exit("PostgreSQL server binaries (initdb, pg_ctl) not found")
             env["SURVEY_DATABASE_URL"] = new_database(stack.enter_context(cluster(bindir)))
         print(f"setting up {args.requests + 1:,} codes and sealed answers ...", file=sys.stderr)
-        codes, public = setup(env, args.requests + 1)
+        codes, public = setup(env, args.requests * args.repeat + 1)
         bodies = sealed_bodies(codes[1:], public)
         port = free_port()
         exe = Path(sys.executable).parent / "survey-collector"
@@ -184,11 +231,16 @@ def main() -> None:
                 except httpx.TransportError:
                     time.sleep(0.1)
             trivial = [("GET", "/healthz", None)] * args.requests
-            intake = [("POST", "/api/responses", b) for b in bodies]
-            runs = {
-                "GET /healthz (baseline)": asyncio.run(load(base, args.clients, trivial)),
-                "POST /api/responses (intake)": asyncio.run(load(base, args.clients, intake)),
-            }
+            pairs = []
+            for i in range(args.repeat):  # interleaved: both see the same machine
+                batch = bodies[i * args.requests : (i + 1) * args.requests]
+                intake = [("POST", "/api/responses", b) for b in batch]
+                pairs.append(
+                    (
+                        asyncio.run(load(base, args.clients, trivial)),
+                        asyncio.run(load(base, args.clients, intake)),
+                    )
+                )
             visit = first_visit_bytes(base, codes[0])
         finally:
             server.send_signal(signal.SIGINT)
@@ -198,18 +250,24 @@ def main() -> None:
             f"{args.workers} worker process(es), "
             f"{'PostgreSQL' if args.postgres else 'SQLite'}\n"
         )
-        print("| endpoint | requests/s | p50 ms | p99 ms | replies |")
-        print("|---|---:|---:|---:|---|")
-        base_rate = None
-        for name, (seconds, latencies, statuses) in runs.items():
-            rate = len(latencies) / seconds
-            base_rate = base_rate or rate
-            replies = ", ".join(f"{n:,}×{s}" for s, n in sorted(statuses.items()))
-            print(
-                f"| {name} | {rate:,.0f} ({rate / base_rate:.2f}×) | "
-                f"{statistics.median(latencies) * 1000:.1f} | "
-                f"{percentile(latencies, 99) * 1000:.1f} | {replies} |"
-            )
+        print("| run | endpoint | requests/s | p50 ms | p99 ms | replies |")
+        print("|---|---|---:|---:|---:|---|")
+        ratios = []
+        for i, pair in enumerate(pairs, 1):
+            base_rate = len(pair[0][1]) / pair[0][0]
+            ratios.append(len(pair[1][1]) / pair[1][0] / base_rate)
+            for name, (seconds, latencies, statuses) in zip(NAMES, pair, strict=True):
+                rate = len(latencies) / seconds
+                replies = ", ".join(f"{n:,}×{s}" for s, n in sorted(statuses.items()))
+                print(
+                    f"| {i} | {name} | {rate:,.0f} ({rate / base_rate:.2f}×) | "
+                    f"{statistics.median(latencies) * 1000:.1f} | "
+                    f"{percentile(latencies, 99) * 1000:.1f} | {replies} |"
+                )
+        print(
+            f"\nratio intake / healthz: median {statistics.median(ratios):.2f}× "
+            f"(range {min(ratios):.2f}–{max(ratios):.2f}×)"
+        )
         print("\n| first visit to the form (gzip on the wire) | bytes |")
         print("|---|---:|")
         for name, size in visit:
