@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from survey.analysis import charts, disclosure
@@ -92,3 +93,21 @@ def test_response_rate_chart_stacks_web_and_paper() -> None:
     bars = [(round(p.get_x(), 6), round(p.get_width(), 6)) for p in ax.patches]
     assert (0.0, 20.0) in bars and (20.0, 13.5) in bars and (0.0, 20.3) in bars
     assert {"33.5%", "20.3%"} <= set(_texts(fig))
+
+
+def test_charts_drawn_in_processes_equal_those_drawn_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # write_all spreads hundreds of charts over worker processes: the same files, in the
+    # same order, pixel for pixel, as one process draws them.
+    analysis = analysed(11, 80, 10)
+    monkeypatch.setattr(charts, "PARALLEL_FROM", 2)  # this small study takes that path too
+    one = charts.write_all(analysis, tmp_path / "one", workers=1)
+    two = charts.write_all(analysis, tmp_path / "two", workers=2)
+    assert len(one) >= 4
+    assert [p.relative_to(tmp_path / "one") for p in one] == [
+        p.relative_to(tmp_path / "two") for p in two
+    ]
+    for a, b in zip(one, two, strict=True):
+        if a.suffix == ".png":
+            assert a.read_bytes() == b.read_bytes(), a.name
