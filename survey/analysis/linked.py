@@ -216,11 +216,15 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
     multi_truth: list[float] = []
     offset = 0
     pending_multi: list[tuple[str, Spec, pd.DataFrame, list[str]]] = []
+    observed_sizes: list[pd.DataFrame] = []
     for cohort in COHORTS:
         idx = COHORTS.index(cohort)
         if group_of(cohort) != group or not len(analysis.positions(idx)):
             continue
-        rows = analysis.rows_of(idx, core_cols)
+        # The combinations the respondents hold, with their counts: one pass over the rows.
+        observed = analysis.rows_of(idx, core_cols).value_counts(core_cols, sort=False)
+        seen = observed.index.to_frame(index=False)
+        observed_sizes.append(seen.assign(_n=observed.to_numpy()))
         core = [s for s in analysis.specs[cohort] if s.id in core_ids and s.kind == "single"]
         enum = enumerate_atoms(analysis, cohort, core)
         block = pd.DataFrame(index=range(len(enum)))
@@ -228,13 +232,13 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
             prefix, name = col.split(":", 1)
             inside = cohort in _cohorts_of(prefix) and name in enum.columns
             block[col] = enum[name].to_numpy() if inside else OUTSIDE
-        block = pd.concat([block, rows[var_cols]], ignore_index=True).drop_duplicates()
+        block = pd.concat([block, seen[var_cols]], ignore_index=True).drop_duplicates()
         if not var_cols:
             block = pd.DataFrame(index=[0])
         own = [b for b in by_cols if b.startswith(f"by:{cohort}:")]
         block = block.reset_index(drop=True)
         for b in own:
-            values = _by_values(analysis, b, np.unique(rows[b].to_numpy()))
+            values = _by_values(analysis, b, seen[b].unique())
             block = block.merge(pd.DataFrame({b: values}), how="cross")
         block["cohort"] = idx
         for b in by_cols:
@@ -249,8 +253,7 @@ def build_linked(analysis: Analysis, tables: list[Table], group: str) -> Linked:
         offset += len(block)
         blocks_core.append(block)
     atoms = pd.concat(blocks_core)
-    present = pd.concat([analysis.rows_of(int(i), core_cols) for i in atoms["cohort"].unique()])
-    sizes = present.groupby(core_cols).size().rename("_n").reset_index()
+    sizes = pd.concat(observed_sizes, ignore_index=True)
     counts = atoms.merge(sizes, on=core_cols, how="left")["_n"].fillna(0).to_numpy(np.float64)
     n_core = len(atoms)
     for cohort, spec, block, own in pending_multi:
