@@ -31,29 +31,23 @@ def rao_scott(design: Design, row: str, col: str) -> ChisqResult:
     return rao_scott_codes(design, r, c)
 
 
-def compact(codes: Ints) -> Ints:
-    """Codes renumbered 0.. over the values present (-1 stays missing), as
-    :meth:`Design.codes` gives a column's present categories in sorted order."""
-    valid = codes >= 0
-    present = np.flatnonzero(np.bincount(codes[valid])) if valid.any() else codes[:0]
-    remap = np.full(int(present.max()) + 1 if len(present) else 1, -1, dtype=np.int64)
-    remap[present] = np.arange(len(present))
-    return np.where(valid, remap[np.where(valid, codes, 0)], -1)
-
-
 def rao_scott_codes(design: Design, r: Ints, c: Ints) -> ChisqResult:
     """:func:`rao_scott` of two code arrays over the design's rows (categories 0.., each
-    present somewhere; -1 missing): the tables' tests give their codes without building
-    and factorising columns."""
-    nr, nc = int(r.max()) + 1, int(c.max()) + 1
+    present somewhere; -1 missing)."""
+    rows = np.flatnonzero((r >= 0) & (c >= 0))
+    return rao_scott_rows(design, rows, r[rows], c[rows], int(r.max()) + 1, int(c.max()) + 1)
+
+
+def rao_scott_rows(design: Design, rows: Ints, r: Ints, c: Ints, nr: int, nc: int) -> ChisqResult:
+    """:func:`rao_scott` from the rows in the table (positions in the design) and their
+    codes 0..nr-1 and 0..nc-1: the tables' tests give them without building, factorising
+    or scanning million-row columns."""
     if nr < 2 or nc < 2:
         raise DataError(
             "検定には2つ以上の区分が各変数に必要です。",
             "The test needs at least two categories in each variable.",
         )
-    ok = (r >= 0) & (c >= 0)
-    rows = np.flatnonzero(ok)
-    cell = r[rows] + nr * c[rows]  # rows vary fastest, as R's interaction() and expand.grid
+    cell = r + nr * c  # rows vary fastest, as R's interaction() and expand.grid
     k = nr * nc
     w = design._w[rows]
     total = w.sum()

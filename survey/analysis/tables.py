@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survey.analysis.chisq import ChisqResult, compact, rao_scott_codes
+from survey.analysis.chisq import ChisqResult, rao_scott_rows
 from survey.analysis.design import Design
 from survey.analysis.study import POOLS, poolable_items
 from survey.analysis.variables import (
@@ -235,7 +235,7 @@ def build(df: pd.DataFrame, design: Design, forms: dict[str, Form]) -> Analysis:
     frame: dict[str, np.ndarray] = {
         "cohort": df["cohort"].astype(str).map(cohort_index).to_numpy(dtype=np.int64)
     }
-    present = set(df["cohort"].astype(str))
+    present = set(df["cohort"].astype(str).unique())
     tables: list[Table] = []
     by_cohort: dict[str, dict[str, dict[str, np.ndarray]]] = {}
     for cohort, cohort_specs in all_specs.items():
@@ -325,14 +325,19 @@ def _test(
     if spec.kind != "single":
         return None
     options = sum(1 for _, codes in spec.rows if codes[0] >= 0 and codes[0] not in (-7,))
-    x = cols[spec.id].astype(np.int64)
-    x = np.where((x >= 0) & (x < options), x, -1)
-    bb = np.where(b >= 0, b, -1).astype(np.int64)
-    ok = (x >= 0) & (bb >= 0)
-    if (np.bincount(x[ok]) > 0).sum() < 2 or (np.bincount(bb[ok]) > 0).sum() < 2:
+    x = cols[spec.id]
+    valid_x, valid_b = (x >= 0) & (x < options), b >= 0
+    rows = np.flatnonzero(valid_x & valid_b)
+    xr, br = x[rows].astype(np.int64), b[rows].astype(np.int64)
+    if (np.bincount(xr) > 0).sum() < 2 or (np.bincount(br) > 0).sum() < 2:
         return None
+    # Categories as the design would number a column's: those present where it has a value
+    # (also outside the table), in sorted order.
+    px = np.flatnonzero(np.bincount(x[valid_x].astype(np.int64)))
+    pb = np.flatnonzero(np.bincount(b[valid_b].astype(np.int64)))
+    r, c = np.searchsorted(px, xr), np.searchsorted(pb, br)
     try:
-        return rao_scott_codes(design, compact(x), compact(bb))
+        return rao_scott_rows(design, rows, r, c, len(px), len(pb))
     except (DataError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
         return None
 
