@@ -122,3 +122,12 @@ def test_csv_bytes_are_the_row_by_row_writers(rows: list[tuple[object, ...]]) ->
     df["nullable"] = pd.array([r[3] if r[3] % 3 else None for r in rows], dtype="Int64")
     df["picks"] = pd.array([None if r[3] % 4 == 0 else f"{r[3]} 3" for r in rows], dtype="string")
     assert exports.csv_bytes(df) == _row_by_row(df)
+
+
+def test_csv_bytes_of_one_column_and_of_signed_zeros() -> None:
+    # A row of one empty field is quoted by the csv module (""), and -0.0 is not 0.0.
+    for df in (
+        pd.DataFrame({"区分": ["", None, "a,b"]}),
+        pd.DataFrame({"x": [0.0, -0.0, float("nan")], "y": ["", "=1", None]}),
+    ):
+        assert exports.csv_bytes(df) == _row_by_row(df)
