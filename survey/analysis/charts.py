@@ -16,10 +16,12 @@ the report.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+import subprocess
+import sys
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -199,11 +201,39 @@ def write_all(analysis: Analysis, folder: Path, workers: int | None = None) -> l
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     if workers < 2 or len(jobs) < PARALLEL_FROM:
         return [p for job in jobs for p in _draw(job)]
-    # forkserver: a clean process, never a fork of a server's threads.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        drawn = pool.map(_draw, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
-        return [p for paths in drawn for p in paths]
+    return [p for paths in _draw_in_processes(jobs, workers) for p in paths]
+
+
+def _draw_in_processes(jobs: list[Job], workers: int) -> list[list[Path]]:
+    """The jobs drawn by ``workers`` child processes (``python -m survey.analysis.charts``),
+    each given every ``workers``-th job; the results in the jobs' order. Fresh interpreters,
+    not multiprocessing: a fork would copy a server's threads mid-lock, and spawn or
+    forkserver import the caller's main module again (a script without a __main__ guard
+    would run twice). The pickles pass only between this process and its own children."""
+    chunks = [jobs[i::workers] for i in range(workers)]
+    command = [sys.executable, "-m", "survey.analysis.charts"]
+    children = [
+        subprocess.Popen(command, stdin=PIPE, stdout=PIPE)  # noqa: S603  # our own module
+        for _ in chunks
+    ]
+    for child, chunk in zip(children, chunks, strict=True):
+        assert child.stdin is not None
+        child.stdin.write(pickle.dumps(chunk))
+        child.stdin.close()
+    results = []
+    for child in children:
+        assert child.stdout is not None
+        output = child.stdout.read()
+        if child.wait() != 0:
+            raise RuntimeError(f"chart worker failed (exit {child.returncode})")
+        results.append(pickle.loads(output))  # noqa: S301  # from our own child
+    return [results[j % workers][j // workers] for j in range(len(jobs))]
+
+
+def _worker() -> None:
+    """A chart worker: jobs in a pickle on stdin, their files' paths in one on stdout."""
+    jobs: list[Job] = pickle.loads(sys.stdin.buffer.read())  # noqa: S301  # from our parent
+    sys.stdout.buffer.write(pickle.dumps([_draw(job) for job in jobs]))
 
 
 def response_rate_chart(rates: list[tuple[str, float, float]]) -> Figure:
@@ -295,3 +325,7 @@ def interval_chart(table: Table) -> Figure:
     _footnotes(fig, font, hidden, False)
     fig.subplots_adjust(top=1 - 0.75 / fig.get_figheight())
     return fig
+
+
+if __name__ == "__main__":
+    _worker()

@@ -7,6 +7,7 @@ import itertools
 import math
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,25 @@ def test_charts_drawn_in_processes_equal_those_drawn_in_one(
     for a, b in zip(one, two, strict=True):
         if a.suffix == ".png":
             assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_a_script_without_a_main_guard_draws_its_charts_once(tmp_path: Path) -> None:
+    # The worker processes come from a fork server, which by default imports the caller's
+    # main module: an analyst's script without `if __name__ == "__main__"` would run again
+    # inside it. The server preloads the charts module instead.
+    script = tmp_path / "analyst.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "from pathlib import Path\n"
+        "from survey.analysis import charts\n"
+        "from tests.analysis.test_disclosure import analysed\n"
+        "charts.PARALLEL_FROM = 2\n"
+        f"drawn = charts.write_all(analysed(11, 80, 10), Path({str(tmp_path / 'out')!r}), 2)\n"
+        "print('drawn', len(drawn), flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("drawn ") == 1, done.stdout
