@@ -209,24 +209,31 @@ def _draw_in_processes(jobs: list[Job], workers: int) -> list[list[Path]]:
     each given every ``workers``-th job; the results in the jobs' order. Fresh interpreters,
     not multiprocessing: a fork would copy a server's threads mid-lock, and spawn or
     forkserver import the caller's main module again (a script without a __main__ guard
-    would run twice). The pickles pass only between this process and its own children."""
+    would run twice). The pickles pass only between this process and its own children, in
+    memory (the tables hold their unsuppressed figures: never written to disk)."""
     chunks = [jobs[i::workers] for i in range(workers)]
     command = [sys.executable, "-m", "survey.analysis.charts"]
     children = [
         subprocess.Popen(command, stdin=PIPE, stdout=PIPE)  # noqa: S603  # our own module
         for _ in chunks
     ]
-    for child, chunk in zip(children, chunks, strict=True):
-        assert child.stdin is not None
-        child.stdin.write(pickle.dumps(chunk))
-        child.stdin.close()
     results = []
-    for child in children:
-        assert child.stdout is not None
-        output = child.stdout.read()
-        if child.wait() != 0:
-            raise RuntimeError(f"chart worker failed (exit {child.returncode})")
-        results.append(pickle.loads(output))  # noqa: S301  # from our own child
+    try:
+        for child, chunk in zip(children, chunks, strict=True):
+            assert child.stdin is not None
+            child.stdin.write(pickle.dumps(chunk))
+            child.stdin.close()
+        for child in children:
+            assert child.stdout is not None
+            output = child.stdout.read()
+            if child.wait() != 0:
+                raise RuntimeError(f"chart worker failed (exit {child.returncode})")
+            results.append(pickle.loads(output))  # noqa: S301  # from our own child
+    finally:
+        for child in children:  # none left running after a failure
+            if child.poll() is None:
+                child.kill()
+                child.wait()
     return [results[j % workers][j // workers] for j in range(len(jobs))]
 
 
