@@ -37,7 +37,7 @@ lint: install
 # Tests in as many worker processes as the machine has cores (pytest-xdist; CI has 2): each
 # worker has its own temporary folders and its own throwaway PostgreSQL cluster.
 test: lint
-	$(VENV)/bin/pytest -n auto --maxprocesses 4
+	$(VENV)/bin/pytest -n auto --maxprocesses 4 --dist worksteal
 
 bench: install
 	$(PY) bench/draw_benchmark.py

@@ -23,6 +23,8 @@ from survey.simulate import random_answers
 from tests.conftest import Issued
 from tests.helpers import STUDY_PRIVATE_KEY, STUDY_PUBLIC_KEY, carry_to_office, seal
 
+pytestmark = pytest.mark.slow  # long: scheduled first (tests/conftest.py)
+
 MARK = "＊"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +71,7 @@ def analysed(seed: int, n: int, threshold: int) -> tables.Analysis:
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking costs minutes of LPs
     suppress_health_check=[HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(25, 140), threshold=st.sampled_from([5, 10]))
 def test_no_suppressed_cell_can_be_recovered(seed: int, n: int, threshold: int) -> None:
     analysis = analysed(seed, n, threshold)

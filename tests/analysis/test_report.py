@@ -50,6 +50,8 @@ from tests.erasure import conftest as erasure
 from tests.erasure.conftest import Erasable
 from tests.mailing.test_golden import compare
 
+pytestmark = pytest.mark.slow  # long: scheduled first (tests/conftest.py)
+
 erasable = erasure.erasable  # the erasure tests' fixture: a drawn study and its staff
 
 STANDARD_14 = re.compile(r"^(Helvetica|Times|Courier|Symbol|ZapfDingbats)")

@@ -345,6 +345,7 @@ def test_register_synth_is_deterministic(run, tmp_path: Path) -> None:  # type: 
     assert a.read_bytes() == b.read_bytes() != c.read_bytes()
 
 
+@pytest.mark.slow
 def test_demo_no_serve(run, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     result = run("demo", "--no-serve", extra_env={"SURVEY_KEY_PASSPHRASE": ""})
     assert result.exit_code == 0, result.stderr

@@ -17,6 +17,8 @@ from survey.db import Database
 from survey.models import DatasetBuild
 from survey.settings import load_settings
 
+pytestmark = pytest.mark.slow  # long: scheduled first (tests/conftest.py)
+
 
 def test_a_personal_erasure_of_the_demo_study(  # type: ignore[no-untyped-def]
     run, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -28,6 +28,8 @@ from tests.web.office_helpers import PASSWORD, csrf, log_in, make_staff
 from tests.web.test_e2e_office import WIDTHS, check_fits, console_errors
 from tests.web.test_e2e_office import log_in as browser_log_in
 
+pytestmark = pytest.mark.slow  # long: scheduled first (tests/conftest.py)
+
 Client = TestClient[Litestar]
 STUDY = "/office/studies/default"
 
