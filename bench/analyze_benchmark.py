@@ -12,8 +12,10 @@ database (no draw: no household factor; the fieldwork table from the same counts
 
 Each run is a child process that reads the generated Parquet file, then times the phases of
 ``survey.analysis.run.analyze`` from its progress callback (tables, disclosure, audit,
-CSV, XLSX, charts, SAV + codebook, microdata) into a temporary folder, with its peak RSS
-(the kernel's high-water mark, reset after loading: /proc/self/clear_refs). The baseline, in
+CSV, XLSX, charts, and the wait at the end for the row-level files: dataset.sav, codebook
+and microdata, which a second interpreter writes meanwhile) into a temporary folder, with
+its peak RSS (the kernel's high-water mark, reset after loading: /proc/self/clear_refs) plus
+its largest child's. The baseline, in
 its own child on the same rows: ``DataFrame.to_csv`` and a bare ``pyreadstat.write_sav`` of
 the numeric frame. Median of ``--repeat`` runs; MB = 2**20 bytes.
 
@@ -49,7 +51,7 @@ COHORTS = {
     "general": (0.43, 0.55, 1.0, 0.20),
 }
 K6_SHARES = np.array([0.42, 0.28, 0.16, 0.09, 0.05])  # scores 0..4 of one item
-PHASES = ("tables", "disclosure", "audit", "csv", "xlsx", "charts", "sav", "microdata")
+PHASES = ("tables", "disclosure", "audit", "csv", "xlsx", "charts", "row files wait")
 
 
 def _holds(cond: Any, cols: dict[str, Any]) -> np.ndarray:
@@ -229,9 +231,14 @@ def _reset_peak() -> None:
 
 
 def _peak_mb() -> float:
+    """This process's peak RSS plus its largest child's (the row files' or a chart worker's):
+    an upper bound of what they held together."""
+    import resource
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+            return int(line.split()[1]) / 1024 + child
     return float("nan")
 
 
@@ -276,11 +283,10 @@ def child(kind: str, parquet: Path, result: Path) -> None:
                 ("csv", marks[("集計 tables", 3)], csv_end),
                 ("xlsx", csv_end, marks[("グラフ charts", 0)]),
                 ("charts", marks[("グラフ charts", 0)], marks[("グラフ charts", 1)]),
-                ("sav", marks[("SPSS", 0)], marks[("SPSS", 1)]),
                 (
-                    "microdata",
-                    marks[("ミクロデータ microdata", 0)],
-                    marks[("ミクロデータ microdata", 1)],
+                    "row files wait",  # written beside the rest (run.ROWS_BESIDE): waited for
+                    marks[("SPSS・ミクロデータ", 0)],
+                    marks[("SPSS・ミクロデータ", 1)],
                 ),
             ]
             times.update({name: b - a for name, a, b in edges})

@@ -20,6 +20,10 @@ class SurveyError(Exception):
     def __str__(self) -> str:
         return f"{self.ja}\n{self.en}"
 
+    def __reduce__(self) -> tuple[type[SurveyError], tuple[str, str]]:
+        # Both messages survive a pickle (an error raised in survey.analysis.offload's child).
+        return type(self), (self.ja, self.en)
+
 
 class DataError(SurveyError):
     """The input data (a file, the database state) is wrong: exit code 1."""

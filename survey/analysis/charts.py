@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
-import subprocess
-import sys
 from pathlib import Path
-from subprocess import PIPE
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -29,6 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from survey.analysis.disclosure import FOOTNOTE, MARK
+from survey.analysis.offload import Offload, results
 from survey.analysis.tables import Analysis, Cell, Table, group_label
 
 COLOR = "#3b6ea5"
@@ -204,43 +201,16 @@ def write_all(analysis: Analysis, folder: Path, workers: int | None = None) -> l
     return [p for paths in _draw_in_processes(jobs, workers) for p in paths]
 
 
+def _draw_many(jobs: list[Job]) -> list[list[Path]]:
+    return [_draw(job) for job in jobs]
+
+
 def _draw_in_processes(jobs: list[Job], workers: int) -> list[list[Path]]:
-    """The jobs drawn by ``workers`` child processes (``python -m survey.analysis.charts``),
-    each given every ``workers``-th job; the results in the jobs' order. Fresh interpreters,
-    not multiprocessing: a fork would copy a server's threads mid-lock, and spawn or
-    forkserver import the caller's main module again (a script without a __main__ guard
-    would run twice). The pickles pass only between this process and its own children, in
-    memory (the tables hold their unsuppressed figures: never written to disk)."""
-    chunks = [jobs[i::workers] for i in range(workers)]
-    command = [sys.executable, "-m", "survey.analysis.charts"]
-    children = [
-        subprocess.Popen(command, stdin=PIPE, stdout=PIPE)  # noqa: S603  # our own module
-        for _ in chunks
-    ]
-    results = []
-    try:
-        for child, chunk in zip(children, chunks, strict=True):
-            assert child.stdin is not None
-            child.stdin.write(pickle.dumps(chunk))
-            child.stdin.close()
-        for child in children:
-            assert child.stdout is not None
-            output = child.stdout.read()
-            if child.wait() != 0:
-                raise RuntimeError(f"chart worker failed (exit {child.returncode})")
-            results.append(pickle.loads(output))  # noqa: S301  # from our own child
-    finally:
-        for child in children:  # none left running after a failure
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-    return [results[j % workers][j // workers] for j in range(len(jobs))]
-
-
-def _worker() -> None:
-    """A chart worker: jobs in a pickle on stdin, their files' paths in one on stdout."""
-    jobs: list[Job] = pickle.loads(sys.stdin.buffer.read())  # noqa: S301  # from our parent
-    sys.stdout.buffer.write(pickle.dumps([_draw(job) for job in jobs]))
+    """The jobs drawn by ``workers`` child interpreters (:mod:`survey.analysis.offload`),
+    each given every ``workers``-th job; the results in the jobs' order."""
+    work = [Offload(_draw_many, jobs[i::workers]) for i in range(workers)]
+    drawn = results(work)
+    return [drawn[j % workers][j // workers] for j in range(len(jobs))]
 
 
 def response_rate_chart(rates: list[tuple[str, float, float]]) -> Figure:
@@ -332,7 +302,3 @@ def interval_chart(table: Table) -> Figure:
     _footnotes(fig, font, hidden, False)
     fig.subplots_adjust(top=1 - 0.75 / fig.get_figheight())
     return fig
-
-
-if __name__ == "__main__":
-    _worker()

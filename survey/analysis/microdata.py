@@ -33,7 +33,7 @@ import secrets
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,9 +60,6 @@ from survey.analysis.weights import CohortCounts
 from survey.cohorts import COHORTS
 from survey.errors import DataError
 from survey.forms.loader import Form
-
-if TYPE_CHECKING:
-    from survey.analysis.inputs import Inputs
 
 
 @dataclass(slots=True)
@@ -326,12 +323,14 @@ def check(frame: pd.DataFrame, k: int, forms: dict[str, Form]) -> list[str]:
     return problems
 
 
-def write(inputs: Inputs, out: Path) -> tuple[list[Path], dict[str, Any]]:
+def write(
+    df: pd.DataFrame, forms: dict[str, Form], counts: list[CohortCounts], k: int, out: Path
+) -> tuple[list[Path], dict[str, Any]]:
     """microdata.csv (UTF-8 with BOM), microdata.sav (labels, -9..-1 user-missing) and
-    microdata.json (what was recoded and suppressed)."""
+    microdata.json (what was recoded and suppressed) of the dataset ``df``."""
     from survey.analysis import exports
 
-    micro = build(inputs.df, inputs.forms, inputs.counts, inputs.threshold)
+    micro = build(df, forms, counts, k)
     csv, sav, report = out / "microdata.csv", out / "microdata.sav", out / "microdata.json"
     csv.write_bytes(exports.csv_bytes(micro.frame))
     exports.write_labelled_sav(micro.frame, micro.labels, micro.values, sav)

@@ -12,9 +12,11 @@ import pandas as pd
 from survey.analysis import charts, disclosure, exports, microdata, opinions, tables
 from survey.analysis.chisq import ChisqResult
 from survey.analysis.inputs import Inputs, design_table, rates_table
+from survey.analysis.offload import Offload
 from survey.analysis.opinions import Published
+from survey.analysis.weights import CohortCounts
 from survey.forms.codebook import write_xlsx as write_codebook
-from survey.forms.loader import load_forms
+from survey.forms.loader import Form, load_forms
 
 Progress = Callable[[str, int, int], None]
 
@@ -106,6 +108,45 @@ def analyze(
             progress(label, done, total)
 
     out.mkdir(parents=True, exist_ok=True)
+    rows = (inputs.df, inputs.forms, inputs.counts, inputs.threshold, out)
+    # The row-level files read only the dataset: on a large one a second interpreter writes
+    # them while this one estimates and suppresses (about half the time at a million rows).
+    beside = Offload(row_files, *rows) if len(inputs.df) >= ROWS_BESIDE else None
+    try:
+        return _analyze(inputs, out, step, computed, rows, beside)
+    finally:
+        if beside is not None:
+            beside.cancel()
+
+
+ROWS_BESIDE = 50_000  # rows from which a second interpreter writes the row-level files
+
+
+def row_files(
+    df: pd.DataFrame,
+    forms: dict[str, Form],
+    counts: list[CohortCounts],
+    threshold: int,
+    out: Path,
+) -> tuple[list[str], dict[str, Any]]:
+    """What reads the rows rather than the tables: dataset.sav (no free text), the codebook
+    and the microdata; their paths and the microdata's summary."""
+    sav = out / "dataset.sav"
+    exports.write_sav(df, forms, sav)
+    codebook = out / "codebook.xlsx"
+    write_codebook(load_forms(), codebook)
+    files, micro = microdata.write(df, forms, counts, threshold, out)
+    return [str(sav), str(codebook), *map(str, files)], micro
+
+
+def _analyze(
+    inputs: Inputs,
+    out: Path,
+    step: Progress,
+    computed: Built | None,
+    rows: tuple[Any, ...],
+    beside: Offload[tuple[list[str], dict[str, Any]]] | None,
+) -> dict[str, Any]:
     written: list[str] = []
     step("集計 tables", 0, 3)
     analysis, report = suppressed_tables(inputs, computed, lambda _: step("集計 tables", 1, 3))
@@ -142,18 +183,10 @@ def analyze(
     drawn = charts.write_all(analysis, out / "charts")
     written += [str(p) for p in drawn]
     step("グラフ charts", 1, 1)
-    step("SPSS", 0, 1)
-    sav = out / "dataset.sav"
-    exports.write_sav(inputs.df, inputs.forms, sav)
-    written.append(str(sav))
-    codebook = out / "codebook.xlsx"
-    write_codebook(load_forms(), codebook)
-    written.append(str(codebook))
-    step("SPSS", 1, 1)
-    step("ミクロデータ microdata", 0, 1)
-    files, micro = microdata.write(inputs, out)
-    written += [str(p) for p in files]
-    step("ミクロデータ microdata", 1, 1)
+    step("SPSS・ミクロデータ", 0, 1)
+    files, micro = row_files(*rows) if beside is None else beside.result()
+    written += files
+    step("SPSS・ミクロデータ", 1, 1)
     summary = {
         "study": inputs.study,
         "rows": len(inputs.df),

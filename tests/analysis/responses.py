@@ -9,7 +9,11 @@ from datetime import date
 
 import pandas as pd
 
+from survey.analysis.inputs import Inputs
+from survey.analysis.study import study_design
 from survey.analysis.weights import CohortCounts
+from survey.cohorts import COHORT_LABELS
+from survey.fieldwork import CohortRate, Fieldwork
 from survey.forms.loader import current_forms, load_forms
 from survey.ingest.accept import accept_answers
 from survey.ingest.dataset import frame_of
@@ -48,3 +52,24 @@ def dataset(sizes: dict[str, int] | None = None, seed: int = 3) -> pd.DataFrame:
 def counts(df: pd.DataFrame) -> list[CohortCounts]:
     present = df["cohort"].value_counts()
     return [CohortCounts(c, N, n, 0, int(present.get(c, 0))) for c, (N, n, _) in DEMO.items()]
+
+
+def inputs(df: pd.DataFrame, threshold: int = 10) -> Inputs:
+    """survey.analysis.inputs.Inputs as load() builds them from a study's database, for the
+    rows of :func:`dataset` (no draw: no household factor; the fieldwork from the counts)."""
+    by_channel = df.groupby(["cohort", "channel"]).size()
+    rates = [
+        CohortRate(
+            c.cohort,
+            COHORT_LABELS[c.cohort],
+            c.sampled,
+            c.undeliverable,
+            int(by_channel.get((c.cohort, "paper"), 0)),
+            int(by_channel.get((c.cohort, "web"), 0)),
+        )
+        for c in counts(df)
+    ]
+    work = Fieldwork("demo", rates, {}, {}, {}, None, None)
+    forms = current_forms(load_forms())
+    design = study_design(df, counts(df), None)
+    return Inputs("demo", df, design, counts(df), None, work, forms, threshold, "test")

@@ -115,9 +115,9 @@ def test_charts_drawn_in_processes_equal_those_drawn_in_one(
 
 
 def test_a_script_without_a_main_guard_draws_its_charts_once(tmp_path: Path) -> None:
-    # The worker processes come from a fork server, which by default imports the caller's
-    # main module: an analyst's script without `if __name__ == "__main__"` would run again
-    # inside it. The server preloads the charts module instead.
+    # multiprocessing's spawn and forkserver import the caller's main module in each worker:
+    # an analyst's script without `if __name__ == "__main__"` would run again inside them.
+    # The workers are fresh interpreters of survey.analysis.offload instead.
     script = tmp_path / "analyst.py"
     script.write_text(
         "import sys\n"

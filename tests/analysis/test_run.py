@@ -1,0 +1,58 @@
+"""``survey.analysis.run``: the row-level files written in a second interpreter (as analyze
+does on a large dataset) are the files one process writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+
+from survey.analysis import run
+from survey.analysis.offload import Offload
+from tests.analysis import responses
+
+
+def _read(out: Path) -> dict[str, object]:
+    data, meta = pyreadstat.read_sav(str(out / "dataset.sav"), user_missing=True)
+    micro = pd.read_csv(out / "microdata.csv", encoding="utf-8-sig")
+    return {
+        "dataset": data,
+        "labels": meta.column_names_to_labels,
+        "values": meta.variable_value_labels,
+        "missing": meta.missing_ranges,
+        # Shuffled on purpose (microdata.py): the same rows, in another order.
+        "microdata": micro.sort_values(list(micro.columns)).reset_index(drop=True),
+        "microdata.json": json.loads((out / "microdata.json").read_text()),
+    }
+
+
+def test_the_row_files_written_beside_are_those_written_in_one_process(tmp_path: Path) -> None:
+    # analyze() hands them to a second interpreter on a large dataset (run.ROWS_BESIDE).
+    inputs = responses.inputs(responses.dataset({"general": 160, "high_school": 60}))
+    args = (inputs.df, inputs.forms, inputs.counts, inputs.threshold)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "beside").mkdir()
+    one = run.row_files(*args, tmp_path / "one")
+    beside = Offload(run.row_files, *args, tmp_path / "beside").result()
+    assert (
+        [Path(f).name for f in one[0]]
+        == [Path(f).name for f in beside[0]]
+        == [
+            "dataset.sav",
+            "codebook.xlsx",
+            "microdata.csv",
+            "microdata.sav",
+            "microdata.json",
+        ]
+    )
+    assert one[1] == beside[1]
+    a, b = _read(tmp_path / "one"), _read(tmp_path / "beside")
+    for key in a:
+        if isinstance(a[key], pd.DataFrame):
+            pd.testing.assert_frame_equal(a[key], b[key])  # type: ignore[arg-type]
+        else:
+            assert a[key] == b[key], key
+    assert len(a["dataset"]) == 220  # type: ignore[arg-type]
+    assert (tmp_path / "one" / "codebook.xlsx").read_bytes()[:2] == b"PK"
