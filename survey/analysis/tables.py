@@ -130,6 +130,11 @@ def _counts(x: np.ndarray, k: int, domain: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(code, minlength=size * k).reshape(size, k)
 
 
+def _shifted(est: Estimates, start: int, size: int) -> Estimates:
+    """The estimates of domains start..start+size-1, numbered from 0 again."""
+    return {(g - start, c): v for (g, c), v in est.items() if start <= g < start + size}
+
+
 def _column_cells(
     design: Design,
     spec: Spec,
@@ -158,13 +163,22 @@ def _column_cells(
         base_column, base_codes = spec.id, tuple(range(k))
         base_n = counts.sum(axis=1)
     else:
+        # Every option in one pass: option r's domains are numbered r * size + code, each
+        # respondent once in each option's domain (a domain's estimate and variance use
+        # only its own rows, and the strata sizes come from the design, not these rows).
+        picks = [cols[f"{spec.id}#{r}"] for r in range(k)]
+        x, stacked = (
+            np.concatenate(picks),
+            np.concatenate([np.where(domain >= 0, domain + r * size, -1) for r in range(k)]),
+        )
+        est = _estimate(design, x, 2, stacked, np.tile(rows, k))
+        counts = _counts(x, 2, stacked, size * k)[:, 1].reshape(k, size)
         for r in range(k):
-            column = f"{spec.id}#{r}"
-            counts = _counts(cols[column], 2, domain, size)
-            estimates = _estimate(design, cols[column], 2, domain, rows)
-            per_row.append((column, 1, estimates, counts[:, 1]))
+            # An option nobody chose has no estimate (as a factor level nobody has).
+            own = _shifted(est, r * size, size) if (picks[r] == 1).any() else {}
+            per_row.append((f"{spec.id}#{r}", 1, own, counts[r]))
         base_column, base_codes = f"{spec.id}#0", (0, 1)
-        base_n = _counts(cols[base_column], 2, domain, size).sum(axis=1)
+        base_n = _counts(picks[0], 2, domain, size).sum(axis=1)
     nan = float("nan")
     out: dict[int, list[Cell]] = {}
     for code in codes:
