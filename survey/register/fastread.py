@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import codecs
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ def _layout(data: bytes) -> tuple[str, int] | None:
     """(encoding, offset of the first data line) if this path applies, else None."""
     if not data or b'"' in data or b"\0" in data or b"\x01" in data:
         return None
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if _bare_cr(data):
         return None  # a bare CR ends a line for csv; keep one meaning of "line"
     if data.startswith(codecs.BOM_UTF8):
         if not _decodes_utf8(data):
@@ -74,6 +75,15 @@ def _layout(data: bytes) -> tuple[str, int] | None:
         encoding = "cp932"
     end = data.find(b"\n")
     return encoding, (len(data) if end < 0 else end + 1)
+
+
+def _bare_cr(data: bytes) -> bool:
+    """Whether some CR is not followed by LF (one NumPy pass: half of two bytes.count)."""
+    if b"\r" not in data:
+        return False
+    octets = np.frombuffer(data, dtype=np.uint8)
+    cr = np.flatnonzero(octets == 0x0D)
+    return bool(cr[-1] == len(octets) - 1 or (octets[cr + 1] != 0x0A).any())
 
 
 def _decodes_utf8(data: bytes) -> bool:
@@ -173,27 +183,35 @@ def _read(
     checked: list[reader.Person] = []  # rows checked one by one and found good
     row_errors: list[reader.RowError] = []
     ids: list[tuple[int, str]] = []  # (line, normalised id) of rows checked one by one
-    line, at = 2, body_at
     view = memoryview(data)
-    while at < len(data):
-        end = data.find(b"\n", min(at + _CHUNK, len(data)) - 1)
-        end = len(data) if end < 0 else end + 1
-        lines = data.count(b"\n", at, end) + (data[end - 1] != 0x0A)
-        try:
-            got = _chunk(view[at:end], line, lines, width, index, line_encoding, lookups)
-        except (UnicodeDecodeError, pa.ArrowInvalid):
-            return None  # the row-by-row reader names the damaged byte and its line
-        if got is None:
-            return None
-        if got.columns is not None:
-            parts.append(got.columns)
-        for row_line, text in got.others:
-            _one_row(row_line, text, width, index, districts, checked, row_errors, ids)
-        line += lines
-        at = end
-        pa.default_memory_pool().release_unused()  # the chunk's freed pages, at once
-        if progress is not None:
-            progress(line - 1, total)
+    fields = [f"f{i}" for i in range(width)]
+    bounds = list(_bounds(data, body_at))
+    # The next chunk is parsed in a thread while this one is checked: both are Arrow's C++
+    # work outside the GIL, so the two cores overlap them.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def parse(k: int) -> Future[tuple[pa.Table, int]]:
+            return pool.submit(_parse, view[bounds[k][0] : bounds[k][1]], fields, line_encoding)
+
+        parsed = parse(0) if bounds else None
+        for k, (at, end, line, lines) in enumerate(bounds):
+            try:
+                assert parsed is not None
+                table = parsed.result()
+                parsed = parse(k + 1) if k + 1 < len(bounds) else None
+                got = _chunk(view[at:end], table, line, lines, width, index, line_encoding, lookups)
+            except (UnicodeDecodeError, pa.ArrowInvalid):
+                return None  # the row-by-row reader names the damaged byte and its line
+            if got is None:
+                return None
+            if got.columns is not None:
+                parts.append(got.columns)
+            for row_line, text in got.others:
+                _one_row(row_line, text, width, index, districts, checked, row_errors, ids)
+            del table, got
+            pa.default_memory_pool().release_unused()  # the chunk's freed pages, at once
+            if progress is not None:
+                progress(line + lines - 1, total)
     if progress is not None:
         progress(total, total)
     # The row-by-row order: by line, a row's own errors before its duplicate error.
@@ -251,8 +269,21 @@ def _parse(chunk: memoryview, names: list[str], encoding: str) -> tuple[pa.Table
     return table, invalid[0]
 
 
+def _bounds(data: bytes, body_at: int) -> Iterator[tuple[int, int, int, int]]:
+    """(start, end, first line number, lines) of each chunk: whole lines, ~_CHUNK bytes."""
+    line, at = 2, body_at
+    while at < len(data):
+        end = data.find(b"\n", min(at + _CHUNK, len(data)) - 1)
+        end = len(data) if end < 0 else end + 1
+        lines = data.count(b"\n", at, end) + (data[end - 1] != 0x0A)
+        yield at, end, line, lines
+        line += lines
+        at = end
+
+
 def _chunk(
     chunk: memoryview,
+    parsed: tuple[pa.Table, int],
     first_line: int,
     lines: int,
     width: int,
@@ -260,7 +291,7 @@ def _chunk(
     encoding: str,
     lookups: _Lookups,
 ) -> _Chunk | None:
-    table, invalid = _parse(chunk, [f"f{i}" for i in range(width)], encoding)
+    table, invalid = parsed
     if invalid == 0 and table.num_rows == lines:
         columns = [table.column(i).combine_chunks() for i in range(width)]
         plain = np.arange(lines)

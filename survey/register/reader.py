@@ -15,6 +15,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -373,7 +374,10 @@ def read_register(
     refuse_other_formats(data)
     from survey.register import fastread  # Arrow is imported only when a register is read
 
-    fast = fastread.read(data, districts, progress)
+    # hashlib lets go of the GIL on large data: the digest is taken on the other core.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(sha256_hex, data)
+        fast = fastread.read(data, districts, progress)
     if fast is not None:
         if fast.errors:
             raise RegisterError(fast.errors)
@@ -382,7 +386,7 @@ def read_register(
         header = data[: data.find(b"\n") + 1 or len(data)].decode(fast.encoding)
         fields = header.rstrip("\r\n").split(",")
         return Register(
-            sha256=sha256_hex(data),
+            sha256=digest.result(),
             encoding=fast.encoding,
             persons=fast.persons,
             data=data,
@@ -417,4 +421,4 @@ def read_register(
         raise RegisterError(errors)
     if not persons:
         raise DataError("住民のデータ行がありません。", "The register has no data rows.")
-    return Register(sha256=sha256_hex(data), encoding=encoding, persons=persons, data=data)
+    return Register(sha256=digest.result(), encoding=encoding, persons=persons, data=data)

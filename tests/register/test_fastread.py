@@ -4,6 +4,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from survey.errors import DataError
 from survey.register import fastread
@@ -112,6 +114,17 @@ def test_several_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(fast, list) and fast and fast == slow
 
 
+def test_a_bad_byte_in_a_later_chunk_leaves_the_file_to_the_row_by_row_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fastread, "_CHUNK", 2000)  # the bad chunk is parsed ahead, in a thread
+    lines = fuzzed(random.Random(7), 600, 0.0)
+    data = ("\r\n".join(lines) + "\r\n").encode("cp932", errors="replace") + b"\x82\xff\r\n"
+    assert fastread.read(data, SHIKI) is None
+    with pytest.raises(DataError):
+        read_register(data, SHIKI)
+
+
 def test_drawn_rows_are_read_from_their_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = fuzzed(random.Random(5), 300, 0.0)
     lines[1] += ",,"  # trailing commas on one row
@@ -131,11 +144,18 @@ def test_files_the_vectorised_path_leaves_to_the_row_by_row_reader() -> None:
     for data in (
         f'{header}\r\n"1",H,志木,,1980-01-01,男,,353-0004,本町1,\r\n'.encode(),  # quotes
         f"{header}\r{row}\r".encode(),  # bare CR line ends
+        f"{header}\r\n{row}\r\n{row}\r{row}\r\n".encode(),  # one bare CR among CRLF
+        f"{header}\r\n{row}\r".encode(),  # a CR as the last byte
         f"{header}\r\n{row}\x00\r\n".encode(),  # NUL
         f"{header}\r\n".encode() + b"\x82\xff\r\n",  # an undecodable byte
         b"",
     ):
         assert fastread.read(data, SHIKI) is None
+
+
+@given(st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n"]), max_size=30).map(b"".join))
+def test_a_bare_cr_is_one_without_its_lf(data: bytes) -> None:
+    assert fastread._bare_cr(data) == (data.count(b"\r") != data.count(b"\r\n"))
 
 
 def test_python_whitespace_list_is_what_strip_removes() -> None:
