@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from survey.cohorts import COHORT_LABELS, GUARDIAN_COHORTS
 from survey.errors import DataError
@@ -95,7 +94,7 @@ def draw_columns(
 ) -> DrawResult:
     persons = frames.persons
     drawn_persons: set[str] = set()
-    touched_households: set[str] = set()  # households holding anyone drawn so far
+    touched_households: set[int] = set()  # households (codes) holding anyone drawn so far
     result = DrawResult({}, {}, {}, frames.no_frame, [], {})
     too_large: list[str] = []
     # One integer per (sex, age band, district): cells are counted with NumPy.
@@ -127,7 +126,7 @@ def draw_columns(
                 p = persons.person(int(rows[k]))
                 result.units.append(DrawnUnit(cohort, p.resident_id, p))
                 drawn_persons.add(p.resident_id)
-                touched_households.add(p.household_id)
+                touched_households.add(int(persons.household[rows[k]]))
             eligible = len(rows)
         result.removed[cohort] = result.frame[cohort] - eligible
         result.sample[cohort] = min(n, eligible)
@@ -173,7 +172,7 @@ def _households(
     cohort: str,
     n: int,
     seed: bytes,
-    touched_households: set[str],
+    touched_households: set[int],
     drawn_persons: set[str],
     result: DrawResult,
 ) -> tuple[dict[Cell, int], dict[Cell, int], int]:
@@ -188,10 +187,8 @@ def _households(
     by_line = np.lexsort((np.arange(len(rows)), persons.line[rows], codes))
     group_start = np.unique(codes[by_line], return_index=True)[1]
     first_child = rows[by_line[group_start]][by_seen]
-    touched = pc.index_in(
-        pa.array(sorted(touched_households), pa.string()), value_set=persons.household_names
-    )
-    left_out = np.isin(households, touched.drop_null().to_numpy(zero_copy_only=False))
+    touched = np.fromiter(touched_households, dtype=np.int64, count=len(touched_households))
+    left_out = np.isin(households, touched)
     district = persons.district[first_child]
     cells: dict[Cell, int] = {}
     removed: dict[Cell, int] = {}
@@ -206,17 +203,22 @@ def _households(
     result.frame[cohort] = len(households)
     chosen = heapq.nsmallest(min(n, len(eligible)), eligible, key=_ranker(seed, cohort))
     code_of = dict(zip(eligible, households[~left_out].tolist(), strict=True))
+    # Each household's children: one slice of a stable sort, in row order as a scan finds them.
+    grouped = np.argsort(codes, kind="stable")
+    sorted_codes = codes[grouped]
     for hid in chosen:
         # The child is chosen at random too, with its own keyed rank, so the choice is
         # reproducible and independent of the register's row order.
-        mine = np.flatnonzero(codes == code_of[hid]).tolist()
+        code = code_of[hid]
+        start, stop = np.searchsorted(sorted_codes, [code, code + 1])
+        mine = grouped[start:stop].tolist()
         row, checkup = min(
             [(int(rows[k]), checkups[k]) for k in mine],
             key=lambda c: _rank(seed, cohort + ":child", hid, persons.resident_id[c[0]].as_py()),
         )
         child = persons.person(row)
         result.units.append(DrawnUnit(cohort, hid, child, checkup))
-        touched_households.add(hid)
+        touched_households.add(code_of[hid])
         drawn_persons.add(child.resident_id)
     return cells, removed, len(eligible)
 
@@ -236,14 +238,17 @@ def household_types(
         mask = np.zeros(n_households, dtype=np.int64)
         mask[persons.household[rows]] = 1
         in_frame[c] = mask
-    touched: set[str] = set()
+    # The drawn units' households as codes: their rows found by line (rows are in line order).
+    lines = np.array([u.person.line for u in result.units], dtype=np.int64)
+    at = np.searchsorted(persons.line, lines)
+    if not np.array_equal(persons.line[np.minimum(at, len(persons.line) - 1)], lines):
+        raise ValueError("a drawn unit is not in the frames' persons")
+    unit_household = persons.household[at]
+    unit_cohort = np.array([u.cohort for u in result.units], dtype=object)
     touched_before: dict[str, np.ndarray] = {}
-    for cohort in order:
-        codes = pc.index_in(
-            pa.array(sorted(touched), pa.string()), value_set=persons.household_names
-        )
-        touched_before[cohort] = codes.drop_null().to_numpy(zero_copy_only=False)
-        touched.update(u.person.household_id for u in result.units if u.cohort == cohort)
+    for position, cohort in enumerate(order):
+        drawn_before = np.isin(unit_cohort, list(order[:position]))
+        touched_before[cohort] = np.unique(unit_household[drawn_before])
     out: list[dict[str, Any]] = []
     for position, cohort in enumerate(order):
         if cohort not in GUARDIAN_COHORTS:
@@ -255,12 +260,8 @@ def household_types(
         left_out = np.isin(households, touched_before[cohort])
         columns = [(members[c] if c in members else in_frame[c])[households] for c in earlier]
         if columns:
-            keys = np.stack(columns, axis=1)
-            found, inverse, counts = np.unique(
-                keys, axis=0, return_inverse=True, return_counts=True
-            )
-            removed = np.bincount(inverse.reshape(-1), weights=left_out, minlength=len(found))
-            types = [tuple(row) for row in found.tolist()]
+            types, inverse, counts = _unique_rows(columns)
+            removed = np.bincount(inverse, weights=left_out, minlength=len(types))
         else:  # the first cohort drawn: one type, no earlier frame
             types, counts, removed = [()], np.array([len(households)]), np.array([left_out.sum()])
         for k, key in enumerate(types):
@@ -273,3 +274,28 @@ def household_types(
                 }
             )
     return out
+
+
+def _unique_rows(columns: list[np.ndarray]) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray]:
+    """``np.unique(np.stack(columns, axis=1), axis=0, ...)``: the distinct rows (sorted), each
+    row's index among them and their counts, a few times faster: each row is packed into one
+    integer, the columns its digits in base ``base``, the first most significant, so the
+    integers sort as the rows do."""
+    base = max(int(c.max(initial=0)) for c in columns) + 1
+    if base ** len(columns) >= 2**62:  # would overflow int64: the row-wise way
+        found, inverse, counts = np.unique(
+            np.stack(columns, axis=1), axis=0, return_inverse=True, return_counts=True
+        )
+        return [tuple(r) for r in found.tolist()], inverse.reshape(-1), counts
+    packed = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        packed = packed * base + column
+    keys, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
+    rows = []
+    for key in keys.tolist():
+        digits = []
+        for _ in columns:
+            key, digit = divmod(key, base)
+            digits.append(digit)
+        rows.append(tuple(reversed(digits)))
+    return rows, inverse.reshape(-1), counts
