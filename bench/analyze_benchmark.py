@@ -15,9 +15,11 @@ Each run is a child process that reads the generated Parquet file, then times th
 CSV, XLSX, charts, and the wait at the end for the row-level files: dataset.sav, codebook
 and microdata, which a second interpreter writes meanwhile) into a temporary folder, with
 its peak RSS (the kernel's high-water mark, reset after loading: /proc/self/clear_refs) plus
-its largest child's. The baseline, in
+its largest child's, and the CPU seconds of the process and its children. The baseline, in
 its own child on the same rows: ``DataFrame.to_csv`` and a bare ``pyreadstat.write_sav`` of
-the numeric frame. Median of ``--repeat`` runs; MB = 2**20 bytes.
+the numeric frame, then as many bare matplotlib bar charts (PNG and PDF, same size and font,
+6 bars) as analyze drew, one after another in one process. Median of ``--repeat`` runs;
+MB = 2**20 bytes.
 
 Usage: ``.venv/bin/python bench/analyze_benchmark.py --rows 100000 1000000 --repeat 3``
 """
@@ -242,7 +244,42 @@ def _peak_mb() -> float:
     return float("nan")
 
 
-def child(kind: str, parquet: Path, result: Path) -> None:
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children waited for (row files, chart workers)."""
+    import resource
+
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+BARE_BARS = 6  # a bare chart's bars: the mean of analyze's frequency charts is 5.7
+
+
+def bare_charts(count: int, folder: Path) -> None:
+    """``count`` horizontal bar charts in bare matplotlib, as big as analyze's, in the same
+    embedded font, with % labels and a title, each saved as PNG and as PDF."""
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    from mailing.fonts import gothic_path
+
+    font = FontProperties(fname=str(gothic_path()))
+    ys = list(range(BARE_BARS))[::-1]
+    labels = [f"選択肢{k + 1} そう思う" for k in range(BARE_BARS)]
+    for i in range(count):
+        pct = [(7 * i + 13 * k) % 60 + 1.5 for k in range(BARE_BARS)]
+        fig = Figure(figsize=(8, 0.42 * BARE_BARS + 1.8), dpi=110)
+        ax = fig.subplots()
+        ax.barh(ys, pct, color="#3b6ea5", height=0.65)
+        for y, v in zip(ys, pct, strict=True):
+            ax.text(v + 1, y, f"{v:.1f}%", va="center", fontsize=8)
+        ax.set_yticks(ys, labels, fontproperties=font, fontsize=8)
+        fig.suptitle(f"問{i} 質問の文（n=1,234）", fontproperties=font, fontsize=10, x=0.01)
+        fig.savefig(folder / f"{i}.png", format="png")
+        fig.savefig(folder / f"{i}.pdf", format="pdf")
+
+
+def child(kind: str, parquet: Path, result: Path, charts: int = 0) -> None:
     df = pd.read_parquet(parquet)
     for name in df.columns:
         if not is_numeric(df[name]):
@@ -261,6 +298,9 @@ def child(kind: str, parquet: Path, result: Path) -> None:
             t = time.perf_counter()
             pyreadstat.write_sav(numeric.astype("float64"), str(out / "rows.sav"))
             times["write_sav"] = time.perf_counter() - t
+            t = time.perf_counter()
+            bare_charts(charts, out)
+            times["charts"] = time.perf_counter() - t
         else:
             from survey.analysis.run import analyze
 
@@ -294,13 +334,15 @@ def child(kind: str, parquet: Path, result: Path) -> None:
             times["tables_n"] = summary["tables"]
             times["lp_solves"] = summary["lp_solves"]
             times["audit_passed"] = summary["audit_passed"]
+            times["charts_n"] = sum(1 for f in summary["files"] if f.endswith(".png"))
+        times["cpu_s"] = _cpu_s()
         times["peak_mb"] = _peak_mb()
     result.write_text(json.dumps(times))
 
 
-def _run(kind: str, parquet: Path) -> dict[str, float]:
+def _run(kind: str, parquet: Path, charts: int = 0) -> dict[str, float]:
     with tempfile.NamedTemporaryFile(suffix=".json") as fh:
-        cmd = [sys.executable, __file__, "--child", kind, str(parquet), fh.name]
+        cmd = [sys.executable, __file__, "--child", kind, str(parquet), fh.name, str(charts)]
         subprocess.run(cmd, check=True, cwd=REPO)
         result: dict[str, float] = json.loads(Path(fh.name).read_text())
         return result
@@ -310,19 +352,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "PARQUET", "RESULT"))
+    parser.add_argument("--child", nargs=4, metavar=("KIND", "PARQUET", "RESULT", "CHARTS"))
     parser.add_argument(
         "--out", type=Path, default=REPO / "bench" / "results" / "analyze_benchmark.md"
     )
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        child(args.child[0], Path(args.child[1]), Path(args.child[2]), int(args.child[3]))
         return
     lines = [
         f"# survey analyze benchmark ({platform.python_version()}, {platform.machine()})",
         "",
-        "| rows | run | " + " | ".join(PHASES) + " | analyze s | peak RSS MB |",
-        "|---:|---|" + "---:|" * (len(PHASES) + 2),
+        "| rows | run | " + " | ".join(PHASES) + " | wall s | CPU s | peak RSS MB |",
+        "|---:|---|" + "---:|" * (len(PHASES) + 3),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
@@ -332,25 +374,35 @@ def main() -> None:
             print(f"{rows:,} rows generated in {time.perf_counter() - t:.1f} s", flush=True)
             runs: dict[str, list[dict[str, float]]] = {"analyze": [], "baseline": []}
             for i in range(args.repeat):
-                for kind in runs:  # interleaved: a busy spell hits both
-                    runs[kind].append(_run(kind, parquet))
+                # Interleaved, so that a busy spell hits both; the baseline draws as many
+                # charts as analyze did.
+                runs["analyze"].append(_run("analyze", parquet))
+                drawn = int(runs["analyze"][-1]["charts_n"])
+                runs["baseline"].append(_run("baseline", parquet, drawn))
+                for kind in runs:
                     print(rows, kind, i, runs[kind][-1], flush=True)
             med = {
-                k: statistics.median(r[k] for r in runs["analyze"]) for k in (*PHASES, "analyze")
+                k: statistics.median(r[k] for r in runs["analyze"])
+                for k in (*PHASES, "analyze", "cpu_s")
             }
             peak = max(r["peak_mb"] for r in runs["analyze"])
             cells = " | ".join(f"{med[p]:.1f}" for p in PHASES)
-            lines.append(f"| {rows:,} | analyze | {cells} | {med['analyze']:.1f} | {peak:.0f} |")
+            lines.append(
+                f"| {rows:,} | analyze | {cells} | {med['analyze']:.1f} | {med['cpu_s']:.0f} "
+                f"| {peak:.0f} |"
+            )
             base = {
                 k: statistics.median(r[k] for r in runs["baseline"])
-                for k in ("to_csv", "write_sav")
+                for k in ("to_csv", "write_sav", "charts", "cpu_s")
             }
             bpeak = max(r["peak_mb"] for r in runs["baseline"])
+            files = base["to_csv"] + base["write_sav"]
             lines.append(
                 f"| {rows:,} | baseline: to_csv {base['to_csv']:.1f} s, bare write_sav "
-                f"{base['write_sav']:.1f} s |"
+                f"{base['write_sav']:.1f} s; then bare matplotlib, {drawn} charts "
+                f"{base['charts']:.1f} s |"
                 + " |" * len(PHASES)
-                + f" {base['to_csv'] + base['write_sav']:.1f} | {bpeak:.0f} |"
+                + f" {files:.1f} + {base['charts']:.1f} | {base['cpu_s']:.0f} | {bpeak:.0f} |"
             )
             lines.append(f"<!-- {rows} runs: {json.dumps(runs)} -->")
     args.out.write_text("\n".join(lines) + "\n")
