@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 import heapq
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,9 +186,9 @@ def _read(
     view = memoryview(data)
     fields = [f"f{i}" for i in range(width)]
     bounds = list(_bounds(data, body_at))
-    # The next chunk is parsed in a thread while this one is checked: both are Arrow's C++
-    # work outside the GIL, so the two cores overlap them.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # The next chunk is parsed in a thread while this one is checked (its text checks in
+    # another): all of it Arrow's C++ work outside the GIL, so the two cores overlap them.
+    with ThreadPoolExecutor(max_workers=2) as pool:
 
         def parse(k: int) -> Future[tuple[pa.Table, int]]:
             return pool.submit(_parse, view[bounds[k][0] : bounds[k][1]], fields, line_encoding)
@@ -199,7 +199,9 @@ def _read(
                 assert parsed is not None
                 table = parsed.result()
                 parsed = parse(k + 1) if k + 1 < len(bounds) else None
-                got = _chunk(view[at:end], table, line, lines, width, index, line_encoding, lookups)
+                got = _chunk(
+                    view[at:end], table, line, lines, width, index, line_encoding, lookups, pool
+                )
             except (UnicodeDecodeError, pa.ArrowInvalid):
                 return None  # the row-by-row reader names the damaged byte and its line
             if got is None:
@@ -290,6 +292,7 @@ def _chunk(
     index: dict[str, int],
     encoding: str,
     lookups: _Lookups,
+    pool: Executor,
 ) -> _Chunk | None:
     table, invalid = parsed
     if invalid == 0 and table.num_rows == lines:
@@ -323,7 +326,7 @@ def _chunk(
         def text(k: int) -> str:
             return str(texts[k].as_py())
 
-    ok, pick = _check_columns(columns, index, lookups)
+    ok, pick = _check_columns(columns, index, lookups, pool)
     out = _Chunk()
     rechecked = sorted([*plain[~ok].tolist(), *others])
     out.others = [(first_line + k, text(k)) for k in rechecked]
@@ -335,24 +338,12 @@ def _chunk(
 
 
 def _check_columns(
-    columns: list[pa.Array], index: dict[str, int], lookups: _Lookups
+    columns: list[pa.Array], index: dict[str, int], lookups: _Lookups, pool: Executor
 ) -> tuple[np.ndarray, dict[str, Callable[[np.ndarray], Any]]]:
-    """Which plainly structured rows are plainly valid, and accessors of their values."""
+    """Which plainly structured rows are plainly valid, and accessors of their values. The
+    text checks run in ``pool`` while the lookups run here (both mostly outside the GIL)."""
+    texts = pool.submit(_plain_texts, columns, index)
     ok = np.ones(len(columns[0]) if columns else 0, dtype=bool)
-
-    def matches(col: pa.Array, pattern: str) -> np.ndarray:
-        result: np.ndarray = pc.match_substring_regex(col, pattern).to_numpy(zero_copy_only=False)
-        return result
-
-    for key in ("resident_id", "household_id"):
-        ok &= matches(columns[index[key]], _ASCII_ID)
-    for key in ("name", "address", "name_kana", "building"):
-        if key in index:
-            col = columns[index[key]]
-            plain = matches(col, _PLAIN_START)
-            if not reader.COLUMNS[key][1]:  # optional: empty is fine
-                plain |= pc.equal(pc.binary_length(col), 0).to_numpy(zero_copy_only=False)
-            ok &= plain
     coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for key, kind in (
         ("birth_date", "birth"),
@@ -363,6 +354,7 @@ def _check_columns(
         valid, codes, results = lookups.column(columns[index[key]], kind)
         ok &= valid
         coded[kind] = (codes, results)
+    ok &= texts.result()
 
     def lookup(kind: str) -> Callable[[np.ndarray], Any]:
         codes, results = coded[kind]
@@ -376,6 +368,26 @@ def _check_columns(
         "household_id": strings("household_id"),
         **{kind: lookup(kind) for kind in ("birth", "sex", "district")},
     }
+
+
+def _plain_texts(columns: list[pa.Array], index: dict[str, int]) -> np.ndarray:
+    """Rows whose ids are plain ASCII and whose names and addresses start plainly."""
+
+    def matches(col: pa.Array, pattern: str) -> np.ndarray:
+        result: np.ndarray = pc.match_substring_regex(col, pattern).to_numpy(zero_copy_only=False)
+        return result
+
+    ok = np.ones(len(columns[0]) if columns else 0, dtype=bool)
+    for key in ("resident_id", "household_id"):
+        ok &= matches(columns[index[key]], _ASCII_ID)
+    for key in ("name", "address", "name_kana", "building"):
+        if key in index:
+            col = columns[index[key]]
+            plain = matches(col, _PLAIN_START)
+            if not reader.COLUMNS[key][1]:  # optional: empty is fine
+                plain |= pc.equal(pc.binary_length(col), 0).to_numpy(zero_copy_only=False)
+            ok &= plain
+    return ok
 
 
 def _one_row(
