@@ -29,8 +29,10 @@ FORMULA_START = ("=", "+", "-", "@")
 def _field(value: object) -> str:
     """One CSV field as the csv module writes it inside a row (minimal quoting)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([value, ""])
-    return buffer.getvalue()[:-1]  # without the separator of the empty field after it
+    # The row writer's own line end: the csv module quotes a field holding any of its
+    # characters, so a text with a line break is quoted as in the row-by-row file.
+    csv.writer(buffer, lineterminator="\r\n").writerow([value, ""])
+    return buffer.getvalue()[:-3]  # without the empty field's separator and the line end
 
 
 def _column_fields(series: pd.Series[Any]) -> list[str]:
