@@ -17,9 +17,9 @@ and microdata, which a second interpreter writes meanwhile) into a temporary fol
 its peak RSS (the kernel's high-water mark, reset after loading: /proc/self/clear_refs) plus
 its largest child's, and the CPU seconds of the process and its children. The baseline, in
 its own child on the same rows: ``DataFrame.to_csv`` and a bare ``pyreadstat.write_sav`` of
-the numeric frame, then as many bare matplotlib bar charts (PNG and PDF, same size and font,
-6 bars) as analyze drew, one after another in one process. Median of ``--repeat`` runs;
-MB = 2**20 bytes.
+the numeric frame (from polars, as the product does), then as many bare matplotlib bar
+charts (PNG and PDF, same size and font, 6 bars) as analyze drew, one after another in one
+process. Median of ``--repeat`` runs; MB = 2**20 bytes.
 
 Usage: ``.venv/bin/python bench/analyze_benchmark.py --rows 100000 1000000 --repeat 3``
 """
@@ -296,7 +296,11 @@ def child(kind: str, parquet: Path, result: Path, charts: int = 0) -> None:
 
             numeric = df.drop(columns=[c for c in df.columns if df[c].dtype == "string"])
             t = time.perf_counter()
-            pyreadstat.write_sav(numeric.astype("float64"), str(out / "rows.sav"))
+            import polars
+
+            # From a polars frame, as survey.analysis.exports writes (2.7x faster than pandas).
+            frame = polars.from_pandas(numeric.astype("float64"), nan_to_null=True)
+            pyreadstat.write_sav(frame, str(out / "rows.sav"))
             times["write_sav"] = time.perf_counter() - t
             t = time.perf_counter()
             bare_charts(charts, out)
