@@ -178,9 +178,14 @@ def _draw(job: Job) -> list[Path]:
 
 
 def write_all(analysis: Analysis, folder: Path, workers: int | None = None) -> list[Path]:
-    """Every item's chart per cohort and pool (its frequency table), and the K6 grid. Drawn
-    in ``workers`` processes (default: one per core, at most 4): a chart costs ~0.3 s of
-    text layout and rendering, and a million-row study has hundreds of them."""
+    """Every item's chart per cohort and pool (its frequency table), and the K6 grid."""
+    return start(analysis, folder, workers).paths()
+
+
+def start(analysis: Analysis, folder: Path, workers: int | None = None) -> Drawing:
+    """:func:`write_all` begun: from ``PARALLEL_FROM`` charts on they are drawn by
+    ``workers`` child interpreters (default: one per core, at most 4) while the caller goes
+    on; a chart costs ~0.3 s of text layout and rendering, and a study has hundreds."""
     folder.mkdir(parents=True, exist_ok=True)
     jobs: list[Job] = []
     freq = {(t.group, t.variable): t for t in analysis.tables if t.by is None}
@@ -196,21 +201,36 @@ def write_all(analysis: Analysis, folder: Path, workers: int | None = None) -> l
         title = f"K6の各項目（{group_label(g)}）"
         jobs.append((title, items, folder / f"{g}__k6_grid"))
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
-    if workers < 2 or len(jobs) < PARALLEL_FROM:
-        return [p for job in jobs for p in _draw(job)]
-    return [p for paths in _draw_in_processes(jobs, workers) for p in paths]
+    return Drawing(jobs, workers if workers >= 2 and len(jobs) >= PARALLEL_FROM else 1)
+
+
+class Drawing:
+    """Charts being drawn. Each of ``workers`` child interpreters
+    (:mod:`survey.analysis.offload`) is given every ``workers``-th job; with one worker
+    they are drawn here, when :meth:`paths` is asked."""
+
+    def __init__(self, jobs: list[Job], workers: int) -> None:
+        self._jobs, self._workers = jobs, workers
+        self._work = (
+            [Offload(_draw_many, jobs[i::workers]) for i in range(workers)] if workers > 1 else []
+        )
+
+    def paths(self) -> list[Path]:
+        """The files written, in the jobs' order (waiting for the workers)."""
+        if not self._work:
+            return [p for job in self._jobs for p in _draw(job)]
+        drawn = results(self._work)
+        w = self._workers
+        return [p for j in range(len(self._jobs)) for p in drawn[j % w][j // w]]
+
+    def cancel(self) -> None:
+        """Stop any worker still drawing (the caller failed meanwhile)."""
+        for work in self._work:
+            work.cancel()
 
 
 def _draw_many(jobs: list[Job]) -> list[list[Path]]:
     return [_draw(job) for job in jobs]
-
-
-def _draw_in_processes(jobs: list[Job], workers: int) -> list[list[Path]]:
-    """The jobs drawn by ``workers`` child interpreters (:mod:`survey.analysis.offload`),
-    each given every ``workers``-th job; the results in the jobs' order."""
-    work = [Offload(_draw_many, jobs[i::workers]) for i in range(workers)]
-    drawn = results(work)
-    return [drawn[j % workers][j // workers] for j in range(len(jobs))]
 
 
 def response_rate_chart(rates: list[tuple[str, float, float]]) -> Figure:

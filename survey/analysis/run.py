@@ -147,10 +147,29 @@ def _analyze(
     rows: tuple[Any, ...],
     beside: Offload[tuple[list[str], dict[str, Any]]] | None,
 ) -> dict[str, Any]:
-    written: list[str] = []
     step("集計 tables", 0, 3)
     analysis, report = suppressed_tables(inputs, computed, lambda _: step("集計 tables", 1, 3))
     step("集計 tables", 2, 3)
+    # The charts need only the suppressed tables: drawn by workers while this process audits
+    # and writes the tables.
+    drawing = charts.start(analysis, out / "charts")
+    try:
+        return _write(inputs, out, step, analysis, report, drawing, rows, beside)
+    finally:
+        drawing.cancel()
+
+
+def _write(
+    inputs: Inputs,
+    out: Path,
+    step: Progress,
+    analysis: tables.Analysis,
+    report: disclosure.Report,
+    drawing: charts.Drawing,
+    rows: tuple[Any, ...],
+    beside: Offload[tuple[list[str], dict[str, Any]]] | None,
+) -> dict[str, Any]:
+    written: list[str] = []
     check = disclosure.audit(analysis, inputs.threshold, fast=True)
     step("集計 tables", 3, 3)
     sheets = {
@@ -180,7 +199,7 @@ def _analyze(
     exports.write_xlsx(sheets, xlsx, notes)
     written.append(str(xlsx))
     step("グラフ charts", 0, 1)
-    drawn = charts.write_all(analysis, out / "charts")
+    drawn = drawing.paths()
     written += [str(p) for p in drawn]
     step("グラフ charts", 1, 1)
     step("SPSS・ミクロデータ", 0, 1)

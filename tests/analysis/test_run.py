@@ -1,13 +1,15 @@
 """``survey.analysis.run``: the row-level files written in a second interpreter (as analyze
-does on a large dataset) are the files one process writes."""
+does on a large dataset) are the files one process writes; the chart workers stop with it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyreadstat
+import pytest
 
 from survey.analysis import run
 from survey.analysis.offload import Offload
@@ -56,3 +58,30 @@ def test_the_row_files_written_beside_are_those_written_in_one_process(tmp_path:
             assert a[key] == b[key], key
     assert len(a["dataset"]) == 220  # type: ignore[arg-type]
     assert (tmp_path / "one" / "codebook.xlsx").read_bytes()[:2] == b"PK"
+
+
+def test_a_failure_after_the_suppression_stops_the_chart_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The charts are drawn by workers while analyze audits and writes the tables: when that
+    # fails, no worker is left drawing.
+    from survey.analysis import charts, disclosure
+
+    started: list[charts.Drawing] = []
+    start = charts.start
+
+    def recorded(*args: Any, **kwargs: Any) -> charts.Drawing:
+        started.append(start(*args, **kwargs))
+        return started[-1]
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("audit failed")
+
+    monkeypatch.setattr(charts, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(charts, "start", recorded)
+    monkeypatch.setattr(disclosure, "audit", broken)
+    inputs = responses.inputs(responses.dataset({"general": 160, "high_school": 60}))
+    with pytest.raises(RuntimeError, match="audit failed"):
+        run.analyze(inputs, tmp_path / "out")
+    (drawing,) = started
+    assert drawing._work and all(w._child.poll() is not None for w in drawing._work)
