@@ -54,9 +54,10 @@ unpublished), and the general cohort's joint distribution of sex and age band, w
 set's cross-tabs constrain: the attacker of each set is given its true counts
 (linked._joint), so combining sets cannot narrow what one set's audit passed.
 
-Not modelled: unpublished implicit domains (e.g. those who did not give their sex,
-obtainable as a total column minus the published columns): these are suppressed figures
-only when their margin is.
+Not modelled (a known gap, README "Tables and disclosure control"): implicit domains (e.g.
+those who did not give their sex, obtainable as a total column minus the published
+columns): these are suppressed figures only when their margin is, so a small cell of such
+a domain can be derived by subtraction when its margin is published.
 """
 
 from __future__ import annotations
