@@ -211,9 +211,13 @@ class Drawing:
 
     def __init__(self, jobs: list[Job], workers: int) -> None:
         self._jobs, self._workers = jobs, workers
-        self._work = (
-            [Offload(_draw_many, jobs[i::workers]) for i in range(workers)] if workers > 1 else []
-        )
+        self._work: list[Offload[list[list[Path]]]] = []
+        try:
+            for i in range(workers if workers > 1 else 0):
+                self._work.append(Offload(_draw_many, jobs[i::workers]))
+        except BaseException:
+            self.cancel()  # a worker that could not start: none of the others left running
+            raise
 
     def paths(self) -> list[Path]:
         """The files written, in the jobs' order (waiting for the workers)."""

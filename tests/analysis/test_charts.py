@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -134,3 +135,22 @@ def test_a_script_without_a_main_guard_draws_its_charts_once(tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("drawn ") == 1, done.stdout
+
+
+def test_a_worker_that_cannot_start_leaves_none_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Any] = []
+    real = charts.Offload
+
+    def second_fails(*args: Any) -> Any:
+        if started:
+            raise OSError("cannot start a process")
+        started.append(real(*args))
+        return started[-1]
+
+    monkeypatch.setattr(charts, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(charts, "Offload", second_fails)
+    with pytest.raises(OSError):
+        charts.start(analysed(11, 80, 10), tmp_path / "out", workers=2)
+    assert started and started[0]._child.poll() is not None
