@@ -10,14 +10,18 @@ STAMP := $(VENV)/.installed-stamp
 JS_BUNDLE := survey/web/collector/static/dist/app.js
 JS_SOURCES := $(wildcard survey/web/collector/js/*.js)
 
+# The package registry can drop a download half-way (CI once failed on an IncompleteRead): each
+# pip step is tried three times before the install fails; a retry reuses what was downloaded.
+PIP_TRY := for try in 1 2 3; do $(PY) -m pip install -q --retries 10 --timeout 60
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PIP_TRY) --upgrade pip && break; [ $$try = 3 ] && exit 1; sleep 5; done
+	$(PIP_TRY) -e '.[dev]' && break; [ $$try = 3 ] && exit 1; sleep 5; done
 	touch $(STAMP)
 
 node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --fetch-retries 5
 
 # The browser code (the form and libsodium-wrappers) bundled into one file served from our
 # own origin with Subresource Integrity.
