@@ -54,10 +54,11 @@ unpublished), and the general cohort's joint distribution of sex and age band, w
 set's cross-tabs constrain: the attacker of each set is given its true counts
 (linked._joint), so combining sets cannot narrow what one set's audit passed.
 
-Not modelled (a known gap, README "Tables and disclosure control"): implicit domains (e.g.
-those who did not give their sex, obtainable as a total column minus the published
-columns): these are suppressed figures only when their margin is, so a small cell of such
-a domain can be derived by subtraction when its margin is published.
+Implicit domains: those who gave no option of a breakdown (無回答) are a cross-tab column of
+their own, 不詳 (survey.analysis.tables), not left for an attacker to take as the total
+column minus the published ones: their cells are figures like any other, under the same
+rules and audit. The 不詳 column is hidden with its margin (linked.hidden_margins) when the
+breakdown's table leaves that margin unknown.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from survey.analysis.linked import Linked, build_linked, group_of
+from survey.analysis.linked import Linked, build_linked, group_of, hidden_margins
 from survey.analysis.lp import Perturb, Solver, interval
 from survey.analysis.tables import Analysis, Cell, Table
 from survey.analysis.variables import BREAKDOWN_VARS, BREAKDOWNS
@@ -247,10 +248,8 @@ def _domains_follow_margins(analysis: Analysis) -> None:
     for t in analysis.tables:
         if t.by is None and t.group in BREAKDOWNS and t.variable in BREAKDOWNS[t.group]:
             spec = next(s for s in analysis.specs[t.group] if s.id == t.variable)
-            for r, row in enumerate(t.cells):
-                cell = row[0]
-                if cell is not None and cell.suppressed and not cell.base:
-                    hidden.add((f"by:{t.group}:{t.variable}", spec.rows[r][1][0]))
+            column = f"by:{t.group}:{t.variable}"
+            hidden |= {(column, code) for code in hidden_margins(t, spec)}
     for t in analysis.tables:
         for cell in t.all_cells() if t.by is not None else ():
             if any((col, codes[0]) in hidden for col, codes in cell.where):

@@ -94,6 +94,7 @@ def _fixed(analysis: Analysis, group: str, tables: list[Table]) -> list[Figure]:
         idx = COHORTS.index(t.group)
         column = f"by:{t.group}:{t.variable}"
         missing = [x[0] for x, (_, codes) in zip(t.cells, spec.rows, strict=False) if codes[0] < 0]
+        hidden_codes = hidden_margins(t, spec)
         for r, row in enumerate(t.cells):
             cell = row[0]
             if cell is None or cell.base:
@@ -104,13 +105,26 @@ def _fixed(analysis: Analysis, group: str, tables: list[Table]) -> list[Figure]:
             # On the breakdown column the item sets use: an option, or not one (無回答 etc.).
             where = (("cohort", (idx,)), (column, (code,) if code >= 0 else (OUTSIDE,)))
             n = cell.n if code >= 0 else sum(c.n for c in missing if c is not None)
-            hidden = (
-                cell.suppressed
-                if code >= 0
-                else any(c is not None and c.suppressed for c in missing)
-            )
+            hidden = (code if code >= 0 else OUTSIDE) in hidden_codes
             out.append(Figure(("margin", cell.key), where, n, None, True, hidden, np.inf))
     return out + _joint(analysis, tables, out)
+
+
+def hidden_margins(t: Table, spec: Spec) -> set[int]:
+    """The codes of a breakdown (its frequency table ``t``, suppressed) whose count the
+    published figures do not tell: each suppressed option, and OUTSIDE (those who gave none:
+    答えたくない and 無回答 together, the 不詳 column of the cross-tabs) when one of those
+    rows is hidden and an option is too; with every option published, the cohort total
+    minus the options gives their sum whatever is hidden."""
+    rows = [
+        (codes[0], row[0])
+        for row, (_, codes) in zip(t.cells, spec.rows, strict=False)
+        if row[0] is not None and not row[0].base
+    ]
+    out = {code for code, c in rows if code >= 0 and c.suppressed}
+    if out and any(c.suppressed for code, c in rows if code < 0):
+        out.add(OUTSIDE)
+    return out
 
 
 def _joint(analysis: Analysis, tables: list[Table], margins: list[Figure]) -> list[Figure]:

@@ -23,8 +23,13 @@ Progress = Callable[[str, int, int], None]
 
 def published_test(table: tables.Table) -> ChisqResult | None:
     """A cross-tab's Rao-Scott test, only where every cell of it is published: the statistic
-    is a function of all the cells, suppressed ones included."""
-    if table.test is None or any(c.suppressed for c in table.all_cells()):
+    is a function of all the cells, suppressed ones included. The 不詳 column is not among
+    them (the test is over those who gave an option of the breakdown)."""
+    if table.test is None:
+        return None
+    tested = [j for j, name in enumerate(table.columns) if name != tables.UNKNOWN_LABEL]
+    cells = (row[j] for row in table.cells for j in tested)
+    if any(c is not None and c.suppressed for c in cells):
         return None
     return table.test
 

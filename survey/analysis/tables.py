@@ -37,6 +37,8 @@ from survey.forms.loader import Form
 
 BASE_LABEL = "回答者数（基数）"
 TOTAL_LABEL = "全体"
+UNKNOWN_LABEL = "不詳"  # the column of those who gave no option of the breakdown
+UNKNOWN_NOTE = "「不詳」は、区分の設問（性別・年齢・学年など）に回答しなかった人です。"
 Where = tuple[tuple[str, tuple[int, ...]], ...]
 BY_LABELS = {"sex": "性別", "age_band": "年齢", "grade": "学年", "child_stage": "子の年齢・学年"}
 
@@ -144,13 +146,15 @@ def _column_cells(
     key: tuple[Any, ...],
     prefix: str,
     dom_var: str | None,
+    unknown: int | None = None,
 ) -> dict[int, list[Cell]]:
-    """The cells (rows, then base) of every domain code in ``codes``."""
+    """The cells (rows, then base) of every domain code in ``codes``; the ``unknown`` code's
+    cells have the condition OUTSIDE on ``dom_var`` (no option given)."""
     # Only the rows in a domain or in the base (where a category counts as chosen): a
     # cohort's work costs its own rows, not the whole design's.
     first = cols[spec.id] if spec.kind == "single" else cols[f"{spec.id}#0"]
     rows = np.flatnonzero((domain >= 0) | (first >= 0))
-    domain = domain[rows]
+    domain = domain[rows].astype(np.int64, copy=False)  # codes times options overflow int8
     cols = {name: values[rows] for name, values in cols.items()}
     k = len(spec.rows)
     size = max([*codes, int(domain.max()) if len(domain) else 0]) + 1
@@ -183,7 +187,7 @@ def _column_cells(
     out: dict[int, list[Cell]] = {}
     for code in codes:
         n_base = int(base_n[code])
-        dw: Where = ((dom_var, (code,)),) if dom_var else ()
+        dw: Where = ((dom_var, (OUTSIDE if code == unknown else code,)),) if dom_var else ()
         cells = []
         for r, (column, category, est, n) in enumerate(per_row):
             pct, low, high = est.get((code, category), (nan, nan, nan))
@@ -206,6 +210,23 @@ def _column_cells(
         )
         out[code] = cells
     return out
+
+
+def _with_unknown(
+    by: np.ndarray, inside: np.ndarray, labels: list[tuple[int, str]]
+) -> tuple[np.ndarray, list[int], int | None]:
+    """A breakdown's domain codes with a 不詳 column for the cohort's respondents who gave no
+    option (無回答, 答えたくない), if there are any. Left out, their cells would still be
+    published implicitly: the 全体 column minus the published columns (an implicit domain).
+    As a column of its own they are cells like any other, under the same primary and
+    complementary suppression and audit. Its cells' conditions say OUTSIDE on the breakdown
+    (the code the linked model gives those without an option)."""
+    codes = [c for c, _ in labels]
+    unknown = inside & (by == OUTSIDE)
+    if not unknown.any():
+        return by, codes, None
+    code = max(codes) + 1
+    return np.where(unknown, code, by), [*codes, code], code
 
 
 def _labels(forms: dict[str, Form], cohort: str, var: str) -> list[tuple[int, str]]:
@@ -279,18 +300,14 @@ def build(df: pd.DataFrame, design: Design, forms: dict[str, Form]) -> Analysis:
                 if spec.id == b or spec.id in BREAKDOWN_VARS:
                     continue
                 labels = _labels(forms, cohort, b)
+                domain, codes, unknown = _with_unknown(bcols[b], inside, labels)
+                column = f"by:{cohort}:{b}"
                 dom_cells = _column_cells(
-                    design,
-                    spec,
-                    cols,
-                    bcols[b],
-                    [c for c, _ in labels],
-                    (*key, b),
-                    cohort,
-                    f"by:{cohort}:{b}",
+                    design, spec, cols, domain, codes, (*key, b), cohort, column, unknown
                 )
-                cols_cells = [total] + [dom_cells[c] for c, _ in labels]
-                t = _table(spec, cohort, b, [TOTAL_LABEL] + [lab for _, lab in labels], cols_cells)
+                names = [lab for _, lab in labels] + [UNKNOWN_LABEL] * (unknown is not None)
+                cols_cells = [total] + [dom_cells[c] for c in codes]
+                t = _table(spec, cohort, b, [TOTAL_LABEL, *names], cols_cells)
                 t.test = _test(design, spec, cols, bcols[b])
                 tables.append(t)
     tables += _pooled(df, design, forms, all_specs, by_cohort, present, frame)

@@ -115,7 +115,8 @@ def test_published_frame_marks_suppressed_cells() -> None:
 
 def _one_item(counts: dict[int, int]) -> tables.Analysis:
     """The general cohort answering only ``occupation`` (no breakdown answered): its linked
-    set is the frequency table, its cross-tabs' empty columns are primary (domain 0). No row
+    set is the frequency table and its cross-tabs, whose option columns are empty (domain 0,
+    primary) and whose 不詳 columns hold everyone. No row
     is 0: a published 0 total would tell the 0 in every empty column, which is then hidden
     too (the rule protects every suppressed cell)."""
     codes = [code for code, n in counts.items() for _ in range(n)]
@@ -134,7 +135,9 @@ def _one_item(counts: dict[int, int]) -> tables.Analysis:
 
 def test_a_single_small_cell_costs_one_partner() -> None:
     """One cell of 4 needs one partner of at least 6 (their sum hides it by >= 10): the
-    cheapest such cell (12), nothing more. Partners of 6-9 would be primary themselves."""
+    cheapest such cell (12), nothing more. Partners of 6-9 would be primary themselves.
+    Nobody gave a sex or an age band, so the cross-tabs' 不詳 columns repeat the 全体
+    column: the same partner is hidden there (3 cells, one figure)."""
     analysis = _one_item({1: 40, 2: 30, 3: 4, 4: 25, 5: 20, 6: 12, 7: 15, -9: 16})
     report = disclosure.apply(analysis, 10)
     freq = next(t for t in analysis.tables if t.id == "general__occupation")
@@ -147,9 +150,10 @@ def test_a_single_small_cell_costs_one_partner() -> None:
     options = {o.code: o.label.ja for o in FORMS["general"].variables()[3].options}
     assert hidden == {options[3]: True, options[6]: False}
     complementary = {
-        c.key for t in analysis.tables for c in t.all_cells() if c.suppressed and not c.primary
+        c.key: c.n for t in analysis.tables for c in t.all_cells() if c.suppressed and not c.primary
     }
-    assert len(complementary) == report.suppressed_complementary == 1
+    assert list(complementary.values()) == [12, 12, 12]
+    assert len(complementary) == report.suppressed_complementary
     assert report.escalations == 0
     assert disclosure.audit(analysis, 10).violations == []
 

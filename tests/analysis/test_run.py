@@ -11,9 +11,10 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from survey.analysis import run
+from survey.analysis import run, tables
 from survey.analysis.offload import Offload
 from tests.analysis import responses
+from tests.analysis.test_disclosure import analysed
 
 
 def _read(out: Path) -> dict[str, object]:
@@ -85,3 +86,23 @@ def test_a_failure_after_the_suppression_stops_the_chart_workers(
         run.analyze(inputs, tmp_path / "out")
     (drawing,) = started
     assert drawing._work and all(w._child.poll() is not None for w in drawing._work)
+
+
+def test_a_crosstabs_test_is_published_whatever_its_unknown_column_hides() -> None:
+    """The Rao-Scott test is over those who gave an option of the breakdown: a ＊ in the 不詳
+    column does not withhold it; one in an option column does."""
+    analysis = analysed(7, 200, 10)
+    t = next(
+        t for t in analysis.tables if t.test is not None and t.columns[-1] == tables.UNKNOWN_LABEL
+    )
+    for c in t.all_cells():
+        c.suppressed = False
+    assert run.published_test(t) is t.test
+    unknown = t.cells[0][-1]
+    assert unknown is not None
+    unknown.suppressed = True
+    assert run.published_test(t) is t.test
+    option = t.cells[0][1]
+    assert option is not None
+    option.suppressed = True
+    assert run.published_test(t) is None

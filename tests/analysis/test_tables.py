@@ -12,6 +12,7 @@ import pandas as pd
 from survey.analysis import tables
 from survey.analysis.design import Design
 from survey.analysis.study import MISSING_CODES
+from survey.analysis.variables import OUTSIDE
 from tests.analysis.test_disclosure import FORMS, dataset
 
 
@@ -33,8 +34,10 @@ def test_each_option_of_a_multiple_choice_is_the_designs_estimate() -> None:
             np.where(shown, picked.map(lambda p, c=code: str(c) in p).astype(int), -1),
             dtype="Int64",
         )
+    # The 不詳 column: those who gave no sex, as a domain of their own (code 99).
+    df["sex_or_unknown"] = df["sex"].where(df["sex"] > 0, 99)
     reference = Design(df, strata="cohort", weights="weight", fpc="N", missing=MISSING_CODES)
-    checked = 0
+    checked = unknown = 0
     for by in (None, "sex"):
         t = next(
             t
@@ -43,14 +46,15 @@ def test_each_option_of_a_multiple_choice_is_the_designs_estimate() -> None:
         )
         for r, row in enumerate(t.cells[:8]):  # options 1-8 (then 答えたくない, 無回答, base)
             code = r + 1
-            for cell in row:  # 全体, then one column per sex (by its code)
+            for cell in row:  # 全体, then one column per sex (by its code), then 不詳
                 assert cell is not None
                 sex = dict(cell.where).get("by:general:sex")
+                sex = (99,) if sex == (OUTSIDE,) else sex
                 if sex is None:
                     est = reference.proportion(f"o{code}")
                     expected = est.loc[1] if 1 in est.index else None
                 else:
-                    est = reference.by("sex").proportion(f"o{code}")
+                    est = reference.by("sex_or_unknown").proportion(f"o{code}")
                     expected = est.loc[(sex[0], 1)] if (sex[0], 1) in est.index else None
                 if code == 7:
                     assert math.isnan(cell.pct) and cell.n == 0
@@ -60,4 +64,5 @@ def test_each_option_of_a_multiple_choice_is_the_designs_estimate() -> None:
                 assert math.isclose(cell.low, 100 * float(expected["ci_low"]), rel_tol=1e-9)
                 assert math.isclose(cell.high, 100 * float(expected["ci_high"]), rel_tol=1e-9)
                 checked += 1
-    assert checked > 20
+                unknown += sex == (99,)
+    assert checked > 20 and unknown > 0

@@ -318,6 +318,9 @@ def test_an_analysts_steps_in_chromium(browser: Browser, analysed: Issued, live_
         "(i) => i.complete && i.naturalWidth > 0)"
     )
     assert page.locator("figure img").count() > 1
+    # The cross-tabs opened, so the widest tables (with their 不詳 column) are measured too.
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => (d.open = true))")
+    assert page.locator("th", has_text="不詳").first.is_visible()
     for shot, size in WIDTHS.items():
         page.set_viewport_size(size)
         check_fits(page, f"analysis-block-{shot}", errors)
