@@ -89,7 +89,8 @@ def frame_of(responses: Iterable[Response]) -> pd.DataFrame:
             df[name] = df[name].astype("string")
         elif df[name].map(lambda v: isinstance(v, list)).any():
             # A multiple choice: its picks, space-separated (a missing code stays a number).
-            df[name] = df[name].map(_picks).astype("string")
+            # Rows of a form without the item hold NaN: left empty, not made the text "nan".
+            df[name] = df[name].map(_picks, na_action="ignore").astype("string")
         else:
             df[name] = pd.array(df[name].tolist(), dtype="Int64")
     return df

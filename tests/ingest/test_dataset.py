@@ -26,7 +26,7 @@ def answered(intake: Intake, issued: Issued, tmp_path: Path) -> None:
     """Four general, two high-school web answers, carried to the office and decrypted."""
     plan = [("general", {"sex": 1, "ideation_ever": 1, "ideation_recent": 2, "opinion": CANARY})]
     plan += [("general", {"sex": 2, "k6_1": 4, "ideation_ever": 2})] * 3
-    plan += [("high_school", {"grade": 1})] * 2
+    plan += [("high_school", {"grade": 1, "st_stress": [1, 3]}), ("high_school", {"grade": 1})]
     used: dict[str, int] = {}
     for cohort, answers in plan:
         code = issued.codes[cohort][used.setdefault(cohort, 0)]
@@ -56,6 +56,10 @@ def test_columns_codes_and_counts(intake: Intake, issued: Issued, tmp_path: Path
     assert sorted(r["opinion_answered"] for r in general) == ["0", "0", "0", "1"]
     assert all(r["sex"] in ("1", "2") and r["ideation_coping"] in ("-1", "-9") for r in general)
     assert all(r["occupation"] == "" for r in high)  # not on that form: empty, not -1
+    # A multiple choice not on the form is empty too, never the text "nan" (it was, in the
+    # dataset and in every file made from it: dataset.sav, the microdata).
+    assert all(r["st_stress"] == "" for r in general)
+    assert sorted(r["st_stress"] for r in high) == ["-9", "1 3"]
     assert all(r["sex"] == "-9" for r in high)  # on it, and left blank
     assert all(r["grade"] == "1" for r in high) and all(r["grade"] == "" for r in general)
     # Derived: the K6 total needs all six items (missing here), ideation within the past year.
