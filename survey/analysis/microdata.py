@@ -292,7 +292,9 @@ def build(
             series = series.where(~(series > top).fillna(False), top)
         for old, new in MERGED.get(name, {}).items():
             series = series.where(series != old, new)
-        out[name] = series.to_numpy()
+        # The nullable integers kept as they are: to_numpy() made a column with blanks
+        # float, and its codes were written "5.0" (and slowly: a float field per value).
+        out[name] = series.array
     out = out[keep].reset_index(drop=True)
     # Shuffled (CSPRNG), then by cohort: no order of the internal dataset survives.
     order = np.random.default_rng(secrets.randbits(128)).permutation(len(out))

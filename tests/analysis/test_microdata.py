@@ -75,6 +75,13 @@ def test_the_demo_dataset(forms: dict[str, Form], tmp_path: Path) -> None:
     assert csv.startswith("\ufeff".encode())
     back = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
     assert list(back.columns) == list(frame.columns) and len(back) == len(frame)
+    # Codes are written as the integers they are ("5", not "5.0"), also in columns that
+    # are blank for the cohorts not asked; multiple choice as its picks ("1 3"); only the
+    # weight and the population are not codes.
+    fields = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    codes = fields.drop(columns=["cohort", "weight", "fpc"])
+    assert codes.apply(lambda c: c.str.fullmatch(r"(-?\d+( -?\d+)*)?")).all().all()
+    assert (codes == "").any().any()  # a column some cohorts were not asked
     sav = tmp_path / "m.sav"
     exports.write_labelled_sav(frame, micro.labels, micro.values, sav)
     data, meta = pyreadstat.read_sav(str(sav), user_missing=True)
