@@ -244,12 +244,13 @@ def _peak_mb() -> float:
     return float("nan")
 
 
-def _cpu_s() -> float:
-    """CPU seconds of this process and of its children waited for (row files, chart workers)."""
+def _cpu_s(children: bool = True) -> float:
+    """CPU seconds of this process and (``children``) of its children waited for (row files,
+    chart workers)."""
     import resource
 
     me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime + (kids.ru_utime + kids.ru_stime if children else 0.0)
 
 
 BARE_BARS = 6  # a bare chart's bars: the mean of analyze's frequency charts is 5.7
@@ -316,9 +317,13 @@ def child(kind: str, parquet: Path, result: Path, charts: int = 0) -> None:
             t0 = time.perf_counter()
             inputs = inputs_for(df)
             times["inputs"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t0, self0 = time.perf_counter(), _cpu_s(children=False)
             summary = analyze(inputs, out, progress)
             end = time.perf_counter()
+            # Where the CPU went: this process (estimation, suppression, audit, CSV, XLSX)
+            # against the workers it waited for (charts, the row files).
+            times["cpu_main_s"] = _cpu_s(children=False) - self0
+            times["cpu_children_s"] = _cpu_s() - _cpu_s(children=False)
             csv_end = max(v for (label, _), v in marks.items() if label == "CSV")
             edges = [
                 ("tables", t0, marks[("集計 tables", 1)]),
@@ -387,12 +392,13 @@ def main() -> None:
                     print(rows, kind, i, runs[kind][-1], flush=True)
             med = {
                 k: statistics.median(r[k] for r in runs["analyze"])
-                for k in (*PHASES, "analyze", "cpu_s")
+                for k in (*PHASES, "analyze", "cpu_s", "cpu_main_s", "cpu_children_s")
             }
             peak = max(r["peak_mb"] for r in runs["analyze"])
             cells = " | ".join(f"{med[p]:.1f}" for p in PHASES)
             lines.append(
                 f"| {rows:,} | analyze | {cells} | {med['analyze']:.1f} | {med['cpu_s']:.0f} "
+                f"({med['cpu_main_s']:.0f} this process + {med['cpu_children_s']:.0f} workers) "
                 f"| {peak:.0f} |"
             )
             base = {
