@@ -27,16 +27,19 @@ def published_test(table: tables.Table) -> ChisqResult | None:
     them (the test is over those who gave an option of the breakdown)."""
     if table.test is None:
         return None
-    tested = [j for j, name in enumerate(table.columns) if name != tables.UNKNOWN_LABEL]
-    cells = (row[j] for row in table.cells for j in tested)
+    tested = len(table.columns) - table.has_unknown
+    cells = (c for row in table.cells for c in row[:tested])
     if any(c is not None and c.suppressed for c in cells):
         return None
     return table.test
 
 
 def table_notes(t: tables.Table) -> list[str]:
-    """The lines under a published table: its title, the footnote of ＊, its test."""
+    """The lines under a published table: its title, what 不詳 means, the footnote of ＊,
+    its test."""
     lines = [t.title]
+    if t.has_unknown:
+        lines.append(tables.UNKNOWN_NOTE)
     if any(c.suppressed for c in t.all_cells()):
         lines.append(disclosure.FOOTNOTE)
     test = published_test(t)

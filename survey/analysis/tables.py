@@ -76,6 +76,11 @@ class Table:
     def all_cells(self) -> Iterable[Cell]:
         return (c for row in self.cells for c in row if c is not None)
 
+    @property
+    def has_unknown(self) -> bool:
+        """A cross-tab whose last column is 不詳 (those who gave no option of the breakdown)."""
+        return self.by is not None and self.columns[-1] == UNKNOWN_LABEL
+
 
 @dataclass(slots=True)
 class Analysis:

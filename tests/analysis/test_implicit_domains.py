@@ -49,7 +49,7 @@ def test_every_crosstab_adds_up_to_its_total_column() -> None:
         for row in t.cells:
             codes = [dict(c.where)[column] for c in row[1:] if c is not None]
             assert all(code[0] >= 0 for code in codes[:-1]), t.id
-            if t.columns[-1] == tables.UNKNOWN_LABEL:
+            if t.has_unknown:
                 assert codes[-1] == (OUTSIDE,), t.id
-        unknown += t.columns[-1] == tables.UNKNOWN_LABEL
+        unknown += t.has_unknown
     assert unknown > 0

@@ -92,9 +92,7 @@ def test_a_crosstabs_test_is_published_whatever_its_unknown_column_hides() -> No
     """The Rao-Scott test is over those who gave an option of the breakdown: a ＊ in the 不詳
     column does not withhold it; one in an option column does."""
     analysis = analysed(7, 200, 10)
-    t = next(
-        t for t in analysis.tables if t.test is not None and t.columns[-1] == tables.UNKNOWN_LABEL
-    )
+    t = next(t for t in analysis.tables if t.test is not None and t.has_unknown)
     for c in t.all_cells():
         c.suppressed = False
     assert run.published_test(t) is t.test
@@ -106,3 +104,13 @@ def test_a_crosstabs_test_is_published_whatever_its_unknown_column_hides() -> No
     assert option is not None
     option.suppressed = True
     assert run.published_test(t) is None
+
+
+def test_the_unknown_column_is_explained_under_every_table_that_has_one() -> None:
+    """tables.xlsx and the office say what 不詳 means wherever the column is shown."""
+    analysis = analysed(7, 200, 10)
+    with_unknown = [t for t in analysis.tables if t.has_unknown]
+    assert with_unknown and all(t.columns[-1] == tables.UNKNOWN_LABEL for t in with_unknown)
+    assert all(tables.UNKNOWN_NOTE in run.table_notes(t) for t in with_unknown)
+    frequency = next(t for t in analysis.tables if t.by is None)
+    assert tables.UNKNOWN_NOTE not in run.table_notes(frequency)

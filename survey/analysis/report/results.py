@@ -21,14 +21,7 @@ from survey.analysis.report import crosstab
 from survey.analysis.report.assets import Outputs
 from survey.analysis.report.overview import frame_table
 from survey.analysis.report.style import Heading, Styles
-from survey.analysis.tables import (
-    BY_LABELS,
-    UNKNOWN_LABEL,
-    UNKNOWN_NOTE,
-    Analysis,
-    Table,
-    group_label,
-)
+from survey.analysis.tables import BY_LABELS, UNKNOWN_NOTE, Analysis, Table, group_label
 from survey.cohorts import COHORT_LABELS
 
 IMAGE_WIDTH = 160 * mm
@@ -114,7 +107,7 @@ def cross(table: Table, styles: Styles, caption: str, outputs: Outputs) -> list[
     numbers = [str(c) for c in frame.columns[1:] if str(c) != crosstab.N_COLUMN]
     shown = printed(frame, {c: "{:.1f}" for c in numbers})
     notes = ["割合（%）は各区分の回答者数に対する重み付け推計値"]
-    if table.columns[-1] == UNKNOWN_LABEL:
+    if table.has_unknown:
         notes.append(UNKNOWN_NOTE)
     if any(c.suppressed for c in table.all_cells()):
         notes.append(disclosure.FOOTNOTE)

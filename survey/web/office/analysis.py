@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from survey.analysis import disclosure, downloads, pages
 from survey.analysis.blocks import blocks as item_blocks
 from survey.analysis.pages import Computed, Store
-from survey.analysis.tables import BY_LABELS, UNKNOWN_LABEL, UNKNOWN_NOTE, group_label
+from survey.analysis.tables import BY_LABELS, UNKNOWN_NOTE, group_label
 from survey.models import DatasetBuild
 from survey.web.office.auth import require_staff
 from survey.web.office.common import ANALYST, Req, find_study, office_of, page
@@ -36,7 +36,6 @@ def _labels() -> dict[str, Any]:
         "footnote": disclosure.FOOTNOTE,
         "exempt_rows": pages.exempt_rows,
         "by_labels": BY_LABELS,
-        "unknown_label": UNKNOWN_LABEL,
         "unknown_note": UNKNOWN_NOTE,
     }
 
